@@ -1,0 +1,29 @@
+//===- QEmbedDialect.h - qembed dialect -------------------------*- C++ -*-===//
+//
+// Declares the qembed dialect, its scheme attribute and its operations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_DIALECT_QEMBED_IR_QEMBEDDIALECT_H
+#define QEMBED_DIALECT_QEMBED_IR_QEMBEDDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "qembed/Dialect/QEmbed/IR/QEmbedAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "qembed/Dialect/QEmbed/IR/QEmbedOps.h.inc"
+
+#endif // QEMBED_DIALECT_QEMBED_IR_QEMBEDDIALECT_H

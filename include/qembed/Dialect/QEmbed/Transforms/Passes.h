@@ -1,0 +1,34 @@
+//===- Passes.h - qembed transformation passes ------------------*- C++ -*-===//
+
+#ifndef QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_H
+#define QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_H
+
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::linalg {
+class GenericOp;
+} // namespace mlir::linalg
+
+namespace mlir::qembed {
+
+#define GEN_PASS_DECL
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
+
+/// Why `op` (a linalg.generic or tensor.gather) is not an embedding lookup
+/// that can be raised, or an empty string when it is one.
+std::string whyNotRaisable(Operation *op);
+
+/// Patterns rewriting front-end lookups (see --qembed-raise-lookups) into
+/// qembed.lookup.
+void populateRaiseLookupsPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
+
+} // namespace mlir::qembed
+
+#endif // QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_H

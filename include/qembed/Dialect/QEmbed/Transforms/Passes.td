@@ -1,0 +1,115 @@
+//===- Passes.td - qembed transformation passes ------------*- tablegen -*-===//
+//
+// Raising front-end lookups and quantizing their tables.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_TD
+#define QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
+  let summary = "Raise front-end embedding lookups to qembed.lookup";
+  let description = [{
+    Recognises the embedding lookups that front ends emit and replaces them
+    with `qembed.lookup`:
+
+    * Torch-MLIR's `aten.embedding` / `aten.index_select` lowering: a
+      `linalg.generic` whose only input is the ids tensor (its map drops the
+      last loop), with an identity output map, all loops parallel, and a body
+      that casts the id to `index`, reads `linalg.index` of the last loop and
+      yields `tensor.extract %table[%id, %col]` of a constant 2-D table from
+      the enclosing scope. `arith.cmpi` + `cf.assert` bounds checks in the
+      body are accepted and dropped (the lowerings clamp ids instead).
+    * `tensor.gather %table[%indices] gather_dims([0])` on a constant 2-D
+      table.
+
+    Before:
+
+    ```mlir
+    %table = arith.constant dense<...> : tensor<100x16xf32>
+    %0 = tensor.empty() : tensor<4x16xf32>
+    %1 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>,
+                                          affine_map<(d0, d1) -> (d0, d1)>],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%ids : tensor<4xi64>) outs(%0 : tensor<4x16xf32>) {
+    ^bb0(%id: i64, %out: f32):
+      %row = arith.index_cast %id : i64 to index
+      %col = linalg.index 1 : index
+      %v = tensor.extract %table[%row, %col] : tensor<100x16xf32>
+      linalg.yield %v : f32
+    } -> tensor<4x16xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %1 = qembed.lookup %table[%ids]
+        : tensor<100x16xf32>, tensor<4xi64> -> tensor<4x16xf32>
+    ```
+
+    Anything else (transposed access, a body doing other work, a table that
+    is not a constant) is left untouched; with `remarks=true` each such
+    candidate gets a remark saying why.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on every candidate lookup that is not raised">,
+  ];
+  let dependentDialects = ["::mlir::qembed::QEmbedDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
+  let summary = "Quantize the constant tables of qembed.lookup ops";
+  let description = [{
+    Quantizes, data-free, the table of every `qembed.lookup` whose table is
+    an `arith.constant` (`dense` or `dense_resource`) and replaces the lookup
+    with a `qembed.gather` that reads packed words and scales. Quantization
+    and packing happen at compile time through the numerics library, so the
+    result holds only the packed words, scales (and zero points); a
+    `dense_resource` table yields `dense_resource` outputs. A table shared by
+    several lookups (even across functions) is quantized once.
+
+    A table that also has other uses (e.g. an lm_head tied to the embedding)
+    keeps its dense constant for those uses, which therefore stay exact; only
+    the lookups read the packed copy. The module then carries both, so the
+    table's memory is not saved; `report=true` says so.
+
+    Before:
+
+    ```mlir
+    %t = arith.constant dense<...> : tensor<100x128xf32>
+    %r = qembed.lookup %t[%ids] : tensor<100x128xf32>, tensor<?xi64>
+        -> tensor<?x128xf32>
+    ```
+
+    After (`bits=4 group-size=64`):
+
+    ```mlir
+    %p = arith.constant dense<...> : tensor<100x16xi32>
+    %s = arith.constant dense<...> : tensor<100x2xf32>
+    %r = qembed.gather %p[%ids] scales(%s)
+        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        : tensor<100x16xi32>, tensor<100x2xf32>, tensor<?xi64>
+        -> tensor<?x128xf32>
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "Code width in bits (2..8)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"64",
+           "Columns sharing one scale; 0 = one scale per row">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point) or asymmetric quantization">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"\"",
+           "Scale element type: f16, bf16, f32, or empty for the table's">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per table with sizes, bits/param and error">,
+  ];
+  let dependentDialects = ["::mlir::qembed::QEmbedDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+#endif // QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_TD

@@ -1,0 +1,116 @@
+//===- Quantizer.h - Data-free embedding-table quantizer --------*- C++ -*-===//
+//
+// The one implementation of qembed's numerics: quantization of a float table
+// to integer codes with per-row/per-group scales, bit packing into i32 words
+// and the reference dequantization. Folders, passes and the Python package
+// all call this library, so their results agree bit for bit.
+//
+// The arithmetic reproduces compressed-tensors (0.18) for INT weights,
+// including its habit of rounding every intermediate to the table's dtype
+// (a bf16 table computes `x / scale` in bf16). The library does not depend
+// on MLIR or LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_NUMERICS_QUANTIZER_H
+#define QEMBED_NUMERICS_QUANTIZER_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qembed {
+
+/// Floating-point element types a table or its scales can have.
+enum class FloatKind : uint8_t { F32, F16, BF16 };
+
+/// Size in bytes of one element of `kind`.
+unsigned byteWidth(FloatKind kind);
+/// Name as MLIR spells the type ("f32", "f16", "bf16").
+const char *kindName(FloatKind kind);
+/// Machine epsilon of `kind` (torch.finfo(dtype).eps).
+float epsilon(FloatKind kind);
+/// Rounds `x` to the nearest value representable in `kind` (ties to even).
+float roundTo(FloatKind kind, float x);
+/// Reads element `i` of a raw buffer of `kind` elements, widened to float.
+float loadElement(FloatKind kind, const void *base, int64_t i);
+/// Writes `x` (rounded to `kind`) as element `i` of a raw buffer.
+void storeElement(FloatKind kind, void *base, int64_t i, float x);
+
+/// How a table is quantized.
+struct Scheme {
+  unsigned bits = 4;      ///< Code width, 2..8.
+  int64_t groupSize = 64; ///< Columns per scale; 0 = one scale per row.
+  bool symmetric = true;  ///< Asymmetric schemes have i8 zero points.
+  FloatKind scaleKind = FloatKind::F32; ///< Element type of the scales.
+
+  int64_t qmin() const { return -(int64_t(1) << (bits - 1)); }
+  int64_t qmax() const { return (int64_t(1) << (bits - 1)) - 1; }
+  int64_t groupsPerRow(int64_t cols) const {
+    return groupSize == 0 ? 1 : cols / groupSize;
+  }
+  int64_t columnsPerGroup(int64_t cols) const {
+    return groupSize == 0 ? cols : groupSize;
+  }
+  int64_t wordsPerRow(int64_t cols) const {
+    return (cols * int64_t(bits) + 31) / 32;
+  }
+};
+
+/// Returns an empty string when `scheme` can quantize a table with `cols`
+/// columns, else a sentence saying why not.
+std::string checkScheme(const Scheme &scheme, int64_t cols);
+
+/// A read-only view of a row-major `rows x cols` table in raw storage.
+struct TableView {
+  const void *data;
+  FloatKind kind;
+  int64_t rows;
+  int64_t cols;
+};
+
+/// A quantized, packed table (compressed-tensors pack-quantized layout).
+struct PackedTable {
+  int64_t rows = 0, cols = 0;
+  Scheme scheme;
+  std::vector<uint32_t> words;     ///< rows x scheme.wordsPerRow(cols)
+  std::vector<float> scales;       ///< rows x groupsPerRow, exact in scaleKind
+  std::vector<int8_t> zeroPoints;  ///< same shape as scales; empty if symmetric
+  double maxAbsError = 0;          ///< max |x - dequant(quant(x))|
+  double signalPower = 0;          ///< sum x^2
+  double noisePower = 0;           ///< sum (x - dequant)^2
+};
+
+/// Quantizes codes only: writes `rows x cols` i8 codes, the scales and (when
+/// asymmetric) zero points. `zeroPoints` may be null for symmetric schemes.
+/// Rows are processed in parallel on up to `threads` threads (0 = all cores).
+void quantizeCodes(const TableView &table, const Scheme &scheme,
+                   int8_t *codes, float *scales, int8_t *zeroPoints,
+                   unsigned threads = 0);
+
+/// Packs `rows x cols` codes into `rows x wordsPerRow` words.
+void packCodes(const int8_t *codes, int64_t rows, int64_t cols, unsigned bits,
+               uint32_t *words);
+
+/// Extracts code `col` of a packed row.
+int32_t unpackCode(const uint32_t *rowWords, int64_t col, unsigned bits);
+
+/// Quantizes and packs in one pass (no code buffer), recording error stats.
+PackedTable quantizeTable(const TableView &table, const Scheme &scheme,
+                          unsigned threads = 0);
+
+/// Reference dequantization of element (row, col): `(q - zp) * scale`
+/// rounded to the scale type, exactly as compressed-tensors computes it.
+float dequantizeElement(const uint32_t *words, const float *scales,
+                        const int8_t *zeroPoints, int64_t row, int64_t col,
+                        int64_t cols, const Scheme &scheme);
+
+/// Dequantizes the whole table into `out` (rows x cols floats, each exact in
+/// the scale type).
+void dequantizeTable(const uint32_t *words, const float *scales,
+                     const int8_t *zeroPoints, int64_t rows, int64_t cols,
+                     const Scheme &scheme, float *out);
+
+} // namespace qembed
+
+#endif // QEMBED_NUMERICS_QUANTIZER_H

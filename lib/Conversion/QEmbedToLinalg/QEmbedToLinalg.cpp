@@ -1,0 +1,261 @@
+//===- QEmbedToLinalg.cpp - --qembed-to-linalg ----------------------------===//
+//
+// Lowers qembed lookups to linalg.generic ops whose bodies read the packed
+// table with tensor.extract and dequantize with arith: the form IREE and
+// Torch-MLIR backends vectorize.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Conversion/Passes.h"
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir::qembed {
+#define GEN_PASS_DEF_CONVERTQEMBEDTOLINALG
+#include "qembed/Conversion/Passes.h.inc"
+} // namespace mlir::qembed
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+static Value cIndex(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+static Value cI32(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, v, 32);
+}
+
+/// Converts a float between f16/bf16/f32 (bf16 <-> f16 through f32).
+static Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw < tw)
+    return arith::ExtFOp::create(b, loc, to, v);
+  if (fw > tw)
+    return arith::TruncFOp::create(b, loc, to, v);
+  Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+  return arith::TruncFOp::create(b, loc, to, wide);
+}
+
+/// Turns an id of any integer type into a row index clamped to [0, rows).
+static Value clampedRow(OpBuilder &b, Location loc, Value id, Value rows) {
+  Value row = id;
+  if (!id.getType().isIndex())
+    row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+  Value last = arith::SubIOp::create(b, loc, rows, cIndex(b, loc, 1));
+  row = arith::MaxSIOp::create(b, loc, row, cIndex(b, loc, 0));
+  return arith::MinSIOp::create(b, loc, row, last);
+}
+
+namespace {
+/// Operands of a packed table.
+struct PackedTable {
+  Value packed, scales, zeroPoints;
+  SchemeAttr scheme;
+  int64_t cols;
+};
+} // namespace
+
+/// Emits the dequantized value of element (row, col) of a packed table,
+/// converted to `resultType`. Matches ::qembed::dequantizeElement exactly.
+static Value emitDequantElement(OpBuilder &b, Location loc,
+                                const PackedTable &t, Value row, Value col,
+                                Type resultType) {
+  unsigned bits = t.scheme.getBits();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  Value code;
+  if (32 % bits == 0) {
+    // Codes never straddle words: word = col / (32/bits).
+    int64_t perWord = 32 / bits;
+    Value w = arith::DivUIOp::create(b, loc, col, cIndex(b, loc, perWord));
+    Value slot = arith::RemUIOp::create(b, loc, col, cIndex(b, loc, perWord));
+    Value shift = arith::MulIOp::create(
+        b, loc, arith::IndexCastUIOp::create(b, loc, i32, slot),
+        cI32(b, loc, bits));
+    Value word = tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w});
+    code = arith::ShRUIOp::create(b, loc, word, shift);
+  } else {
+    // A code may straddle two words: read both as one i64.
+    Value bit = arith::MulIOp::create(b, loc, col, cIndex(b, loc, bits));
+    Value w = arith::DivUIOp::create(b, loc, bit, cIndex(b, loc, 32));
+    Value shift = arith::IndexCastUIOp::create(
+        b, loc, i64, arith::RemUIOp::create(b, loc, bit, cIndex(b, loc, 32)));
+    int64_t lastWord = t.scheme.getWordsPerRow(t.cols) - 1;
+    Value w1 = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, w, cIndex(b, loc, 1)),
+        cIndex(b, loc, lastWord));
+    Value lo = arith::ExtUIOp::create(
+        b, loc, i64,
+        tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w}));
+    Value hi = arith::ExtUIOp::create(
+        b, loc, i64,
+        tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w1}));
+    Value both = arith::OrIOp::create(
+        b, loc, lo,
+        arith::ShLIOp::create(b, loc, hi,
+                              arith::ConstantIntOp::create(b, loc, 32, 64)));
+    code = arith::TruncIOp::create(
+        b, loc, i32, arith::ShRUIOp::create(b, loc, both, shift));
+  }
+  Value u = arith::AndIOp::create(b, loc, code, cI32(b, loc, (1 << bits) - 1));
+  Value q = arith::SubIOp::create(b, loc, u, cI32(b, loc, 1 << (bits - 1)));
+
+  Value group = cIndex(b, loc, 0);
+  if (t.scheme.getGroupSize() != 0)
+    group = arith::DivUIOp::create(b, loc, col,
+                                   cIndex(b, loc, t.scheme.getGroupSize()));
+  if (t.zeroPoints) {
+    Value zp = tensor::ExtractOp::create(b, loc, t.zeroPoints,
+                                         ValueRange{row, group});
+    q = arith::SubIOp::create(b, loc, q,
+                              arith::ExtSIOp::create(b, loc, i32, zp));
+  }
+  Value scale =
+      tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
+  // (q - zp) * scale is exact in f32 for f16/bf16 scales, so rounding the
+  // f32 product once to the scale type equals the scale-type arithmetic.
+  Value qf = arith::SIToFPOp::create(b, loc, b.getF32Type(), q);
+  Value prod = arith::MulFOp::create(
+      b, loc, qf, convertFloat(b, loc, scale, b.getF32Type()));
+  Value value = convertFloat(b, loc, prod, t.scheme.getScaleType());
+  return convertFloat(b, loc, value, resultType);
+}
+
+/// tensor.empty of `type` whose dynamic dims come from `ids` (same leading
+/// shape).
+static Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
+                       Value ids) {
+  SmallVector<Value> dyn;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    if (type.isDynamicDim(i))
+      dyn.push_back(tensor::DimOp::create(b, loc, ids, i));
+  return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                 type.getElementType(), dyn);
+}
+
+/// Builds `linalg.generic ins(ids) outs(empty)` with body `fn(row, col)`.
+template <typename BodyFn>
+static Value buildRowGather(OpBuilder &b, Location loc,
+                            RankedTensorType type, Value ids, Value rows,
+                            BodyFn fn) {
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(
+      rank - 1);
+  AffineMap outMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyLike(b, loc, type, ids);
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{ids}, ValueRange{init},
+      ArrayRef<AffineMap>{idsMap, outMap}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value row = clampedRow(nb, nl, args[0], rows);
+        Value col = linalg::IndexOp::create(nb, nl, rank - 1);
+        Value v = fn(nb, nl, row, col);
+        linalg::YieldOp::create(nb, nl, v);
+      });
+  return generic.getResult(0);
+}
+
+namespace {
+struct GatherLowering : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+                  adaptor.getZeroPoints(), op.getScheme(),
+                  type.getShape().back()};
+    Value rows = tensor::DimOp::create(rewriter, loc, t.packed, 0);
+    Type elt = type.getElementType();
+    rewriter.replaceOp(
+        op, buildRowGather(rewriter, loc, type, adaptor.getIds(), rows,
+                           [&](OpBuilder &b, Location l, Value r, Value c) {
+                             return emitDequantElement(b, l, t, r, c, elt);
+                           }));
+    return success();
+  }
+};
+
+struct LookupLowering : OpConversionPattern<LookupOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LookupOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value table = adaptor.getTable();
+    Value rows = tensor::DimOp::create(rewriter, loc, table, 0);
+    rewriter.replaceOp(
+        op, buildRowGather(rewriter, loc, op.getType(), adaptor.getIds(), rows,
+                           [&](OpBuilder &b, Location l, Value r, Value c) {
+                             return tensor::ExtractOp::create(
+                                 b, l, table, ValueRange{r, c});
+                           }));
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+                  adaptor.getZeroPoints(), op.getScheme(), type.getDimSize(1)};
+    SmallVector<Value> dyn;
+    if (type.isDynamicDim(0))
+      dyn.push_back(tensor::DimOp::create(rewriter, loc, t.packed, 0));
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType(), dyn);
+    MLIRContext *ctx = getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{id}, iters,
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value r = linalg::IndexOp::create(b, l, 0);
+          Value c = linalg::IndexOp::create(b, l, 1);
+          linalg::YieldOp::create(
+              b, l,
+              emitDequantElement(b, l, t, r, c, type.getElementType()));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+struct ConvertQEmbedToLinalgPass
+    : mlir::qembed::impl::ConvertQEmbedToLinalgBase<ConvertQEmbedToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<QEmbedDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect>();
+    RewritePatternSet patterns(&getContext());
+    populateQEmbedToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::qembed::populateQEmbedToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
+      patterns.getContext());
+}

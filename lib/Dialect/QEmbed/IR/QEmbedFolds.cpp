@@ -1,0 +1,115 @@
+//===- QEmbedFolds.cpp - Constant folding of qembed ops -------------------===//
+//
+// quantize, pack and dequantize fold on constant operands through the
+// numerics library, so explicit IR and the quantize pass agree bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Dialect/QEmbed/IR/ConstantData.h"
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+/// Bytes of a constant operand, or nothing when it is not foldable.
+static std::optional<RawTensorData> constantBytes(Attribute attr) {
+  if (!attr)
+    return std::nullopt;
+  std::string why;
+  FailureOr<RawTensorData> data = getRawTensorData(attr, why);
+  if (failed(data))
+    return std::nullopt;
+  return std::move(*data);
+}
+
+static ArrayRef<char> asBytes(const void *p, size_t n) {
+  return ArrayRef<char>(static_cast<const char *>(p), n);
+}
+
+LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
+                               SmallVectorImpl<OpFoldResult> &results) {
+  RankedTensorType tableType = getTable().getType();
+  if (!tableType.hasStaticShape() ||
+      !getScales().getType().hasStaticShape())
+    return failure();
+  std::optional<RawTensorData> table = constantBytes(adaptor.getTable());
+  if (!table)
+    return failure();
+  ::qembed::Scheme s = toNumericsScheme(getScheme());
+  int64_t rows = tableType.getDimSize(0), cols = tableType.getDimSize(1);
+  ::qembed::TableView view{table->bytes.data(),
+                           *getFloatKind(tableType.getElementType()), rows,
+                           cols};
+  int64_t groups = s.groupsPerRow(cols);
+  std::vector<int8_t> codes(size_t(rows * cols));
+  std::vector<float> scales(size_t(rows * groups));
+  std::vector<int8_t> zps(size_t(rows * groups));
+  ::qembed::quantizeCodes(view, s, codes.data(), scales.data(), zps.data());
+
+  bool res = table->fromResource;
+  results.push_back(makeElementsAttr(getCodes().getType(),
+                                     asBytes(codes.data(), codes.size()), res,
+                                     "qembed_codes"));
+  std::vector<char> scaleBytes = encodeFloats(scales, s.scaleKind);
+  results.push_back(makeElementsAttr(getScales().getType(), scaleBytes, res,
+                                     "qembed_scales"));
+  if (getZeroPoints())
+    results.push_back(makeElementsAttr(getZeroPoints().getType(),
+                                       asBytes(zps.data(), zps.size()), res,
+                                       "qembed_zero_points"));
+  return success();
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType codesType = getCodes().getType();
+  if (!codesType.hasStaticShape() || !getPacked().getType().hasStaticShape())
+    return {};
+  std::optional<RawTensorData> codes = constantBytes(adaptor.getCodes());
+  if (!codes)
+    return {};
+  int64_t rows = codesType.getDimSize(0), cols = codesType.getDimSize(1);
+  unsigned bits = getScheme().getBits();
+  std::vector<uint32_t> words(size_t(rows * getScheme().getWordsPerRow(cols)));
+  ::qembed::packCodes(reinterpret_cast<const int8_t *>(codes->bytes.data()),
+                      rows, cols, bits, words.data());
+  return makeElementsAttr(getPacked().getType(),
+                          asBytes(words.data(), words.size() * 4),
+                          codes->fromResource, "qembed_packed");
+}
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType type = getResult().getType();
+  if (!type.hasStaticShape() || !getScales().getType().hasStaticShape())
+    return {};
+  std::optional<RawTensorData> packed = constantBytes(adaptor.getPacked());
+  std::optional<RawTensorData> scales = constantBytes(adaptor.getScales());
+  std::optional<RawTensorData> zps;
+  if (getZeroPoints()) {
+    zps = constantBytes(adaptor.getZeroPoints());
+    if (!zps)
+      return {};
+  }
+  if (!packed || !scales)
+    return {};
+  ::qembed::Scheme s = toNumericsScheme(getScheme());
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  std::vector<float> scaleValues(scales->bytes.size() /
+                                 ::qembed::byteWidth(s.scaleKind));
+  for (size_t i = 0; i < scaleValues.size(); ++i)
+    scaleValues[i] =
+        ::qembed::loadElement(s.scaleKind, scales->bytes.data(), int64_t(i));
+  // Copy the words out: attribute storage need not be 4-byte aligned.
+  std::vector<uint32_t> words(packed->bytes.size() / 4);
+  std::memcpy(words.data(), packed->bytes.data(), words.size() * 4);
+  std::vector<float> table(size_t(rows * cols));
+  ::qembed::dequantizeTable(
+      words.data(), scaleValues.data(),
+      zps ? reinterpret_cast<const int8_t *>(zps->bytes.data()) : nullptr,
+      rows, cols, s, table.data());
+  // The value is exact in the scale type; the result type may differ.
+  std::vector<char> bytes =
+      encodeFloats(table, *getFloatKind(type.getElementType()));
+  return makeElementsAttr(type, bytes, packed->fromResource, "qembed_table");
+}

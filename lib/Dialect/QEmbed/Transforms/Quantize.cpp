@@ -1,0 +1,203 @@
+//===- Quantize.cpp - --qembed-quantize -----------------------------------===//
+//
+// Quantizes the constant table of every qembed.lookup at compile time and
+// rewrites the lookup into a qembed.gather over packed words and scales.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Dialect/QEmbed/IR/ConstantData.h"
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+namespace mlir::qembed {
+#define GEN_PASS_DEF_QEMBEDQUANTIZE
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
+} // namespace mlir::qembed
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+namespace {
+/// The constants that replace one quantized table.
+struct QuantizedConstants {
+  SchemeAttr scheme;
+  TypedAttr packed, scales, zeroPoints;
+  ::qembed::PackedTable stats; // words/scales cleared; sizes and errors kept
+};
+
+struct QEmbedQuantizePass
+    : mlir::qembed::impl::QEmbedQuantizeBase<QEmbedQuantizePass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+};
+
+/// Quantized tables by table value, so each distinct table is quantized once.
+using TableCache = DenseMap<Attribute, std::unique_ptr<QuantizedConstants>>;
+} // namespace
+
+/// Quantizes the value of `constant` with the pass options, or returns the
+/// cached result for an identical table.
+static FailureOr<QuantizedConstants *>
+quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
+              std::optional<Type> requestedScaleType, TableCache &cache) {
+  Attribute value = constant.getValue();
+  auto it = cache.find(value);
+  if (it != cache.end())
+    return it->second.get();
+
+  auto type = cast<RankedTensorType>(constant.getType());
+  MLIRContext *ctx = constant.getContext();
+  Type scaleType = requestedScaleType.value_or(type.getElementType());
+  auto scheme = SchemeAttr::getChecked(
+      [&] { return constant.emitError(); }, ctx, opts.bits, opts.groupSize,
+      opts.symmetric, scaleType);
+  if (!scheme)
+    return failure();
+  if (!type.hasStaticShape())
+    return constant.emitError("cannot quantize a table of dynamic shape");
+  ::qembed::Scheme s = toNumericsScheme(scheme);
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (std::string err = ::qembed::checkScheme(s, cols); !err.empty())
+    return constant.emitError("cannot quantize this table: ") << err;
+  std::string why;
+  FailureOr<RawTensorData> raw = getRawTensorData(value, why);
+  if (failed(raw))
+    return constant.emitError("cannot read the table: ") << why;
+
+  ::qembed::TableView view{raw->bytes.data(),
+                           *getFloatKind(type.getElementType()), rows, cols};
+  ::qembed::PackedTable q = ::qembed::quantizeTable(view, s);
+
+  auto result = std::make_unique<QuantizedConstants>();
+  result->scheme = scheme;
+  int64_t groups = s.groupsPerRow(cols);
+  bool asResource = raw->fromResource;
+  auto i32 = IntegerType::get(ctx, 32), i8 = IntegerType::get(ctx, 8);
+  ArrayRef<char> wordBytes(reinterpret_cast<const char *>(q.words.data()),
+                           q.words.size() * 4);
+  result->packed = cast<TypedAttr>(makeElementsAttr(
+      RankedTensorType::get({rows, s.wordsPerRow(cols)}, i32), wordBytes,
+      asResource, "qembed_packed"));
+  result->scales = cast<TypedAttr>(
+      makeElementsAttr(RankedTensorType::get({rows, groups}, scaleType),
+                       encodeFloats(q.scales, s.scaleKind), asResource,
+                       "qembed_scales"));
+  if (!s.symmetric) {
+    ArrayRef<char> zpBytes(reinterpret_cast<const char *>(q.zeroPoints.data()),
+                           q.zeroPoints.size());
+    result->zeroPoints = cast<TypedAttr>(
+        makeElementsAttr(RankedTensorType::get({rows, groups}, i8), zpBytes,
+                         asResource, "qembed_zero_points"));
+  }
+  q.words.clear();
+  q.scales.clear();
+  q.zeroPoints.clear();
+  result->stats = std::move(q);
+  QuantizedConstants *ptr = result.get();
+  cache[value] = std::move(result);
+  return ptr;
+}
+
+/// Describes the size and error of a quantized table, for `report=true`.
+static std::string describe(RankedTensorType type, const QuantizedConstants &q,
+                            unsigned lookups, bool keptDense) {
+  const ::qembed::PackedTable &t = q.stats;
+  double params = double(t.rows) * double(t.cols);
+  double before = params * type.getElementTypeBitWidth() / 8;
+  auto bytesOf = [](TypedAttr a) {
+    if (!a)
+      return 0.0;
+    auto st = cast<ShapedType>(a.getType());
+    return double(st.getNumElements()) * st.getElementTypeBitWidth() / 8;
+  };
+  double packed = bytesOf(q.packed), scales = bytesOf(q.scales),
+         zps = bytesOf(q.zeroPoints);
+  double after = packed + scales + zps;
+  double sqnr = t.noisePower > 0 ? 10 * std::log10(t.signalPower / t.noisePower)
+                                 : INFINITY;
+  std::string msg = llvm::formatv(
+      "quantized {0}x{1}x{2} table used by {3} lookup(s): {4} -> {5} bytes "
+      "(packed {6} + scales {7} + zero points {8}), {9:F2} bits/param, "
+      "{10:F2}x smaller, max |error| {11:E3}, SQNR {12:F1} dB",
+      t.rows, t.cols, type.getElementType(), lookups, uint64_t(before),
+      uint64_t(after), uint64_t(packed), uint64_t(scales), uint64_t(zps),
+      after * 8 / params, before / after, t.maxAbsError, sqnr);
+  if (keptDense)
+    msg += "; the table has other uses, which keep the dense constant";
+  return msg;
+}
+
+void QEmbedQuantizePass::runOnOperation() {
+  std::optional<Type> requestedScaleType;
+  if (!scaleType.empty()) {
+    MLIRContext *ctx = &getContext();
+    if (scaleType == "f32")
+      requestedScaleType = Float32Type::get(ctx);
+    else if (scaleType == "f16")
+      requestedScaleType = Float16Type::get(ctx);
+    else if (scaleType == "bf16")
+      requestedScaleType = BFloat16Type::get(ctx);
+    else {
+      getOperation()->emitError("invalid scale-type '")
+          << scaleType << "': expected f16, bf16 or f32";
+      return signalPassFailure();
+    }
+  }
+  if (bits < 2 || bits > 8 || groupSize < 0) {
+    getOperation()->emitError("invalid options: bits must be in [2, 8] and "
+                              "group-size >= 0, got bits=")
+        << bits << " group-size=" << groupSize;
+    return signalPassFailure();
+  }
+
+  // Group lookups by table so each table is quantized and reported once.
+  llvm::MapVector<arith::ConstantOp, SmallVector<LookupOp>> byTable;
+  getOperation()->walk([&](LookupOp op) {
+    if (auto c = op.getTable().getDefiningOp<arith::ConstantOp>())
+      byTable[c].push_back(op);
+  });
+
+  QEmbedQuantizeOptions opts;
+  opts.bits = bits;
+  opts.groupSize = groupSize;
+  opts.symmetric = symmetric;
+  TableCache cache;
+  bool failedAny = false;
+  for (auto &[constant, lookups] : byTable) {
+    FailureOr<QuantizedConstants *> q =
+        quantizeTable(constant, opts, requestedScaleType, cache);
+    if (failed(q)) {
+      failedAny = true;
+      continue;
+    }
+    OpBuilder b(constant);
+    Location loc = constant.getLoc();
+    Value packed = arith::ConstantOp::create(b, loc, (*q)->packed);
+    Value scales = arith::ConstantOp::create(b, loc, (*q)->scales);
+    Value zps;
+    if ((*q)->zeroPoints)
+      zps = arith::ConstantOp::create(b, loc, (*q)->zeroPoints);
+    for (LookupOp lookup : lookups) {
+      OpBuilder lb(lookup);
+      Value rows =
+          GatherOp::create(lb, lookup.getLoc(), lookup.getType(), packed,
+                           lookup.getIds(), scales, zps, (*q)->scheme);
+      lookup.replaceAllUsesWith(rows);
+      lookup.erase();
+    }
+    bool keptDense = !constant->use_empty();
+    if (report)
+      constant.emitRemark(describe(cast<RankedTensorType>(constant.getType()),
+                                   **q, lookups.size(), keptDense));
+    if (!keptDense)
+      constant.erase();
+  }
+  if (failedAny)
+    signalPassFailure();
+}

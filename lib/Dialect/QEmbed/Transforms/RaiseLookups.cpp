@@ -1,0 +1,234 @@
+//===- RaiseLookups.cpp - --qembed-raise-lookups --------------------------===//
+//
+// Recognises embedding lookups as front ends spell them (Torch-MLIR's
+// aten.embedding / index_select linalg.generic, tensor.gather) and raises
+// them to qembed.lookup.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qembed {
+#define GEN_PASS_DEF_QEMBEDRAISELOOKUPS
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
+} // namespace mlir::qembed
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+namespace {
+/// A recognised lookup: `table[ids[...], :]`.
+struct LookupMatch {
+  Value table;
+  Value ids;
+};
+} // namespace
+
+/// Checks the table operand: a constant 2-D float tensor.
+static std::string checkTable(Value table) {
+  auto type = dyn_cast<RankedTensorType>(table.getType());
+  if (!type || type.getRank() != 2)
+    return "the table is not a 2-D tensor";
+  if (!type.getElementType().isF32() && !type.getElementType().isF16() &&
+      !type.getElementType().isBF16())
+    return "the table element type is not f32, f16 or bf16";
+  if (!table.getDefiningOp<arith::ConstantOp>())
+    return "the table is not a constant";
+  return "";
+}
+
+/// Follows integer casts from `v` back to a value defined outside them.
+static Value stripIndexCasts(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+             arith::ExtUIOp, arith::TruncIOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// Ops a lookup body may contain besides the extract and the yield: casts,
+/// constants and bounds checks.
+static bool isBookkeeping(Operation *op) {
+  return isa<arith::ConstantOp, arith::IndexCastOp, arith::IndexCastUIOp,
+             arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp, arith::CmpIOp,
+             arith::AndIOp, cf::AssertOp, linalg::IndexOp, tensor::DimOp>(op);
+}
+
+static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
+                                           std::string &why) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1) {
+    why = "expected one input (the ids) and one output";
+    return failure();
+  }
+  unsigned loops = op.getNumLoops();
+  if (loops < 1 || op.getNumParallelLoops() != loops) {
+    why = "not all loops are parallel";
+    return failure();
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[1].isIdentity()) {
+    why = "the output indexing map is not the identity";
+    return failure();
+  }
+  AffineMap idsMap = maps[0];
+  bool dropsLast = idsMap.getNumResults() == loops - 1;
+  for (unsigned i = 0; dropsLast && i + 1 < loops; ++i)
+    dropsLast = idsMap.getResult(i) == getAffineDimExpr(i, op.getContext());
+  if (!dropsLast) {
+    why = "the ids indexing map does not drop exactly the last loop";
+    return failure();
+  }
+  Value ids = op.getDpsInputs()[0];
+  if (!getElementTypeOrSelf(ids.getType()).isSignlessIntOrIndex()) {
+    why = "the ids are not integers";
+    return failure();
+  }
+
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto extract = yield.getValues()[0].getDefiningOp<tensor::ExtractOp>();
+  if (!extract || extract->getBlock() != body) {
+    why = "the body does not yield a tensor.extract";
+    return failure();
+  }
+  for (Operation &inner : body->without_terminator())
+    if (&inner != extract.getOperation() && !isBookkeeping(&inner)) {
+      why = "the body does other work ('" +
+            inner.getName().getStringRef().str() + "')";
+      return failure();
+    }
+  Value table = extract.getTensor();
+  if (op->isAncestor(table.getParentRegion()->getParentOp())) {
+    why = "the table is defined inside the body";
+    return failure();
+  }
+  if (std::string t = checkTable(table); !t.empty()) {
+    why = t;
+    return failure();
+  }
+  auto row = dyn_cast<BlockArgument>(stripIndexCasts(extract.getIndices()[0]));
+  if (!row || row.getOwner() != body || row.getArgNumber() != 0) {
+    why = "the row index is not the id read from the ids input";
+    return failure();
+  }
+  auto col = extract.getIndices()[1].getDefiningOp<linalg::IndexOp>();
+  if (!col || col.getDim() != loops - 1) {
+    why = "the column index is not linalg.index of the last loop";
+    return failure();
+  }
+  return LookupMatch{table, ids};
+}
+
+static std::string checkGather(tensor::GatherOp op) {
+  if (std::string t = checkTable(op.getSource()); !t.empty())
+    return t;
+  if (op.getGatherDims() != ArrayRef<int64_t>{0})
+    return "gather_dims is not [0]";
+  RankedTensorType indices = op.getIndicesType();
+  if (indices.getRank() < 2 || indices.getShape().back() != 1)
+    return "the indices are not shaped [..., 1]";
+  return "";
+}
+
+std::string mlir::qembed::whyNotRaisable(Operation *op) {
+  if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    std::string why;
+    (void)matchGeneric(generic, why);
+    return why;
+  }
+  if (auto gather = dyn_cast<tensor::GatherOp>(op))
+    return checkGather(gather);
+  return "not a linalg.generic or tensor.gather";
+}
+
+namespace {
+/// Raises Torch-MLIR's aten.embedding / index_select generic.
+struct RaiseEmbeddingGeneric : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    std::string why;
+    FailureOr<LookupMatch> m = matchGeneric(op, why);
+    if (failed(m))
+      return rewriter.notifyMatchFailure(op, why);
+    auto type = cast<RankedTensorType>(op.getResultTypes()[0]);
+    rewriter.replaceOpWithNewOp<LookupOp>(op, type, m->table, m->ids);
+    return success();
+  }
+};
+
+/// Raises `tensor.gather %table[%indices] gather_dims([0])`.
+struct RaiseTensorGather : OpRewritePattern<tensor::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    if (std::string why = checkGather(op); !why.empty())
+      return rewriter.notifyMatchFailure(op, why);
+    Location loc = op.getLoc();
+    RankedTensorType indices = op.getIndicesType();
+    int64_t k = indices.getRank() - 1; // rank of the ids
+    // Fold the trailing unit dimension of the indices into the one before.
+    SmallVector<ReassociationIndices> dropUnit;
+    for (int64_t i = 0; i + 1 < k; ++i)
+      dropUnit.push_back({i});
+    dropUnit.push_back({k - 1, k});
+    Value ids = tensor::CollapseShapeOp::create(rewriter, loc, op.getIndices(),
+                                                dropUnit);
+    RankedTensorType table = op.getSourceType();
+    SmallVector<int64_t> shape(indices.getShape().drop_back());
+    shape.push_back(table.getDimSize(1));
+    auto lookupType = RankedTensorType::get(shape, table.getElementType());
+    Value rows = LookupOp::create(rewriter, loc, lookupType, op.getSource(),
+                                  ids);
+    // gather keeps the gathered dimension as a unit dim unless rank-reduced.
+    if (op.getResultType().getRank() != lookupType.getRank())
+      rows = tensor::ExpandShapeOp::create(rewriter, loc, op.getResultType(),
+                                           rows, dropUnit);
+    rewriter.replaceOp(op, rows);
+    return success();
+  }
+};
+
+struct QEmbedRaiseLookupsPass
+    : mlir::qembed::impl::QEmbedRaiseLookupsBase<QEmbedRaiseLookupsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateRaiseLookupsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    if (!remarks)
+      return;
+    getOperation()->walk([](LookupOp op) {
+      op->emitRemark("embedding lookup: ")
+          << op.getTable().getType() << " table, ids " << op.getIds().getType();
+    });
+    // Explain every remaining candidate: generics that extract from a
+    // tensor, and gathers.
+    getOperation()->walk([](Operation *op) {
+      bool candidate = isa<tensor::GatherOp>(op);
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        candidate = llvm::any_of(generic.getBody()->getOperations(),
+                                 llvm::IsaPred<tensor::ExtractOp>);
+      if (candidate)
+        op->emitRemark("not raised to qembed.lookup: ") << whyNotRaisable(op);
+    });
+  }
+};
+} // namespace
+
+void mlir::qembed::populateRaiseLookupsPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseEmbeddingGeneric, RaiseTensorGather>(
+      patterns.getContext());
+}

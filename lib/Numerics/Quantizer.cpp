@@ -1,0 +1,340 @@
+//===- Quantizer.cpp - Data-free embedding-table quantizer ----------------===//
+//
+// Implements the compressed-tensors INT quantization rules (see Quantizer.h).
+// Every operation that torch performs on a tensor of dtype T is emulated as
+// "compute in fp32, round to T", which is what torch's CPU kernels do for
+// f16/bf16 and is exact for f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Numerics/Quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+namespace qembed {
+
+//===----------------------------------------------------------------------===//
+// Float formats
+//===----------------------------------------------------------------------===//
+
+static uint32_t bitsOf(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+
+static float fromBits(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+
+static uint16_t toBF16Bits(float x) {
+  uint32_t b = bitsOf(x);
+  if (std::isnan(x))
+    return uint16_t((b >> 16) | 0x40);
+  b += 0x7fffu + ((b >> 16) & 1u); // round to nearest, ties to even
+  return uint16_t(b >> 16);
+}
+
+static float fromBF16Bits(uint16_t h) { return fromBits(uint32_t(h) << 16); }
+
+static uint16_t toF16Bits(float x) {
+  _Float16 h = static_cast<_Float16>(x); // IEEE round-to-nearest-even
+  uint16_t b;
+  std::memcpy(&b, &h, 2);
+  return b;
+}
+
+static float fromF16Bits(uint16_t b) {
+  _Float16 h;
+  std::memcpy(&h, &b, 2);
+  return static_cast<float>(h);
+}
+
+unsigned byteWidth(FloatKind kind) { return kind == FloatKind::F32 ? 4 : 2; }
+
+const char *kindName(FloatKind kind) {
+  switch (kind) {
+  case FloatKind::F32:
+    return "f32";
+  case FloatKind::F16:
+    return "f16";
+  case FloatKind::BF16:
+    return "bf16";
+  }
+  return "?";
+}
+
+float epsilon(FloatKind kind) {
+  switch (kind) {
+  case FloatKind::F32:
+    return std::ldexp(1.0f, -23);
+  case FloatKind::F16:
+    return std::ldexp(1.0f, -10);
+  case FloatKind::BF16:
+    return std::ldexp(1.0f, -7);
+  }
+  return 0;
+}
+
+float roundTo(FloatKind kind, float x) {
+  switch (kind) {
+  case FloatKind::F32:
+    return x;
+  case FloatKind::F16:
+    return fromF16Bits(toF16Bits(x));
+  case FloatKind::BF16:
+    return fromBF16Bits(toBF16Bits(x));
+  }
+  return x;
+}
+
+float loadElement(FloatKind kind, const void *base, int64_t i) {
+  const char *p = static_cast<const char *>(base);
+  if (kind == FloatKind::F32) {
+    float x;
+    std::memcpy(&x, p + 4 * i, 4);
+    return x;
+  }
+  uint16_t h;
+  std::memcpy(&h, p + 2 * i, 2);
+  return kind == FloatKind::F16 ? fromF16Bits(h) : fromBF16Bits(h);
+}
+
+void storeElement(FloatKind kind, void *base, int64_t i, float x) {
+  char *p = static_cast<char *>(base);
+  if (kind == FloatKind::F32) {
+    std::memcpy(p + 4 * i, &x, 4);
+    return;
+  }
+  uint16_t h = kind == FloatKind::F16 ? toF16Bits(x) : toBF16Bits(x);
+  std::memcpy(p + 2 * i, &h, 2);
+}
+
+//===----------------------------------------------------------------------===//
+// Scheme checks
+//===----------------------------------------------------------------------===//
+
+std::string checkScheme(const Scheme &scheme, int64_t cols) {
+  if (scheme.bits < 2 || scheme.bits > 8)
+    return "bits must be in [2, 8], got " + std::to_string(scheme.bits);
+  if (scheme.groupSize < 0)
+    return "group size must be >= 0 (0 = per row), got " +
+           std::to_string(scheme.groupSize);
+  if (cols <= 0)
+    return "table must have at least one column";
+  if (scheme.groupSize != 0 && cols % scheme.groupSize != 0)
+    return "group size " + std::to_string(scheme.groupSize) +
+           " does not divide the row length " + std::to_string(cols);
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization of one group
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Scale and zero point of one group, plus the dtype the division runs in.
+struct GroupParams {
+  float scale;   // exact in the scale kind
+  float zp;      // integer-valued
+  FloatKind arith; // torch's promotion of (table dtype, scale dtype)
+};
+} // namespace
+
+/// compressed-tensors `calculate_qparams` for one group of `n` values.
+static GroupParams computeParams(const TableView &t, int64_t base, int64_t n,
+                                 const Scheme &s) {
+  FloatKind tk = t.kind;
+  float lo = 0, hi = 0; // min forced <= 0, max forced >= 0
+  for (int64_t i = 0; i < n; ++i) {
+    float x = loadElement(tk, t.data, base + i);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  float qmin = float(s.qmin()), qmax = float(s.qmax());
+  float bitRange = qmax - qmin;
+  float scale, zp = 0;
+  if (s.symmetric) {
+    float amax = std::max(std::fabs(lo), std::fabs(hi));
+    scale = roundTo(tk, amax / (bitRange / 2));
+  } else {
+    scale = roundTo(tk, roundTo(tk, hi - lo) / bitRange);
+    if (scale == 0) {
+      // The library computes qmin - 0/0 = NaN here and casts it to int8;
+      // qmin is the limit of its formula and dequantizes the group to 0.
+      zp = qmin;
+    } else {
+      zp = roundTo(tk, qmin - roundTo(tk, lo / scale));
+      zp = std::nearbyint(std::min(std::max(zp, qmin), qmax));
+    }
+  }
+  if (s.scaleKind != tk)
+    scale = roundTo(s.scaleKind, scale);
+  if (scale == 0)
+    scale = epsilon(s.scaleKind);
+  FloatKind arith = s.scaleKind == tk ? tk : FloatKind::F32;
+  return {scale, zp, arith};
+}
+
+/// compressed-tensors `_quantize` of one value: divide, add zp, clamp, round.
+static int32_t quantizeValue(float x, const GroupParams &p, const Scheme &s) {
+  float v = roundTo(p.arith, x / p.scale);
+  if (!s.symmetric)
+    v = roundTo(p.arith, v + p.zp);
+  v = std::min(std::max(v, float(s.qmin())), float(s.qmax()));
+  return int32_t(std::nearbyint(v)); // ties to even in the default FP mode
+}
+
+static float dequantizeValue(int32_t q, float scale, float zp,
+                             FloatKind scaleKind) {
+  return roundTo(scaleKind, (float(q) - zp) * scale);
+}
+
+/// Runs `fn(rowBegin, rowEnd)` over `rows` split across threads.
+template <typename Fn>
+static void parallelRows(int64_t rows, unsigned threads, Fn fn) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  int64_t n = std::min<int64_t>(threads, std::max<int64_t>(1, rows / 64));
+  if (n <= 1) {
+    fn(int64_t(0), rows);
+    return;
+  }
+  std::vector<std::thread> pool;
+  int64_t chunk = (rows + n - 1) / n;
+  for (int64_t b = 0; b < rows; b += chunk)
+    pool.emplace_back(fn, b, std::min(rows, b + chunk));
+  for (auto &th : pool)
+    th.join();
+}
+
+void quantizeCodes(const TableView &t, const Scheme &s, int8_t *codes,
+                   float *scales, int8_t *zeroPoints, unsigned threads) {
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t base = r * t.cols + g * gs;
+        GroupParams p = computeParams(t, base, gs, s);
+        scales[r * groups + g] = p.scale;
+        if (!s.symmetric && zeroPoints)
+          zeroPoints[r * groups + g] = int8_t(p.zp);
+        for (int64_t i = 0; i < gs; ++i)
+          codes[base + i] = int8_t(
+              quantizeValue(loadElement(t.kind, t.data, base + i), p, s));
+      }
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+/// ORs code `q` (offset-binary) into a row's bit stream at element `col`.
+static void packInto(uint32_t *row, int64_t col, int32_t q, unsigned bits) {
+  uint32_t u = uint32_t(q + (1 << (bits - 1))) & ((1u << bits) - 1);
+  int64_t bit = col * bits;
+  int64_t w = bit / 32;
+  unsigned off = unsigned(bit % 32);
+  row[w] |= u << off;
+  if (off + bits > 32)
+    row[w + 1] |= u >> (32 - off);
+}
+
+void packCodes(const int8_t *codes, int64_t rows, int64_t cols, unsigned bits,
+               uint32_t *words) {
+  int64_t wpr = (cols * bits + 31) / 32;
+  std::fill(words, words + rows * wpr, 0u);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      packInto(words + r * wpr, c, codes[r * cols + c], bits);
+}
+
+int32_t unpackCode(const uint32_t *row, int64_t col, unsigned bits) {
+  int64_t bit = col * bits;
+  int64_t w = bit / 32;
+  unsigned off = unsigned(bit % 32);
+  uint64_t v = row[w] >> off;
+  if (off + bits > 32)
+    v |= uint64_t(row[w + 1]) << (32 - off);
+  int32_t u = int32_t(v & ((1u << bits) - 1));
+  return u - (1 << (bits - 1));
+}
+
+//===----------------------------------------------------------------------===//
+// Fused quantize + pack, dequantization
+//===----------------------------------------------------------------------===//
+
+PackedTable quantizeTable(const TableView &t, const Scheme &s,
+                          unsigned threads) {
+  PackedTable out;
+  out.rows = t.rows;
+  out.cols = t.cols;
+  out.scheme = s;
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  int64_t wpr = s.wordsPerRow(t.cols);
+  out.words.assign(size_t(t.rows * wpr), 0u);
+  out.scales.resize(size_t(t.rows * groups));
+  if (!s.symmetric)
+    out.zeroPoints.resize(size_t(t.rows * groups));
+
+  struct Stats {
+    double maxErr = 0, signal = 0, noise = 0;
+  };
+  std::vector<Stats> stats(size_t(t.rows));
+  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      Stats st;
+      uint32_t *row = out.words.data() + r * wpr;
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t base = r * t.cols + g * gs;
+        GroupParams p = computeParams(t, base, gs, s);
+        out.scales[r * groups + g] = p.scale;
+        if (!s.symmetric)
+          out.zeroPoints[r * groups + g] = int8_t(p.zp);
+        for (int64_t i = 0; i < gs; ++i) {
+          float x = loadElement(t.kind, t.data, base + i);
+          int32_t q = quantizeValue(x, p, s);
+          packInto(row, g * gs + i, q, s.bits);
+          double e = double(x) - dequantizeValue(q, p.scale, p.zp, s.scaleKind);
+          st.maxErr = std::max(st.maxErr, std::fabs(e));
+          st.signal += double(x) * x;
+          st.noise += e * e;
+        }
+      }
+      stats[size_t(r)] = st;
+    }
+  });
+  for (const Stats &st : stats) {
+    out.maxAbsError = std::max(out.maxAbsError, st.maxErr);
+    out.signalPower += st.signal;
+    out.noisePower += st.noise;
+  }
+  return out;
+}
+
+float dequantizeElement(const uint32_t *words, const float *scales,
+                        const int8_t *zeroPoints, int64_t row, int64_t col,
+                        int64_t cols, const Scheme &s) {
+  int64_t groups = s.groupsPerRow(cols);
+  int64_t g = row * groups + col / s.columnsPerGroup(cols);
+  int32_t q = unpackCode(words + row * s.wordsPerRow(cols), col, s.bits);
+  float zp = (!s.symmetric && zeroPoints) ? float(zeroPoints[g]) : 0.0f;
+  return dequantizeValue(q, scales[g], zp, s.scaleKind);
+}
+
+void dequantizeTable(const uint32_t *words, const float *scales,
+                     const int8_t *zeroPoints, int64_t rows, int64_t cols,
+                     const Scheme &s, float *out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] =
+          dequantizeElement(words, scales, zeroPoints, r, c, cols, s);
+}
+
+} // namespace qembed

@@ -1,0 +1,75 @@
+//===- Pipelines.cpp - qembed pass pipelines ------------------------------===//
+
+#include "qembed/Pipelines/Pipelines.h"
+#include "qembed/Conversion/Passes.h"
+#include "qembed/Dialect/QEmbed/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+void mlir::qembed::buildQuantizeEmbeddingsPipeline(
+    OpPassManager &pm, const QuantizeEmbeddingsOptions &options) {
+  QEmbedRaiseLookupsOptions raise;
+  raise.remarks = options.report;
+  pm.addPass(createQEmbedRaiseLookups(raise));
+  QEmbedQuantizeOptions quantize;
+  quantize.bits = options.bits;
+  quantize.groupSize = options.groupSize;
+  quantize.symmetric = options.symmetric;
+  quantize.scaleType = options.scaleType;
+  quantize.report = options.report;
+  pm.addPass(createQEmbedQuantize(quantize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertQEmbedToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // bf16 <-> f32 conversions become integer code: no runtime library needed.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::qembed::registerQEmbedPipelines() {
+  PassPipelineRegistration<QuantizeEmbeddingsOptions>(
+      "quantize-embeddings",
+      "Find embedding lookups, quantize their constant tables data-free and "
+      "rewrite them into fused dequantizing gathers",
+      buildQuantizeEmbeddingsPipeline);
+  PassPipelineRegistration<>(
+      "qembed-cpu-pipeline",
+      "Lower a quantized module to the LLVM dialect for the host CPU "
+      "(runnable with mlir-runner)",
+      buildCPUPipeline);
+}
+
+void mlir::qembed::registerAllQEmbedPasses() {
+  registerQEmbedPasses();
+  registerQEmbedConversionPasses();
+  registerQEmbedPipelines();
+}

@@ -1,0 +1,42 @@
+# -*- Python -*-
+# lit configuration for qembed's regression and integration tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QEMBED"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qembed_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%shlibext", ".so"))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%qembed_plugin", os.path.join(config.qembed_lib_dir, "QEmbedPlugin.so"))
+)
+config.substitutions.append(
+    ("%inputs", os.path.join(config.qembed_src_root, "test", "Integration", "Inputs"))
+)
+runner_libs = ",".join(
+    os.path.join(config.llvm_lib_dir, lib)
+    for lib in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
+)
+config.substitutions.append(("%runner_libs", runner_libs))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.qembed_tools_dir, config.llvm_tools_dir]
+tools = [
+    "qembed-opt",
+    "qembed-unittests",
+    ToolSubst("mlir-opt", unresolved="fatal"),
+    ToolSubst("mlir-runner", unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

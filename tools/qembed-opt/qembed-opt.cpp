@@ -1,0 +1,22 @@
+//===- qembed-opt.cpp - mlir-opt with the qembed dialect and passes -------===//
+
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::qembed::registerAllQEmbedPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::qembed::QEmbedDialect>();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "qembed optimizer driver\n", registry));
+}
