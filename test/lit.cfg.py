@@ -20,14 +20,34 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%qembed_plugin", os.path.join(config.qembed_lib_dir, "QEmbedPlugin.so"))
 )
-config.substitutions.append(
-    ("%inputs", os.path.join(config.qembed_src_root, "test", "Integration", "Inputs"))
-)
 runner_libs = ",".join(
     os.path.join(config.llvm_lib_dir, lib)
     for lib in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
 )
 config.substitutions.append(("%runner_libs", runner_libs))
+# mlir-runner on a module lowered to LLVM, entry point @main.
+config.substitutions.append(
+    ("%run", "mlir-runner -e main -entry-point-result=void -shared-libs=" + runner_libs)
+)
+# Upstream mlir-opt's own CPU lowering (no qembed pass involved).
+config.substitutions.append(
+    (
+        "%upstream_cpu",
+        "--one-shot-bufferize=bufferize-function-boundaries "
+        "--buffer-deallocation-pipeline --convert-linalg-to-loops "
+        "--convert-scf-to-cf --expand-strided-metadata --lower-affine "
+        "--arith-expand=include-bf16=true --finalize-memref-to-llvm "
+        "--convert-to-llvm --reconcile-unrealized-casts",
+    )
+)
+config.substitutions.append(
+    ("%gen", config.python_executable + " " + os.path.join(
+        config.qembed_src_root, "test", "Integration", "Inputs", "gen_embedding.py"))
+)
+config.substitutions.append(
+    ("%check", config.python_executable + " " + os.path.join(
+        config.qembed_src_root, "test", "Integration", "Inputs", "check_outputs.py"))
+)
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

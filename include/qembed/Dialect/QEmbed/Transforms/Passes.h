@@ -26,6 +26,9 @@ std::string whyNotRaisable(Operation *op);
 /// qembed.lookup.
 void populateRaiseLookupsPatterns(RewritePatternSet &patterns);
 
+/// Patterns unfusing qembed.gather into qembed.dequantize + qembed.lookup.
+void populateExpandGathersPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
 

@@ -112,4 +112,34 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QEmbedExpandGathers : Pass<"qembed-expand-gathers"> {
+  let summary = "Unfuse qembed.gather into dequantize + dense lookup";
+  let description = [{
+    Rewrites each fused `qembed.gather` into a `qembed.dequantize` of the
+    whole table followed by a dense `qembed.lookup`. This is the reference
+    form the fused gather is tested against: with constant operands,
+    `--canonicalize` folds the dequantize through the numerics library into
+    a dense table, so the lookup then reads reference values. It is also a
+    fallback for backends that want a dense table (at the cost of memory).
+
+    Before:
+
+    ```mlir
+    %r = qembed.gather %p[%ids] scales(%s) #qembed.scheme<...>
+        : tensor<100x16xi32>, tensor<100x2xf32>, tensor<?xi64>
+        -> tensor<?x128xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %t = qembed.dequantize %p scales(%s) #qembed.scheme<...>
+        : tensor<100x16xi32>, tensor<100x2xf32> -> tensor<100x128xf32>
+    %r = qembed.lookup %t[%ids]
+        : tensor<100x128xf32>, tensor<?xi64> -> tensor<?x128xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qembed::QEmbedDialect"];
+}
+
 #endif // QEMBED_DIALECT_QEMBED_TRANSFORMS_PASSES_TD
