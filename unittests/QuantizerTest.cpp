@@ -1,2 +1,242 @@
+//===- QuantizerTest.cpp - Numerics library unit tests ----------*- C++ -*-===//
+//
+// Hand-checked vectors of the compressed-tensors rules (shared/REFERENCE.md)
+// for the quantizer, the packer and the reference dequantization.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Numerics/Quantizer.h"
+
 #include <gtest/gtest.h>
-TEST(X, Y) {}
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace qembed;
+
+namespace {
+
+/// Raw storage of `values` (each exact in `kind`).
+std::vector<char> rawTable(const std::vector<float> &values, FloatKind kind) {
+  std::vector<char> raw(values.size() * byteWidth(kind));
+  for (size_t i = 0; i < values.size(); ++i)
+    storeElement(kind, raw.data(), int64_t(i), values[i]);
+  return raw;
+}
+
+Scheme scheme(unsigned bits, int64_t group, bool sym, FloatKind scale) {
+  Scheme s;
+  s.bits = bits;
+  s.groupSize = group;
+  s.symmetric = sym;
+  s.scaleKind = scale;
+  return s;
+}
+
+std::vector<int8_t> codesOf(const std::vector<float> &values, FloatKind kind,
+                            int64_t rows, int64_t cols, const Scheme &s,
+                            std::vector<float> *scales = nullptr,
+                            std::vector<int8_t> *zps = nullptr) {
+  std::vector<char> raw = rawTable(values, kind);
+  std::vector<int8_t> codes(size_t(rows * cols));
+  std::vector<float> sc(size_t(rows * s.groupsPerRow(cols)));
+  std::vector<int8_t> zp(sc.size());
+  quantizeCodes({raw.data(), kind, rows, cols}, s, codes.data(), sc.data(),
+                zp.data(), 1);
+  if (scales)
+    *scales = sc;
+  if (zps)
+    *zps = zp;
+  return codes;
+}
+
+} // namespace
+
+TEST(Pack, Int4HandVectors) {
+  std::vector<int8_t> neg = {-8, -7, -6, -5, -4, -3, -2, -1};
+  std::vector<int8_t> pos = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::vector<int8_t> zero(8, 0);
+  uint32_t w;
+  packCodes(neg.data(), 1, 8, 4, &w);
+  EXPECT_EQ(w, 0x76543210u);
+  packCodes(pos.data(), 1, 8, 4, &w);
+  EXPECT_EQ(w, 0xFEDCBA98u);
+  packCodes(zero.data(), 1, 8, 4, &w);
+  EXPECT_EQ(w, 0x88888888u);
+}
+
+TEST(Pack, ThreeBitCodesStraddleWords) {
+  // 11 codes of u = 7 fill 33 bits: one full word and bit 0 of the next.
+  std::vector<int8_t> codes(11, 3);
+  uint32_t w[2];
+  packCodes(codes.data(), 1, 11, 3, w);
+  EXPECT_EQ(w[0], 0xFFFFFFFFu);
+  EXPECT_EQ(w[1], 0x1u);
+  for (int64_t c = 0; c < 11; ++c)
+    EXPECT_EQ(unpackCode(w, c, 3), 3);
+}
+
+TEST(Pack, RoundTripEveryWidthWithRowPadding) {
+  std::mt19937 rng(1);
+  for (unsigned bits = 2; bits <= 8; ++bits) {
+    Scheme s = scheme(bits, 0, true, FloatKind::F32);
+    int64_t rows = 3, cols = 37; // 37 * bits is never a multiple of 32
+    std::vector<int8_t> codes(size_t(rows * cols));
+    for (auto &c : codes)
+      c = int8_t(int64_t(rng() % (1u << bits)) + s.qmin());
+    std::vector<uint32_t> words(size_t(rows * s.wordsPerRow(cols)));
+    packCodes(codes.data(), rows, cols, bits, words.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint32_t *row = words.data() + r * s.wordsPerRow(cols);
+      for (int64_t c = 0; c < cols; ++c)
+        ASSERT_EQ(unpackCode(row, c, bits), codes[r * cols + c])
+            << "bits " << bits << " row " << r << " col " << c;
+      // Padding bits past the last code are zero.
+      int64_t used = cols * bits % 32;
+      EXPECT_EQ(row[s.wordsPerRow(cols) - 1] >> used, 0u) << "bits " << bits;
+    }
+  }
+}
+
+TEST(Quantize, Bf16GroupHandVector) {
+  std::vector<float> w = {7.5, -7.5, 2.5, -2.5, 0.5, -0.5, 1.5, 3.25};
+  Scheme s = scheme(4, 8, true, FloatKind::BF16);
+  std::vector<float> scales;
+  std::vector<int8_t> q = codesOf(w, FloatKind::BF16, 1, 8, s, &scales);
+  EXPECT_EQ(scales[0], 1.0f);
+  EXPECT_EQ(q, (std::vector<int8_t>{7, -8, 2, -2, 0, 0, 2, 3}));
+  std::vector<char> raw = rawTable(w, FloatKind::BF16);
+  PackedTable t = quantizeTable({raw.data(), FloatKind::BF16, 1, 8}, s, 1);
+  ASSERT_EQ(t.words.size(), 1u);
+  EXPECT_EQ(t.words[0], 0xBA886A0Fu);
+}
+
+TEST(Quantize, Bf16ArithmeticTrap) {
+  // amax 1.0 at 8 bits: scale = bf16(1/127.5) = 0.00787353515625. In bf16,
+  // 0.75 / scale rounds to 95.5 and then to 96; fp32 arithmetic gives 95.
+  std::vector<float> w = {1.0f, 0.75f};
+  Scheme bf = scheme(8, 0, true, FloatKind::BF16);
+  std::vector<float> scales;
+  std::vector<int8_t> q = codesOf(w, FloatKind::BF16, 1, 2, bf, &scales);
+  EXPECT_EQ(scales[0], 0.00787353515625f);
+  EXPECT_EQ(q[1], 96);
+  // With f32 scales the same bf16 scale value is divided in fp32 (torch
+  // promotes bf16 / f32 to f32): 95.26 -> 95.
+  Scheme f32 = scheme(8, 0, true, FloatKind::F32);
+  EXPECT_EQ(codesOf(w, FloatKind::BF16, 1, 2, f32, &scales)[1], 95);
+  EXPECT_EQ(scales[0], 0.00787353515625f);
+}
+
+TEST(Quantize, AllZeroGroupGetsDtypeEps) {
+  std::vector<float> zeros(8, 0.0f);
+  struct Case {
+    FloatKind kind;
+    float eps;
+  } cases[] = {{FloatKind::BF16, 0x1p-7f},
+               {FloatKind::F16, 0x1p-10f},
+               {FloatKind::F32, 0x1p-23f}};
+  for (const Case &c : cases) {
+    for (bool sym : {true, false}) {
+      Scheme s = scheme(4, 8, sym, c.kind);
+      std::vector<float> scales;
+      std::vector<int8_t> zps;
+      std::vector<int8_t> q = codesOf(zeros, c.kind, 1, 8, s, &scales, &zps);
+      EXPECT_EQ(scales[0], c.eps) << kindName(c.kind);
+      std::vector<char> raw = rawTable(zeros, c.kind);
+      PackedTable t = quantizeTable({raw.data(), c.kind, 1, 8}, s, 1);
+      for (int64_t i = 0; i < 8; ++i)
+        EXPECT_EQ(dequantizeElement(t.words.data(), t.scales.data(),
+                                    t.zeroPoints.data(), 0, i, 8, s),
+                  0.0f);
+      if (sym)
+        EXPECT_EQ(t.words[0], 0x88888888u);
+    }
+  }
+}
+
+TEST(Quantize, ClampBeforeRound) {
+  // +amax maps to 7.5 -> clamp 7; -amax to -7.5 -> round-half-even -8.
+  std::vector<float> w = {3.0f, -3.0f, 0.2f, 0, 0, 0, 0, 0};
+  Scheme s = scheme(4, 8, true, FloatKind::F32);
+  std::vector<int8_t> q = codesOf(w, FloatKind::F32, 1, 8, s);
+  EXPECT_EQ(q[0], 7);
+  EXPECT_EQ(q[1], -8);
+  EXPECT_EQ(q[2], 0); // 0.2 / 0.4 = 0.5 -> ties to even -> 0
+}
+
+TEST(Quantize, AsymmetricZeroPoint) {
+  // min 0 (forced), max 15: scale 1, zp = -8 - 0/1 = -8, q = x - 8.
+  std::vector<float> w;
+  for (int i = 0; i < 16; ++i)
+    w.push_back(float(i));
+  Scheme s = scheme(4, 16, false, FloatKind::F32);
+  std::vector<float> scales;
+  std::vector<int8_t> zps;
+  std::vector<int8_t> q = codesOf(w, FloatKind::F32, 1, 16, s, &scales, &zps);
+  EXPECT_EQ(scales[0], 1.0f);
+  EXPECT_EQ(zps[0], -8);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(q[i], i - 8);
+  // min -1, max 2: scale 0.2, zp = -8 - (-1 / 0.2) = -3.
+  std::vector<float> v = {-1.0f, 2.0f, 0.5f, 0, 0, 0, 0, 0};
+  s.groupSize = 8;
+  codesOf(v, FloatKind::F32, 1, 8, s, &scales, &zps);
+  EXPECT_FLOAT_EQ(scales[0], 0.2f);
+  EXPECT_EQ(zps[0], -3);
+}
+
+TEST(Quantize, FusedPathMatchesCodesAndStaysWithinHalfStep) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  int64_t rows = 17, cols = 64;
+  std::vector<float> values(size_t(rows * cols));
+  for (auto &v : values)
+    v = dist(rng);
+  for (bool sym : {true, false})
+    for (unsigned bits : {2u, 3u, 4u, 8u}) {
+      Scheme s = scheme(bits, 16, sym, FloatKind::F32);
+      std::vector<float> scales;
+      std::vector<int8_t> zps;
+      std::vector<int8_t> codes =
+          codesOf(values, FloatKind::F32, rows, cols, s, &scales, &zps);
+      std::vector<char> raw = rawTable(values, FloatKind::F32);
+      PackedTable t =
+          quantizeTable({raw.data(), FloatKind::F32, rows, cols}, s, 3);
+      std::vector<uint32_t> words(size_t(rows * s.wordsPerRow(cols)));
+      packCodes(codes.data(), rows, cols, bits, words.data());
+      ASSERT_EQ(t.words, words);
+      ASSERT_EQ(t.scales, scales);
+      double worst = 0;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+          float x = values[r * cols + c];
+          float d = dequantizeElement(t.words.data(), t.scales.data(),
+                                      t.zeroPoints.data(), r, c, cols, s);
+          float step = t.scales[r * 4 + c / 16];
+          EXPECT_LE(std::fabs(x - d), 0.5f * step * 1.0001f);
+          worst = std::max(worst, double(std::fabs(x - d)));
+        }
+      EXPECT_EQ(t.maxAbsError, worst);
+    }
+}
+
+TEST(Floats, RoundingToHalfTypes) {
+  EXPECT_EQ(roundTo(FloatKind::BF16, 1.0f + 0x1p-8f), 1.0f); // tie -> even
+  EXPECT_EQ(roundTo(FloatKind::BF16, 1.0f + 0x1p-8f + 0x1p-20f),
+            1.0f + 0x1p-7f);
+  EXPECT_EQ(roundTo(FloatKind::F16, 1.0f + 0x1p-11f), 1.0f);
+  EXPECT_EQ(roundTo(FloatKind::F16, 70000.0f), INFINITY);
+  char buf[2];
+  storeElement(FloatKind::BF16, buf, 0, 0.75f);
+  EXPECT_EQ(loadElement(FloatKind::BF16, buf, 0), 0.75f);
+}
+
+TEST(Scheme, Checks) {
+  EXPECT_EQ(checkScheme(scheme(4, 64, true, FloatKind::F32), 128), "");
+  EXPECT_NE(checkScheme(scheme(9, 64, true, FloatKind::F32), 128), "");
+  EXPECT_NE(checkScheme(scheme(1, 64, true, FloatKind::F32), 128), "");
+  EXPECT_EQ(checkScheme(scheme(4, 48, true, FloatKind::F32), 128),
+            "group size 48 does not divide the row length 128");
+  EXPECT_NE(checkScheme(scheme(4, -1, true, FloatKind::F32), 128), "");
+}

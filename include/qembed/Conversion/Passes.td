@@ -20,7 +20,7 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
 
     ```mlir
     %r = qembed.gather %p[%ids] scales(%s)
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f32>
         : tensor<100x16xi32>, tensor<100x2xf32>, tensor<?xi64>
         -> tensor<?x128xf32>
     ```

@@ -51,7 +51,7 @@ def QEmbed_QuantizeOp : QEmbed_Op<"quantize", [Pure]> {
 
     ```mlir
     %codes, %scales = qembed.quantize %table
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f32>
         : tensor<100x128xf32> -> tensor<100x128xi8>, tensor<100x2xf32>
     ```
   }];
@@ -59,7 +59,7 @@ def QEmbed_QuantizeOp : QEmbed_Op<"quantize", [Pure]> {
   let results = (outs QEmbed_Codes:$codes, QEmbed_Scales:$scales,
                       Optional<QEmbed_ZeroPoints>:$zero_points);
   let assemblyFormat = [{
-    $table $scheme attr-dict `:` type($table) `->` type(results)
+    $table `scheme` $scheme attr-dict `:` type($table) `->` type(results)
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -75,14 +75,14 @@ def QEmbed_PackOp : QEmbed_Op<"pack", [Pure]> {
 
     ```mlir
     %packed = qembed.pack %codes
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f32>
         : tensor<100x128xi8> -> tensor<100x16xi32>
     ```
   }];
   let arguments = (ins QEmbed_Codes:$codes, QEmbed_SchemeAttr:$scheme);
   let results = (outs QEmbed_Packed:$packed);
   let assemblyFormat = [{
-    $codes $scheme attr-dict `:` type($codes) `->` type($packed)
+    $codes `scheme` $scheme attr-dict `:` type($codes) `->` type($packed)
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
@@ -99,7 +99,7 @@ def QEmbed_GatherOp : QEmbed_Op<"gather", [Pure]> {
 
     ```mlir
     %rows = qembed.gather %packed[%ids] scales(%scales)
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f16>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f16>
         : tensor<32000x512xi32>, tensor<32000x64xf16>, tensor<?xi64>
         -> tensor<?x4096xf16>
     ```
@@ -110,7 +110,7 @@ def QEmbed_GatherOp : QEmbed_Op<"gather", [Pure]> {
     ```mlir
     %rows = qembed.gather %packed[%ids] scales(%scales)
         zero_points(%zps)
-        #qembed.scheme<bits = 4, group_size = 64, asymmetric, scale_type = f16>
+        scheme <bits = 4, group_size = 64, asymmetric, scale_type = f16>
         : tensor<32000x512xi32>, tensor<32000x64xf16>, tensor<?xi64>,
           tensor<32000x64xi8> -> tensor<?x4096xf16>
     ```
@@ -122,7 +122,7 @@ def QEmbed_GatherOp : QEmbed_Op<"gather", [Pure]> {
   let results = (outs QEmbed_Rows:$result);
   let assemblyFormat = [{
     $packed `[` $ids `]` `scales` `(` $scales `)`
-    (`zero_points` `(` $zero_points^ `)`)? $scheme attr-dict `:`
+    (`zero_points` `(` $zero_points^ `)`)? `scheme` $scheme attr-dict `:`
     type($packed) `,` type($scales) `,` type($ids)
     (`,` type($zero_points)^)? `->` type($result)
   }];
@@ -140,7 +140,7 @@ def QEmbed_DequantizeOp : QEmbed_Op<"dequantize",
 
     ```mlir
     %table = qembed.dequantize %packed scales(%scales)
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f32>
         : tensor<100x16xi32>, tensor<100x2xf32> -> tensor<100x128xf32>
     ```
   }];
@@ -150,7 +150,7 @@ def QEmbed_DequantizeOp : QEmbed_Op<"dequantize",
   let results = (outs QEmbed_FloatTable:$result);
   let assemblyFormat = [{
     $packed `scales` `(` $scales `)`
-    (`zero_points` `(` $zero_points^ `)`)? $scheme attr-dict `:`
+    (`zero_points` `(` $zero_points^ `)`)? `scheme` $scheme attr-dict `:`
     type($packed) `,` type($scales) (`,` type($zero_points)^)? `->`
     type($result)
   }];

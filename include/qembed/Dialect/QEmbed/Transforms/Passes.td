@@ -91,7 +91,7 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     %p = arith.constant dense<...> : tensor<100x16xi32>
     %s = arith.constant dense<...> : tensor<100x2xf32>
     %r = qembed.gather %p[%ids] scales(%s)
-        #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f32>
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f32>
         : tensor<100x16xi32>, tensor<100x2xf32>, tensor<?xi64>
         -> tensor<?x128xf32>
     ```
@@ -125,7 +125,7 @@ def QEmbedExpandGathers : Pass<"qembed-expand-gathers"> {
     Before:
 
     ```mlir
-    %r = qembed.gather %p[%ids] scales(%s) #qembed.scheme<...>
+    %r = qembed.gather %p[%ids] scales(%s) scheme <...>
         : tensor<100x16xi32>, tensor<100x2xf32>, tensor<?xi64>
         -> tensor<?x128xf32>
     ```
@@ -133,7 +133,7 @@ def QEmbedExpandGathers : Pass<"qembed-expand-gathers"> {
     After:
 
     ```mlir
-    %t = qembed.dequantize %p scales(%s) #qembed.scheme<...>
+    %t = qembed.dequantize %p scales(%s) scheme <...>
         : tensor<100x16xi32>, tensor<100x2xf32> -> tensor<100x128xf32>
     %r = qembed.lookup %t[%ids]
         : tensor<100x128xf32>, tensor<?xi64> -> tensor<?x128xf32>
