@@ -191,9 +191,14 @@ struct RaiseTensorGather : OpRewritePattern<tensor::GatherOp> {
     Value rows = LookupOp::create(rewriter, loc, lookupType, op.getSource(),
                                   ids);
     // gather keeps the gathered dimension as a unit dim unless rank-reduced.
-    if (op.getResultType().getRank() != lookupType.getRank())
+    if (op.getResultType().getRank() != lookupType.getRank()) {
+      SmallVector<ReassociationIndices> addUnit;
+      for (int64_t i = 0; i < k; ++i)
+        addUnit.push_back({i});
+      addUnit.push_back({k, k + 1});
       rows = tensor::ExpandShapeOp::create(rewriter, loc, op.getResultType(),
-                                           rows, dropUnit);
+                                           rows, addUnit);
+    }
     rewriter.replaceOp(op, rows);
     return success();
   }
