@@ -51,6 +51,9 @@ config.substitutions.append(
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# `not` and `count` run from PATH under the external shell.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.qembed_tools_dir, append_path=True)
 
 tool_dirs = [config.qembed_tools_dir, config.llvm_tools_dir]
 tools = [

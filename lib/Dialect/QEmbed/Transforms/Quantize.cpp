@@ -33,8 +33,12 @@ struct QEmbedQuantizePass
     : mlir::qembed::impl::QEmbedQuantizeBase<QEmbedQuantizePass> {
   using Base::Base;
 
+  LogicalResult initialize(MLIRContext *ctx) override;
   void runOnOperation() override;
 
+private:
+  /// The scale-type option parsed; empty = the table's element type.
+  std::optional<Type> requestedScaleType;
 };
 
 /// Quantized tables by table value, so each distinct table is quantized once.
@@ -133,29 +137,27 @@ static std::string describe(RankedTensorType type, const QuantizedConstants &q,
   return msg;
 }
 
-void QEmbedQuantizePass::runOnOperation() {
-  std::optional<Type> requestedScaleType;
-  if (!scaleType.empty()) {
-    MLIRContext *ctx = &getContext();
-    if (scaleType == "f32")
-      requestedScaleType = Float32Type::get(ctx);
-    else if (scaleType == "f16")
-      requestedScaleType = Float16Type::get(ctx);
-    else if (scaleType == "bf16")
-      requestedScaleType = BFloat16Type::get(ctx);
-    else {
-      getOperation()->emitError("invalid scale-type '")
-          << scaleType << "': expected f16, bf16 or f32";
-      return signalPassFailure();
-    }
-  }
-  if (bits < 2 || bits > 8 || groupSize < 0) {
-    getOperation()->emitError("invalid options: bits must be in [2, 8] and "
-                              "group-size >= 0, got bits=")
-        << bits << " group-size=" << groupSize;
-    return signalPassFailure();
-  }
+LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
+  // Options are checked once, before any IR is touched.
+  if (bits < 2 || bits > 8 || groupSize < 0)
+    return emitError(UnknownLoc::get(ctx))
+           << "invalid options: bits must be in [2, 8] and group-size >= 0, "
+              "got bits="
+           << unsigned(bits) << " group-size=" << int64_t(groupSize);
+  if (scaleType == "f32")
+    requestedScaleType = Float32Type::get(ctx);
+  else if (scaleType == "f16")
+    requestedScaleType = Float16Type::get(ctx);
+  else if (scaleType == "bf16")
+    requestedScaleType = BFloat16Type::get(ctx);
+  else if (!scaleType.empty())
+    return emitError(UnknownLoc::get(ctx))
+           << "invalid scale-type '" << scaleType
+           << "': expected f16, bf16 or f32";
+  return success();
+}
 
+void QEmbedQuantizePass::runOnOperation() {
   // Group lookups by table so each table is quantized and reported once.
   llvm::MapVector<arith::ConstantOp, SmallVector<LookupOp>> byTable;
   getOperation()->walk([&](LookupOp op) {
