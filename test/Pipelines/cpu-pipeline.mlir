@@ -1,0 +1,21 @@
+// RUN: qembed-opt %s --qembed-cpu-pipeline | FileCheck %s
+
+// A quantized module lowers to the LLVM dialect only; the table stays a
+// global of packed i32 words (3 rows x 2 words) next to its scales.
+// CHECK-NOT: qembed.
+// CHECK-NOT: linalg.
+// CHECK-NOT: tensor.
+// CHECK-NOT: memref.
+// CHECK-DAG: llvm.mlir.global private constant @{{.*}}(dense<{{.*}}> : tensor<3x1xbf16>)
+// CHECK-DAG: llvm.mlir.global private constant @{{.*}}(dense<{{\[}}[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi32>) {{.*}} : !llvm.array<3 x array<2 x i32>>
+// CHECK: llvm.func @forward
+// CHECK: llvm.lshr
+// CHECK: llvm.and
+// CHECK: llvm.fmul
+// CHECK-NOT: qembed.
+func.func @forward(%ids: tensor<?xi64>) -> tensor<?x8xbf16> {
+  %p = arith.constant dense<[[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi32>
+  %s = arith.constant dense<[[1.0], [0.5], [0.25]]> : tensor<3x1xbf16>
+  %r = qembed.gather %p[%ids] scales(%s) scheme <bits = 8, group_size = 0, symmetric, scale_type = bf16> : tensor<3x2xi32>, tensor<3x1xbf16>, tensor<?xi64> -> tensor<?x8xbf16>
+  return %r : tensor<?x8xbf16>
+}
