@@ -75,6 +75,7 @@ def main():
     qrange = 2 ** a.bits - 1
     ulp = 2.0 ** (1 - MANTISSA[a.dtype])  # relative rounding of the dtype
     worst = 0.0
+    max_abs = max(abs(x - y) for x, y in zip(dv, qv))
     for base in range(0, len(dv), group):
         xs = dv[base:base + group]
         lo, hi = min(min(xs), 0.0), max(max(xs), 0.0)
@@ -101,7 +102,7 @@ def main():
             print("  " + e)
         return 1
     print("PASS: %d elements, quantized == reference bit for bit, max error "
-          "%.3f steps" % (len(dv), worst))
+          "%.3f steps (%.4g absolute)" % (len(dv), worst, max_abs))
     return 0
 
 

@@ -41,6 +41,19 @@ def raw_bytes(values, dtype):
     return struct.pack("<%dH" % len(values), *[bf16_bits(v) for v in values])
 
 
+def make_realistic_table(rows, cols, dtype, rng):
+    """Like a trained LLM embedding: N(0, 0.02) entries, row norms varying
+    log-normally, a few outlier columns shared by all rows."""
+    outliers = set(rng.sample(range(cols), max(1, cols // 64)))
+    table = []
+    for _ in range(rows):
+        scale = 0.02 * rng.lognormvariate(0.0, 0.4)
+        row = [rng.gauss(0.0, scale) * (6.0 if c in outliers else 1.0)
+               for c in range(cols)]
+        table.append([ROUND[dtype](v) for v in row])
+    return table
+
+
 def make_table(rows, cols, dtype, rng):
     table = []
     for r in range(rows):
@@ -68,12 +81,14 @@ def main():
                    help="static ids shape (default: dynamic dims)")
     p.add_argument("--resource", action="store_true",
                    help="table as dense_resource (as the fx importer emits)")
+    p.add_argument("--realistic", action="store_true",
+                   help="trained-embedding-like values instead of test rows")
     p.add_argument("--tied", action="store_true",
                    help="also use the table in a tied lm_head matmul")
     a = p.parse_args()
     rng = random.Random(a.seed)
     V, D, T = a.rows, a.cols, a.dtype
-    table = make_table(V, D, T, rng)
+    table = (make_realistic_table if a.realistic else make_table)(V, D, T, rng)
     flat = [v for row in table for v in row]
 
     # Ids: the first and last row, repeats, and random rows.

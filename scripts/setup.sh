@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what qembed needs (Debian packages), then configures and builds it
+# in build/. Idempotent: packages already present are not reinstalled and the
+# build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
+      cmake ninja-build libgtest-dev python3)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+LLVM=/usr/lib/llvm-22
+if [ ! -f build/build.ninja ]; then
+  cmake -G Ninja -S . -B build \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DMLIR_DIR=$LLVM/lib/cmake/mlir \
+    -DLLVM_EXTERNAL_LIT=$LLVM/bin/lit
+fi
+echo "== building"
+cmake --build build
