@@ -16,4 +16,12 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
 done
 
 echo "== running the test suite"
-/usr/lib/llvm-22/bin/lit -sv build/test
+set +e
+/usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee build/lit.log
+rc=${PIPESTATUS[0]}
+set -e
+passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
+failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): /
+  {s += $2} END {print s + 0}' build/lit.log)
+echo "${passed:-0} passed, ${failed} failed"
+exit $rc
