@@ -21,7 +21,7 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
-failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): /
-  {s += $2} END {print s + 0}' build/lit.log)
+failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
+  s += $2 } END { print s + 0 }' build/lit.log)
 echo "${passed:-0} passed, ${failed} failed"
 exit $rc
