@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -55,6 +56,22 @@ void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void mlir::qembed::buildGPUPipeline(OpPassManager &pm,
+                                    const GPUPipelineOptions &options) {
+  ConvertQEmbedGatherToGPUOptions lower;
+  lower.blockSize = options.blockSize;
+  lower.maxBlocks = options.maxBlocks;
+  pm.addPass(createConvertQEmbedGatherToGPU(lower));
+  pm.addPass(createCanonicalizerPass());
+  // Upstream's NVVM pipeline; PTX 8.0 is the first to know sm_90.
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFormat = options.format;
+  nvvm.optLevel = 3;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
 void mlir::qembed::registerQEmbedPipelines() {
   PassPipelineRegistration<QuantizeEmbeddingsOptions>(
       "quantize-embeddings",
@@ -66,6 +83,11 @@ void mlir::qembed::registerQEmbedPipelines() {
       "Lower a quantized module to the LLVM dialect for the host CPU "
       "(runnable with mlir-runner)",
       buildCPUPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "qembed-gpu-pipeline",
+      "Lower qembed.buffer_gather to NVVM kernels in a gpu.binary plus host "
+      "LLVM code that launches them",
+      buildGPUPipeline);
 }
 
 void mlir::qembed::registerAllQEmbedPasses() {

@@ -47,4 +47,56 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower qembed.buffer_gather to a GPU kernel and its launch";
+  let description = [{
+    Replaces every `qembed.buffer_gather` with a `gpu.launch_func` of a
+    `gpu.func` kernel (in a `gpu.module @qembed_kernels`) that reads the packed
+    rows of the gathered ids and writes dequantized rows.
+
+    The kernel is built for the bandwidth limit: each thread handles a chunk
+    of 32 consecutive codes of one output row, so a chunk is exactly `bits`
+    i32 words (16 bytes at 4 bits, read with one vector load) and 64 bytes of
+    f16/bf16 output, written as 16-byte vector stores; the id of the row is
+    loaded once per chunk (a broadcast within the warp) and the scale once
+    per chunk when the group spans it. Threads walk the `tokens x D/32`
+    chunks with a grid-stride loop over at most `max-blocks` blocks, so large
+    inputs use a grid sized to the GPU and small inputs (1-64 tokens) one or
+    a few blocks. Address arithmetic is 64-bit (index), so tables larger
+    than 2^31 bytes work. The arithmetic is that of `qembed.gather`:
+    `(q - zp) * scale` in f32, rounded to the scale type, converted to the
+    output type. D must be a multiple of 32.
+
+    Before:
+
+    ```mlir
+    qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <...>
+        : memref<?x512xi32>, memref<?x64xf16>, memref<?xi64>,
+          memref<?x4096xf16>
+    ```
+
+    After:
+
+    ```mlir
+    gpu.launch_func @qembed_kernels::@gather_0 blocks in (%nb, %c1, %c1)
+        threads in (%c256, %c1, %c1)
+        args(%p : memref<?x512xi32>, %s : memref<?x64xf16>,
+             %ids : memref<?xi64>, %out : memref<?x4096xf16>, %n : index)
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"1056",
+           "Largest grid (8 blocks per SM of a 132-SM H100)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"4",
+           "Slices per thread and loop iteration, loaded before any store">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // QEMBED_CONVERSION_PASSES_TD

@@ -36,6 +36,28 @@ struct QuantizeEmbeddingsOptions
       llvm::cl::init(false)};
 };
 
+/// Options of --qembed-gpu-pipeline.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("Target GPU, e.g. sm_80, sm_90"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel object in gpu.binary: isa (PTX), bin (cubin, "
+                     "needs ptxas) or fatbin"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block"),
+      llvm::cl::init(256)};
+  PassOptions::Option<int64_t> maxBlocks{
+      *this, "max-blocks", llvm::cl::desc("Largest grid"),
+      llvm::cl::init(1056)};
+};
+
+/// Lower a module whose lookups are qembed.buffer_gather ops to host LLVM
+/// code + gpu.binary (NVVM, PTX 8.0).
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
 /// Raise front-end lookups, quantize their constant tables, clean up.
 void buildQuantizeEmbeddingsPipeline(OpPassManager &pm,
                                      const QuantizeEmbeddingsOptions &options);
@@ -43,7 +65,8 @@ void buildQuantizeEmbeddingsPipeline(OpPassManager &pm,
 /// Lower a (quantized) module to the LLVM dialect for the host CPU.
 void buildCPUPipeline(OpPassManager &pm);
 
-/// Registers --quantize-embeddings and --qembed-cpu-pipeline.
+/// Registers --quantize-embeddings, --qembed-cpu-pipeline and
+/// --qembed-gpu-pipeline.
 void registerQEmbedPipelines();
 
 /// Registers every qembed pass and pipeline.

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Conversion/Passes.h"
+#include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,30 +28,6 @@ static Value cIndex(OpBuilder &b, Location loc, int64_t v) {
 
 static Value cI32(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIntOp::create(b, loc, v, 32);
-}
-
-/// Converts a float between f16/bf16/f32 (bf16 <-> f16 through f32).
-static Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
-  if (fw < tw)
-    return arith::ExtFOp::create(b, loc, to, v);
-  if (fw > tw)
-    return arith::TruncFOp::create(b, loc, to, v);
-  Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-  return arith::TruncFOp::create(b, loc, to, wide);
-}
-
-/// Turns an id of any integer type into a row index clamped to [0, rows).
-static Value clampedRow(OpBuilder &b, Location loc, Value id, Value rows) {
-  Value row = id;
-  if (!id.getType().isIndex())
-    row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
-  Value last = arith::SubIOp::create(b, loc, rows, cIndex(b, loc, 1));
-  row = arith::MaxSIOp::create(b, loc, row, cIndex(b, loc, 0));
-  return arith::MinSIOp::create(b, loc, row, last);
 }
 
 namespace {
@@ -104,27 +81,16 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
         b, loc, i32, arith::ShRUIOp::create(b, loc, both, shift));
   }
   Value u = arith::AndIOp::create(b, loc, code, cI32(b, loc, (1 << bits) - 1));
-  Value q = arith::SubIOp::create(b, loc, u, cI32(b, loc, 1 << (bits - 1)));
-
   Value group = cIndex(b, loc, 0);
   if (t.scheme.getGroupSize() != 0)
     group = arith::DivUIOp::create(b, loc, col,
                                    cIndex(b, loc, t.scheme.getGroupSize()));
-  if (t.zeroPoints) {
-    Value zp = tensor::ExtractOp::create(b, loc, t.zeroPoints,
-                                         ValueRange{row, group});
-    q = arith::SubIOp::create(b, loc, q,
-                              arith::ExtSIOp::create(b, loc, i32, zp));
-  }
+  Value zp;
+  if (t.zeroPoints)
+    zp = tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
   Value scale =
       tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
-  // (q - zp) * scale is exact in f32 for f16/bf16 scales, so rounding the
-  // f32 product once to the scale type equals the scale-type arithmetic.
-  Value qf = arith::SIToFPOp::create(b, loc, b.getF32Type(), q);
-  Value prod = arith::MulFOp::create(
-      b, loc, qf, convertFloat(b, loc, scale, b.getF32Type()));
-  Value value = convertFloat(b, loc, prod, t.scheme.getScaleType());
-  return convertFloat(b, loc, value, resultType);
+  return emitDequantCode(b, loc, u, bits, scale, zp, resultType);
 }
 
 /// tensor.empty of `type` whose dynamic dims come from `ids` (same leading
@@ -155,7 +121,7 @@ static Value buildRowGather(OpBuilder &b, Location loc,
       b, loc, type, ValueRange{ids}, ValueRange{init},
       ArrayRef<AffineMap>{idsMap, outMap}, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value row = clampedRow(nb, nl, args[0], rows);
+        Value row = clampRowIndex(nb, nl, args[0], rows);
         Value col = linalg::IndexOp::create(nb, nl, rank - 1);
         Value v = fn(nb, nl, row, col);
         linalg::YieldOp::create(nb, nl, v);

@@ -18,10 +18,12 @@
 // CHECK: %[[WORD:.*]] = tensor.extract %[[P]][%[[ROW]], %[[W]]] : tensor<10x8xi32>
 // CHECK: %[[SH:.*]] = arith.shrui %[[WORD]], %[[SHIFT]] : i32
 // CHECK: %[[U:.*]] = arith.andi %[[SH]], %c15_i32 : i32
-// CHECK: %[[Q:.*]] = arith.subi %[[U]], %c8_i32 : i32
 // CHECK: %[[G:.*]] = arith.divui %[[COL]], %c32
 // CHECK: %[[SC:.*]] = tensor.extract %[[S]][%[[ROW]], %[[G]]] : tensor<10x2xf16>
-// CHECK: %[[QF:.*]] = arith.sitofp %[[Q]] : i32 to f32
+// u | bits(2^23) is the float 2^23 + u; minus 2^23 + 8 leaves q exactly.
+// CHECK: %[[M:.*]] = arith.ori %[[U]], %c1258291200_i32 : i32
+// CHECK: %[[MF:.*]] = arith.bitcast %[[M]] : i32 to f32
+// CHECK: %[[QF:.*]] = arith.subf %[[MF]], %{{.*}} : f32
 // CHECK: %[[SC32:.*]] = arith.extf %[[SC]] : f16 to f32
 // CHECK: %[[PROD:.*]] = arith.mulf %[[QF]], %[[SC32]] : f32
 // CHECK: %[[H:.*]] = arith.truncf %[[PROD]] : f32 to f16
@@ -51,8 +53,11 @@ func.func @gather_w4(%p: tensor<10x8xi32>, %s: tensor<10x2xf16>, %ids: tensor<?x
 // CHECK: arith.trunci %{{.*}} : i64 to i32
 // CHECK: arith.andi %{{.*}}, %c7_i32
 // CHECK: %[[ZP:.*]] = tensor.extract %[[Z]]
-// CHECK: %[[ZP32:.*]] = arith.extsi %[[ZP]] : i8 to i32
-// CHECK: arith.subi %{{.*}}, %[[ZP32]] : i32
+// CHECK: %[[MF:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: %[[BIAS:.*]] = arith.constant 0x4B000004 : f32
+// CHECK: %[[ZPF:.*]] = arith.sitofp %[[ZP]] : i8 to f32
+// CHECK: %[[B:.*]] = arith.addf %[[BIAS]], %[[ZPF]] : f32
+// CHECK: arith.subf %[[MF]], %[[B]] : f32
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: -> tensor<2x3x64xbf16>
 func.func @gather_w3_asym(%p: tensor<10x6xi32>, %s: tensor<10x1xbf16>, %z: tensor<10x1xi8>, %ids: tensor<2x3xindex>) -> tensor<2x3x64xbf16> {

@@ -116,7 +116,7 @@ static LogicalResult verifySchemeFor(Operation *op, SchemeAttr scheme,
 /// Checks scales / zero points of a table with `rows` x `cols`.
 static LogicalResult verifyScales(Operation *op, SchemeAttr scheme,
                                   int64_t rows, int64_t cols,
-                                  RankedTensorType scales, Value zeroPoints) {
+                                  ShapedType scales, Value zeroPoints) {
   if (scales.getElementType() != scheme.getScaleType())
     return op->emitOpError("scales element type ")
            << scales.getElementType() << " does not match scheme scale_type "
@@ -131,16 +131,16 @@ static LogicalResult verifyScales(Operation *op, SchemeAttr scheme,
     return op->emitOpError("symmetric scheme takes no zero points");
   if (!scheme.getSymmetric() && !zeroPoints)
     return op->emitOpError("asymmetric scheme requires zero points");
-  if (zeroPoints && cast<RankedTensorType>(zeroPoints.getType()).getShape() !=
-                        scales.getShape())
+  if (zeroPoints &&
+      cast<ShapedType>(zeroPoints.getType()).getShape() != scales.getShape())
     return op->emitOpError("zero points must have the shape of the scales");
   return success();
 }
 
 /// Checks packed words + scales for rows of `cols` columns.
 static LogicalResult verifyPacked(Operation *op, SchemeAttr scheme,
-                                  int64_t cols, RankedTensorType packed,
-                                  RankedTensorType scales, Value zeroPoints) {
+                                  int64_t cols, ShapedType packed,
+                                  ShapedType scales, Value zeroPoints) {
   if (failed(verifySchemeFor(op, scheme, cols)))
     return failure();
   int64_t words = scheme.getWordsPerRow(cols);
@@ -153,8 +153,8 @@ static LogicalResult verifyPacked(Operation *op, SchemeAttr scheme,
 }
 
 /// Checks `result` = ids shape x `cols` with float elements.
-static LogicalResult verifyRowsResult(Operation *op, RankedTensorType ids,
-                                      RankedTensorType result, int64_t cols) {
+static LogicalResult verifyRowsResult(Operation *op, ShapedType ids,
+                                      ShapedType result, int64_t cols) {
   if (result.getRank() != ids.getRank() + 1)
     return op->emitOpError("result rank must be ids rank + 1, got ")
            << result.getRank() << " and " << ids.getRank();
@@ -219,6 +219,17 @@ LogicalResult DequantizeOp::verify() {
   int64_t cols = result.getDimSize(1);
   if (!compatible(result.getDimSize(0), getPacked().getType().getDimSize(0)))
     return emitOpError("result must have one row per packed row");
+  return verifyPacked(*this, getScheme(), cols, getPacked().getType(),
+                      getScales().getType(), getZeroPoints());
+}
+
+LogicalResult BufferGatherOp::verify() {
+  MemRefType out = getOut().getType();
+  if (out.getRank() == 0)
+    return emitOpError("output must have at least rank 1");
+  int64_t cols = out.getShape().back();
+  if (failed(verifyRowsResult(*this, getIds().getType(), out, cols)))
+    return failure();
   return verifyPacked(*this, getScheme(), cols, getPacked().getType(),
                       getScales().getType(), getZeroPoints());
 }

@@ -158,4 +158,36 @@ def QEmbed_DequantizeOp : QEmbed_Op<"dequantize",
   let hasFolder = 1;
 }
 
+def QEmbed_BufferGatherOp : QEmbed_Op<"buffer_gather"> {
+  let summary = "Fused gather + dequantization into a buffer";
+  let description = [{
+    The memref (destination-passing) form of `qembed.gather`: reads the
+    packed rows named by `ids` and writes the dequantized rows into `out`,
+    with exactly the arithmetic of `qembed.gather`. This is the form GPU
+    lowerings start from; the entry points of a runtime (weights already in
+    device memory, output buffer provided by the caller) are written with it.
+
+    ```mlir
+    qembed.buffer_gather %packed[%ids] scales(%scales) into %out
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f16>
+        : memref<?x512xi32>, memref<?x64xf16>, memref<?xi64>,
+          memref<?x4096xf16>
+    ```
+  }];
+  let arguments = (ins
+      Arg<MemRefRankOf<[I32], [2]>, "packed words", [MemRead]>:$packed,
+      Arg<MemRefOf<[AnySignlessInteger, Index]>, "ids", [MemRead]>:$ids,
+      Arg<MemRefRankOf<[F16, BF16, F32], [2]>, "scales", [MemRead]>:$scales,
+      Arg<Optional<MemRefRankOf<[I8], [2]>>, "zero points", [MemRead]>:$zero_points,
+      Arg<MemRefOf<[F16, BF16, F32]>, "output rows", [MemWrite]>:$out,
+      QEmbed_SchemeAttr:$scheme);
+  let assemblyFormat = [{
+    $packed `[` $ids `]` `scales` `(` $scales `)`
+    (`zero_points` `(` $zero_points^ `)`)? `into` $out `scheme` $scheme
+    attr-dict `:` type($packed) `,` type($scales) `,` type($ids) `,`
+    type($out) (`,` type($zero_points)^)?
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QEMBED_DIALECT_QEMBED_IR_QEMBEDOPS_TD

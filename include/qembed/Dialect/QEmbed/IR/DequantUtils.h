@@ -1,0 +1,32 @@
+//===- DequantUtils.h - IR building blocks of dequantization ----*- C++ -*-===//
+//
+// The arithmetic every lowering of a quantized lookup emits, written once so
+// the CPU (linalg) and GPU lowerings compute exactly what the numerics
+// library computes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_DIALECT_QEMBED_IR_DEQUANTUTILS_H
+#define QEMBED_DIALECT_QEMBED_IR_DEQUANTUTILS_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::qembed {
+
+/// Converts a float between f16/bf16/f32 (bf16 <-> f16 through f32).
+Value convertFloat(OpBuilder &b, Location loc, Value v, Type to);
+
+/// Clamps an id of any integer type into a row index in [0, rows).
+Value clampRowIndex(OpBuilder &b, Location loc, Value id, Value rows);
+
+/// Dequantizes an offset-binary code `u` (i32, masked to `bits`):
+/// `((u - 2^(bits-1)) - zp) * scale` computed in f32 (exact for f16/bf16
+/// scales), rounded to the scale's type, then converted to `resultType`.
+/// The code becomes a float through the 2^23 mantissa trick, not sitofp.
+/// `zeroPoint` (i8) may be null.
+Value emitDequantCode(OpBuilder &b, Location loc, Value u, unsigned bits,
+                      Value scale, Value zeroPoint, Type resultType);
+
+} // namespace mlir::qembed
+
+#endif // QEMBED_DIALECT_QEMBED_IR_DEQUANTUTILS_H
