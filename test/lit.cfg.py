@@ -63,3 +63,18 @@ tools = [
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# GPU lowering tests that assemble the generated PTX need ptxas (CUDA
+# toolkit); they are skipped where it is missing.
+import shutil
+
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None
+)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+config.substitutions.append(
+    ("%extract_ptx", config.python_executable + " " + os.path.join(
+        config.qembed_src_root, "bench", "gpu", "extract_ptx.py"))
+)

@@ -39,10 +39,17 @@ def name(bits, group, sym, scale, out, d):
                                         "sym" if sym else "asym", scale, out, d)
 
 
+def bench_configs():
+    return [(bits, group, True, "f16", "f16", d) for d in (4096, 8192)
+            for bits, group in ((4, 64), (8, 0), (2, 64))]
+
+
 def main():
     mlir_path, json_path = sys.argv[1], sys.argv[2]
+    only_bench = len(sys.argv) > 3 and sys.argv[3] == "--bench-only"
     lines, manifest = [], {}
-    for bits, group, sym, scale, out, d in configs():
+    for bits, group, sym, scale, out, d in (bench_configs() if only_bench
+                                             else configs()):
         n = name(bits, group, sym, scale, out, d)
         words = (d * bits + 31) // 32
         groups = 1 if group == 0 else d // group

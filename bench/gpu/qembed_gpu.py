@@ -41,10 +41,10 @@ def descriptor(t):
 
 
 class Library:
-    def __init__(self, path=None):
-        build = os.path.join(ROOT, "build", "gpu")
+    def __init__(self, folder=None):
+        build = folder or os.path.join(ROOT, "build", "gpu")
         torch.cuda.init()
-        self.lib = ctypes.CDLL(path or os.path.join(build, "libqembed_gpu.so"))
+        self.lib = ctypes.CDLL(os.path.join(build, "libqembed_gpu.so"))
         self.manifest = json.load(open(os.path.join(build, "manifest.json")))
         self.lib.qembedSetStream.argtypes = [ctypes.c_void_p]
 

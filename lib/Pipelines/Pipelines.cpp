@@ -61,6 +61,7 @@ void mlir::qembed::buildGPUPipeline(OpPassManager &pm,
   ConvertQEmbedGatherToGPUOptions lower;
   lower.blockSize = options.blockSize;
   lower.maxBlocks = options.maxBlocks;
+  lower.unroll = options.unroll;
   pm.addPass(createConvertQEmbedGatherToGPU(lower));
   pm.addPass(createCanonicalizerPass());
   // Upstream's NVVM pipeline; PTX 8.0 is the first to know sm_90.

@@ -87,8 +87,20 @@ void mgpuModuleUnload(CUmodule module) {
 }
 
 CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
+  // The host code asks on every call; the answer never changes. The names
+  // are the module's string constants, so their addresses are stable keys.
+  static thread_local struct {
+    CUmodule module;
+    const char *name;
+    CUfunction function;
+  } cache[16];
+  static thread_local unsigned next = 0;
+  for (auto &entry : cache)
+    if (entry.module == module && entry.name == name)
+      return entry.function;
   CUfunction function = nullptr;
   check(cuModuleGetFunction(&function, module, name), "cuModuleGetFunction");
+  cache[next++ % 16] = {module, name, function};
   return function;
 }
 

@@ -87,9 +87,10 @@ def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> 
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block">,
-    Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"1056",
-           "Largest grid (8 blocks per SM of a 132-SM H100)">,
-    Option<"unroll", "unroll", "int64_t", /*default=*/"4",
+    Option<"maxBlocks", "max-blocks", "int64_t", /*default=*/"2147483647",
+           "Largest grid; threads loop over the rest (default: no cap, one "
+           "pass, the fastest measured on H100)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"2",
            "Slices per thread and loop iteration, loaded before any store">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",

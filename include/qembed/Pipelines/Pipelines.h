@@ -51,7 +51,10 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(256)};
   PassOptions::Option<int64_t> maxBlocks{
       *this, "max-blocks", llvm::cl::desc("Largest grid"),
-      llvm::cl::init(1056)};
+      llvm::cl::init(2147483647)};
+  PassOptions::Option<int64_t> unroll{
+      *this, "unroll", llvm::cl::desc("Slices per thread and iteration"),
+      llvm::cl::init(2)};
 };
 
 /// Lower a module whose lookups are qembed.buffer_gather ops to host LLVM

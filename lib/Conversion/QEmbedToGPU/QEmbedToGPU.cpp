@@ -100,8 +100,21 @@ struct KernelBuilder {
       for (int64_t w = 0; w < n; ++w)
         words.push_back(vector::ExtractOp::create(b, loc, load.getResult(),
                                                   ArrayRef<int64_t>{w}));
+    } else if (32 % sliceBits == 0) {
+      // Several slices per word (8 codes of 2 bits = half a word): one word,
+      // shifted by the slice's position in it.
+      int64_t perWord = 32 / sliceBits;
+      Value first =
+          arith::DivUIOp::create(b, loc, slice, cIdx(b, loc, perWord));
+      Value pos = arith::RemUIOp::create(b, loc, slice, cIdx(b, loc, perWord));
+      shift = arith::MulIOp::create(
+          b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), pos),
+          cI32(b, loc, sliceBits));
+      Value word =
+          memref::LoadOp::create(b, loc, packed, ValueRange{row, first});
+      words.push_back(arith::ShRUIOp::create(b, loc, word, shift));
     } else {
-      // Sub-word or straddling slices: load every word the slice can touch
+      // Straddling slices: load every word the slice can touch
       // (clamped to the row) and shift by the slice's bit offset.
       Value firstBit =
           arith::MulIOp::create(b, loc, slice, cIdx(b, loc, sliceBits));
@@ -154,8 +167,9 @@ struct KernelBuilder {
     SmallVector<Value> values;
     for (int64_t j = 0; j < codes; ++j) {
       Value code;
-      if (aligned) {
-        // Constant position: word j*bits/32, offset j*bits%32.
+      if (aligned || 32 % (codes * bits) == 0) {
+        // Constant position: word j*bits/32, offset j*bits%32 (sub-word
+        // slices were shifted into place when loaded).
         int64_t bit = j * bits, w = bit / 32, off = bit % 32;
         code = arith::ShRUIOp::create(b, loc, words[w], cI32(b, loc, off));
       } else {
@@ -241,10 +255,6 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
   func.setKnownBlockSizeAttr(
       kb.getDenseI32ArrayAttr({int32_t(blockSize), 1, 1}));
-  // The buffers do not overlap: lets LLVM keep loads ahead of stores and use
-  // the read-only (ld.global.nc) path for the inputs.
-  for (unsigned i = 0, e = args.size(); i < e; ++i)
-    func.setArgAttr(i, "llvm.noalias", kb.getUnitAttr());
   symbols.insert(func);
   {
     Block &body = func.getBody().front();
