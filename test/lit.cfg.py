@@ -74,6 +74,9 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+    cuda_root = os.path.dirname(os.path.dirname(os.path.realpath(ptxas)))
+    config.substitutions.append(("%cuda_include", os.path.join(cuda_root, "include")))
+config.substitutions.append(("%qembed_src", config.qembed_src_root))
 config.substitutions.append(
     ("%extract_ptx", config.python_executable + " " + os.path.join(
         config.qembed_src_root, "bench", "gpu", "extract_ptx.py"))

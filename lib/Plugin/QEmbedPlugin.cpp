@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
 #include "qembed/Pipelines/Pipelines.h"
 
 #include "mlir/Tools/Plugins/DialectPlugin.h"
@@ -18,6 +19,8 @@ mlirGetDialectPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "QEmbed", LLVM_VERSION_STRING,
           [](mlir::DialectRegistry *registry) {
             registry->insert<mlir::qembed::QEmbedDialect>();
+            mlir::qembed::registerBufferizableOpInterfaceExternalModels(
+                *registry);
           }};
 }
 

@@ -1,6 +1,7 @@
 //===- qembed-opt.cpp - mlir-opt with the qembed dialect and passes -------===//
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
 #include "qembed/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::qembed::QEmbedDialect>();
+  mlir::qembed::registerBufferizableOpInterfaceExternalModels(registry);
   // gpu-module-to-binary translates kernels to LLVM IR in-process.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(

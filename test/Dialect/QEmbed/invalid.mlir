@@ -187,3 +187,19 @@ func.func @dequant_rows(%p: tensor<10x8xi32>, %s: tensor<10x2xf32>) {
   %r = qembed.dequantize %p scales(%s) scheme <bits = 4, group_size = 32, symmetric, scale_type = f32> : tensor<10x8xi32>, tensor<10x2xf32> -> tensor<11x64xf32>
   return
 }
+
+// -----
+
+func.func @buffer_gather_rank0(%p: memref<10x8xi32>, %s: memref<10x2xf32>, %i: memref<i64>, %out: memref<f32>) {
+  // expected-error @+1 {{output must have at least rank 1}}
+  qembed.buffer_gather %p[%i] scales(%s) into %out scheme <bits = 4, group_size = 32, symmetric, scale_type = f32> : memref<10x8xi32>, memref<10x2xf32>, memref<i64>, memref<f32>
+  return
+}
+
+// -----
+
+func.func @buffer_gather_rows(%p: memref<10x8xi32>, %s: memref<10x2xf32>, %i: memref<3xi64>, %out: memref<4x64xf32>) {
+  // expected-error @+1 {{result dimension 0 (4) does not match ids dimension (3)}}
+  qembed.buffer_gather %p[%i] scales(%s) into %out scheme <bits = 4, group_size = 32, symmetric, scale_type = f32> : memref<10x8xi32>, memref<10x2xf32>, memref<3xi64>, memref<4x64xf32>
+  return
+}

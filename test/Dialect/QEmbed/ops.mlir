@@ -33,3 +33,10 @@ func.func @asymmetric(%t: tensor<?x40xf16>, %ids: tensor<3xi32>) -> (tensor<3x40
   %d = qembed.dequantize %p scales(%s) zero_points(%z) scheme <bits = 5, group_size = 0, asymmetric, scale_type = f32> : tensor<?x7xi32>, tensor<?x1xf32>, tensor<?x1xi8> -> tensor<?x40xf16>
   return %r, %d : tensor<3x40xf32>, tensor<?x40xf16>
 }
+
+// CHECK-LABEL: func @buffer_gather
+// CHECK: qembed.buffer_gather %{{.*}}[%{{.*}}] scales(%{{.*}}) zero_points(%{{.*}}) into %{{.*}} scheme <bits = 4, group_size = 32, asymmetric, scale_type = f16> : memref<?x8xi32>, memref<?x2xf16>, memref<4x?xi64>, memref<4x?x64xf16>, memref<?x2xi8>
+func.func @buffer_gather(%p: memref<?x8xi32>, %s: memref<?x2xf16>, %z: memref<?x2xi8>, %ids: memref<4x?xi64>, %out: memref<4x?x64xf16>) {
+  qembed.buffer_gather %p[%ids] scales(%s) zero_points(%z) into %out scheme <bits = 4, group_size = 32, asymmetric, scale_type = f16> : memref<?x8xi32>, memref<?x2xf16>, memref<4x?xi64>, memref<4x?x64xf16>, memref<?x2xi8>
+  return
+}
