@@ -55,14 +55,6 @@ class Library:
         fn = getattr(self.lib, "_mlir_ciface_" + name)
         cfg = self.manifest[name]
 
-        def call(packed, scales, ids, out, zero_points=None):
-            # The entry points take (packed, scales, ids, [zero points], out).
-            operands = [packed, scales, ids]
-            if not cfg["symmetric"]:
-                operands.append(zero_points)
-            operands.append(out)
-            descs = [descriptor(t) for t in operands]
-            fn(*[ctypes.byref(d) for d in descs])
         def prepare(packed, scales, ids, out, zero_points=None):
             """A zero-argument launcher with the descriptors built once."""
             operands = [packed, scales, ids]
@@ -76,6 +68,9 @@ class Library:
                 fn(*refs)
             launch.keep = (descs, operands)
             return launch
+
+        def call(packed, scales, ids, out, zero_points=None):
+            prepare(packed, scales, ids, out, zero_points)()
 
         call.cfg = cfg
         call.prepare = prepare

@@ -9,10 +9,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
-namespace mlir::linalg {
-class GenericOp;
-} // namespace mlir::linalg
-
 namespace mlir::qembed {
 
 #define GEN_PASS_DECL
