@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what qembed needs (Debian packages), then configures and builds it
-# in build/. Idempotent: packages already present are not reinstalled and the
-# build is incremental.
+# Installs what qembed needs (Debian packages, PyPI packages), then configures
+# and builds it in build/ and pip-installs the Python package. Idempotent:
+# packages already present are not reinstalled and the builds are incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +30,10 @@ if [ ! -f build/build.ninja ]; then
 fi
 echo "== building"
 cmake --build build
+
+# The Python package (nanobind extension + python/qembed), built by pip from
+# this checkout into build/wheel (incremental), and what its tests use.
+PIP="python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore"
+$PIP numpy nanobind scikit-build-core pytest
+echo "== building and installing the qembed Python package"
+$PIP --no-build-isolation .

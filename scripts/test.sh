@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: unit tests, lit/FileCheck
 # tests of the dialect and passes, CPU integration tests through mlir-runner,
-# the mlir-opt plugin test, and a check that docs/ matches the .td sources.
+# the mlir-opt plugin test, the Python package's pytest suite, and a check
+# that docs/ matches the .td sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,13 +16,21 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
-echo "== running the test suite"
+echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e
 /usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee build/lit.log
-rc=${PIPESTATUS[0]}
+lit_rc=${PIPESTATUS[0]}
+echo "== running the Python tests (pytest)"
+(cd build && python3 -m pytest -q ../python/tests) 2>&1 | tee build/pytest.log
+py_rc=${PIPESTATUS[0]}
 set -e
-passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
-failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
+lit_passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
+lit_failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
   s += $2 } END { print s + 0 }' build/lit.log)
-echo "${passed:-0} passed, ${failed} failed"
-exit $rc
+# pytest's summary: "N passed[, N failed][, N errors] in T s".
+py_passed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) p = $(i - 1)}
+  END {print p + 0}' build/pytest.log)
+py_failed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(failed|error)/) f += $(i - 1)}
+  END {print f + 0}' build/pytest.log)
+echo "$(( ${lit_passed:-0} + ${py_passed:-0} )) passed, $(( lit_failed + py_failed )) failed"
+[ "$lit_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]

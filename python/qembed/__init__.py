@@ -1,0 +1,189 @@
+"""qembed: data-free quantization of embedding tables, and the qembed MLIR
+compiler in-process.
+
+Numerics (the same C++ library the compiler's passes and folders use, so
+results are bit-identical):
+
+    q = qembed.quantize(table, bits=4, group_size=64)   # numpy in, numpy out
+    rows = qembed.dequantize(q)
+
+MLIR:
+
+    text = qembed.run_pipeline(module_text, "quantize-embeddings{bits=4}")
+
+Tables are 2-D numpy arrays of float32 or float16; bfloat16 tables are
+passed as uint16 bit patterns with dtype="bf16" (numpy has no bfloat16), or
+as ml_dtypes.bfloat16 arrays. Scales of a bf16 scale type are returned as
+uint16 bit patterns.
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import numpy as np
+
+from . import _qembed
+from ._qembed import MLIRError
+
+__all__ = ["MLIRError", "QuantizedTable", "quantize", "quantize_codes",
+           "pack", "dequantize", "run_pipeline", "quantize_embeddings"]
+
+_NAMES = {"f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16",
+          "bf16": "bf16", "bfloat16": "bf16"}
+
+
+def _kind_name(dtype, what):
+    if dtype is None:
+        return None
+    key = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    if key not in _NAMES:
+        raise ValueError("%s must be f32, f16 or bf16, got %r" % (what, dtype))
+    return _NAMES[key]
+
+
+def _table_storage(table, dtype):
+    """Returns (contiguous 2-D array of the raw storage, kind name)."""
+    if not isinstance(table, np.ndarray):
+        raise TypeError("table must be a numpy array, got %s"
+                        % type(table).__name__)
+    if table.ndim != 2:
+        raise ValueError("table must be 2-D (rows x columns), got shape %s"
+                         % (table.shape,))
+    if table.shape[0] == 0 or table.shape[1] == 0:
+        raise ValueError("table must not be empty, got shape %s"
+                         % (table.shape,))
+    kind = _kind_name(dtype, "dtype")
+    name = table.dtype.name
+    if kind is None:
+        if name in ("float32", "float16", "bfloat16"):
+            kind = _NAMES[name]
+        else:
+            raise TypeError("table dtype %s is not float32, float16 or "
+                            "bfloat16 (pass uint16 bit patterns with "
+                            "dtype='bf16')" % name)
+    if kind == "bf16":
+        if name not in ("uint16", "bfloat16"):
+            raise TypeError("a bf16 table must be uint16 bit patterns or "
+                            "ml_dtypes.bfloat16, got %s" % name)
+        table = table.view(np.uint16)
+    elif name != {"f32": "float32", "f16": "float16"}[kind]:
+        raise TypeError("table dtype %s does not match dtype=%r"
+                        % (name, dtype))
+    return np.ascontiguousarray(table), kind
+
+
+def _scales_out(raw, kind):
+    return raw.view(np.float16) if kind == "f16" else raw
+
+
+def _scales_in(scales, kind):
+    scales = np.ascontiguousarray(scales)
+    want = {"f32": "float32", "f16": "float16", "bf16": "uint16"}[kind]
+    name = scales.dtype.name
+    if kind == "bf16" and name == "bfloat16":
+        return scales.view(np.uint16)
+    if name != want:
+        raise TypeError("scales of type %s must be %s, got %s"
+                        % (kind, want, name))
+    return scales.view(np.uint16) if kind == "f16" else scales
+
+
+def _check_options(bits, group_size):
+    if not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
+        raise ValueError("bits must be an integer in [2, 8], got %r" % (bits,))
+    if not isinstance(group_size, (int, np.integer)) or group_size < 0:
+        raise ValueError("group_size must be an integer >= 0 (0 = one scale "
+                         "per row), got %r" % (group_size,))
+
+
+@dataclass
+class QuantizedTable:
+    """A table in compressed-tensors pack-quantized form."""
+    packed: np.ndarray                 # int32 [rows, ceil(cols*bits/32)]
+    scales: np.ndarray                 # [rows, groups] in scale_dtype
+    zero_points: Optional[np.ndarray]  # int8 [rows, groups] or None
+    cols: int
+    bits: int
+    group_size: int                    # 0 = one scale per row
+    symmetric: bool
+    scale_dtype: str                   # "f32", "f16" or "bf16"
+    max_abs_error: float = float("nan")
+    sqnr_db: float = float("nan")
+
+
+def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
+             dtype=None) -> QuantizedTable:
+    """Quantizes and packs a table (compressed-tensors INT rules)."""
+    _check_options(bits, group_size)
+    raw, kind = _table_storage(table, dtype)
+    scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
+    packed, scales, zps, err, sqnr = _qembed.quantize_raw(
+        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
+    return QuantizedTable(packed, _scales_out(scales, scale_kind), zps,
+                          raw.shape[1], int(bits), int(group_size),
+                          bool(symmetric), scale_kind, err, sqnr)
+
+
+def quantize_codes(table, bits=4, group_size=64, symmetric=True,
+                   scale_dtype=None, dtype=None):
+    """Returns (int8 codes, scales, zero points or None), unpacked."""
+    _check_options(bits, group_size)
+    raw, kind = _table_storage(table, dtype)
+    scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
+    codes, scales, zps = _qembed.quantize_codes_raw(
+        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
+    return codes, _scales_out(scales, scale_kind), zps
+
+
+def pack(codes, bits):
+    """Packs int8 codes [rows, cols] into int32 words (pack-quantized)."""
+    if not isinstance(codes, np.ndarray) or codes.dtype != np.int8:
+        raise TypeError("codes must be an int8 numpy array")
+    if codes.ndim != 2:
+        raise ValueError("codes must be 2-D, got shape %s" % (codes.shape,))
+    _check_options(bits, 0)
+    return _qembed.pack_raw(np.ascontiguousarray(codes), int(bits))
+
+
+def dequantize(q: QuantizedTable, out_dtype=None):
+    """Reference dequantization `(q - zp) * scale` in the scale dtype,
+    converted to out_dtype (default: the scale dtype)."""
+    out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+    packed = np.ascontiguousarray(q.packed)
+    if packed.dtype != np.int32 or packed.ndim != 2:
+        raise TypeError("packed must be a 2-D int32 array")
+    zps = None
+    if q.zero_points is not None:
+        zps = np.ascontiguousarray(q.zero_points)
+        if zps.dtype != np.int8:
+            raise TypeError("zero points must be int8")
+    out = _qembed.dequantize_raw(packed, _scales_in(q.scales, q.scale_dtype),
+                                 zps, q.cols, q.bits, q.group_size,
+                                 q.symmetric, q.scale_dtype, out_kind)
+    return _scales_out(out, out_kind)
+
+
+def run_pipeline(module: Union[str, bytes], pipeline: str,
+                 bytecode: bool = False, diagnostics: bool = False):
+    """Parses `module` (MLIR text, or text/bytecode as bytes), runs the pass
+    pipeline and returns the result as text (or bytecode bytes); with
+    diagnostics=True, a (result, remarks and warnings text) pair. The
+    pipeline runs on the module: "quantize-embeddings{bits=4}" or
+    "builtin.module(quantize-embeddings{bits=4})"."""
+    if not isinstance(pipeline, str):
+        raise TypeError("pipeline must be a string")
+    p = pipeline.strip()
+    if p.startswith("builtin.module(") and p.endswith(")"):
+        p = p[len("builtin.module("):-1]
+    return _qembed.run_pipeline(module, p, bool(bytecode), bool(diagnostics))
+
+
+def quantize_embeddings(module: Union[str, bytes], bits=4, group_size=64,
+                        symmetric=True, scale_type=None, bytecode=False):
+    """Runs --quantize-embeddings with the given options."""
+    _check_options(bits, group_size)
+    opts = "bits=%d group-size=%d symmetric=%s" % (
+        bits, group_size, "true" if symmetric else "false")
+    if scale_type is not None:
+        opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    return run_pipeline(module, "quantize-embeddings{%s}" % opts, bytecode)

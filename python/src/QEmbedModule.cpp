@@ -1,0 +1,352 @@
+//===- QEmbedModule.cpp - Python bindings of qembed (nanobind) ------------===//
+//
+// The native half of the `qembed` Python package: in-process MLIR (parse a
+// module, run a pass pipeline, print text or bytecode) with every upstream
+// dialect and qembed's dialect, passes and pipelines registered; and the
+// numerics library (quantize / pack / dequantize numpy arrays) — the same
+// C++ code the passes fold with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
+#include "qembed/Numerics/Quantizer.h"
+#include "qembed/Pipelines/Pipelines.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+/// Raised for MLIR failures (parse errors, pass failures); carries the
+/// diagnostics MLIR printed.
+nb::object mlirErrorType;
+
+void registerEverythingOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerAllPasses();
+    mlir::qembed::registerAllQEmbedPasses();
+  });
+}
+
+mlir::DialectRegistry makeRegistry() {
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
+  registry.insert<mlir::qembed::QEmbedDialect>();
+  mlir::qembed::registerBufferizableOpInterfaceExternalModels(registry);
+  return registry;
+}
+
+[[noreturn]] void throwMLIRError(const std::string &what,
+                                 const std::string &diagnostics) {
+  PyErr_SetString(mlirErrorType.ptr(),
+                  (what + (diagnostics.empty() ? "" : ":\n" + diagnostics))
+                      .c_str());
+  throw nb::python_error();
+}
+
+/// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
+/// textual pipeline on the module, without the builtin.module anchor, e.g.
+/// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
+/// or bytecode.
+nb::object runPipeline(nb::object source, const std::string &pipeline,
+                       bool bytecode, bool withDiagnostics) {
+  registerEverythingOnce();
+  std::string input;
+  if (nb::isinstance<nb::bytes>(source)) {
+    nb::bytes b = nb::cast<nb::bytes>(source);
+    input.assign(b.c_str(), b.size());
+  } else if (nb::isinstance<nb::str>(source)) {
+    input = nb::cast<std::string>(source);
+  } else {
+    throw nb::type_error("source must be str (MLIR text) or bytes "
+                         "(MLIR text or bytecode)");
+  }
+
+  mlir::MLIRContext context(makeRegistry());
+  context.allowUnregisteredDialects(false);
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(
+      &context, [&](mlir::Diagnostic &diag) {
+        diagStream << diag.getLocation() << ": "
+                   << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                           ? "error: "
+                           : diag.getSeverity() ==
+                                     mlir::DiagnosticSeverity::Warning
+                                 ? "warning: "
+                                 : diag.getSeverity() ==
+                                           mlir::DiagnosticSeverity::Remark
+                                       ? "remark: "
+                                       : "note: ")
+                   << diag << "\n";
+        return mlir::success();
+      });
+
+  mlir::ParserConfig config(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    nb::gil_scoped_release release;
+    module = mlir::parseSourceString<mlir::ModuleOp>(input, config);
+  }
+  if (!module)
+    throwMLIRError("could not parse the module", diagnostics);
+
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  std::string pipelineErrors;
+  llvm::raw_string_ostream pipelineStream(pipelineErrors);
+  if (!pipeline.empty() &&
+      mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream)))
+    throw nb::value_error(("invalid pass pipeline '" + pipeline +
+                           "': " + pipelineErrors)
+                              .c_str());
+  mlir::LogicalResult result = mlir::success();
+  {
+    nb::gil_scoped_release release;
+    result = pm.run(*module);
+  }
+  if (mlir::failed(result))
+    throwMLIRError("pass pipeline failed", diagnostics);
+
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  if (bytecode) {
+    if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
+      throwMLIRError("could not write bytecode", diagnostics);
+    nb::object printed = nb::bytes(out.data(), out.size());
+    return withDiagnostics ? nb::make_tuple(printed, diagnostics) : printed;
+  }
+  module->print(os);
+  nb::object printed = nb::str(out.c_str(), out.size());
+  return withDiagnostics ? nb::make_tuple(printed, diagnostics) : printed;
+}
+
+//===----------------------------------------------------------------------===//
+// Numerics
+//===----------------------------------------------------------------------===//
+
+qembed::FloatKind parseKind(const std::string &name, const char *what) {
+  if (name == "f32" || name == "float32")
+    return qembed::FloatKind::F32;
+  if (name == "f16" || name == "float16")
+    return qembed::FloatKind::F16;
+  if (name == "bf16" || name == "bfloat16")
+    return qembed::FloatKind::BF16;
+  throw nb::value_error((std::string(what) + " must be 'f32', 'f16' or "
+                                             "'bf16', got '" +
+                         name + "'")
+                            .c_str());
+}
+
+template <typename T>
+nb::ndarray<nb::numpy, T> newArray(std::vector<T> &&data, size_t rows,
+                                   size_t cols) {
+  auto *heap = new std::vector<T>(std::move(data));
+  nb::capsule owner(heap, [](void *p) noexcept {
+    delete static_cast<std::vector<T> *>(p);
+  });
+  size_t shape[2] = {rows, cols};
+  return nb::ndarray<nb::numpy, T>(heap->data(), 2, shape, owner);
+}
+
+/// Values exact in `kind` as raw storage: float32, or uint16 bit patterns
+/// for f16/bf16 (the Python side views f16 as numpy.float16; numpy has no
+/// bfloat16).
+nb::object floatsToArray(const std::vector<float> &values, size_t rows,
+                         size_t cols, qembed::FloatKind kind) {
+  if (kind == qembed::FloatKind::F32)
+    return nb::cast(newArray<float>(std::vector<float>(values), rows, cols));
+  std::vector<uint16_t> raw(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    qembed::storeElement(kind, raw.data(), int64_t(i), values[i]);
+  return nb::cast(newArray<uint16_t>(std::move(raw), rows, cols));
+}
+
+using AnyArray = nb::ndarray<nb::ro, nb::c_contig, nb::ndim<2>, nb::device::cpu>;
+
+/// Checks that `array` holds elements of `bytes` bytes.
+void checkItemSize(const AnyArray &array, size_t bytes, const char *what) {
+  if (array.dtype().bits != bytes * 8)
+    throw nb::type_error((std::string(what) + " has " +
+                          std::to_string(array.dtype().bits) +
+                          "-bit elements, expected " +
+                          std::to_string(bytes * 8))
+                             .c_str());
+}
+
+qembed::Scheme makeScheme(int64_t cols, unsigned bits, int64_t group,
+                          bool symmetric, const std::string &scaleKind) {
+  qembed::Scheme s;
+  s.bits = bits;
+  s.groupSize = group;
+  s.symmetric = symmetric;
+  s.scaleKind = parseKind(scaleKind, "scale dtype");
+  if (std::string err = qembed::checkScheme(s, cols); !err.empty())
+    throw nb::value_error(err.c_str());
+  return s;
+}
+
+std::vector<float> readFloats(const AnyArray &array, qembed::FloatKind kind) {
+  std::vector<float> out(array.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = qembed::loadElement(kind, array.data(), int64_t(i));
+  return out;
+}
+
+nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
+                      unsigned bits, int64_t group, bool symmetric,
+                      const std::string &scaleKind) {
+  qembed::FloatKind kind = parseKind(kindName, "table dtype");
+  checkItemSize(table, qembed::byteWidth(kind), "table");
+  int64_t rows = table.shape(0), cols = table.shape(1);
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  qembed::PackedTable q;
+  {
+    nb::gil_scoped_release release;
+    q = qembed::quantizeTable({table.data(), kind, rows, cols}, s);
+  }
+  int64_t groups = s.groupsPerRow(cols);
+  std::vector<int32_t> words(q.words.begin(), q.words.end());
+  nb::object zps = nb::none();
+  if (!symmetric)
+    zps = nb::cast(newArray<int8_t>(std::move(q.zeroPoints), rows, groups));
+  double sqnr = q.noisePower > 0
+                    ? 10 * std::log10(q.signalPower / q.noisePower)
+                    : INFINITY;
+  return nb::make_tuple(
+      newArray<int32_t>(std::move(words), rows, s.wordsPerRow(cols)),
+      floatsToArray(q.scales, rows, groups, s.scaleKind), zps, q.maxAbsError,
+      sqnr);
+}
+
+nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
+                           unsigned bits, int64_t group, bool symmetric,
+                           const std::string &scaleKind) {
+  qembed::FloatKind kind = parseKind(kindName, "table dtype");
+  checkItemSize(table, qembed::byteWidth(kind), "table");
+  int64_t rows = table.shape(0), cols = table.shape(1);
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  int64_t groups = s.groupsPerRow(cols);
+  std::vector<int8_t> codes(size_t(rows * cols)), zps(size_t(rows * groups));
+  std::vector<float> scales(size_t(rows * groups));
+  {
+    nb::gil_scoped_release release;
+    qembed::quantizeCodes({table.data(), kind, rows, cols}, s, codes.data(),
+                          scales.data(), zps.data());
+  }
+  nb::object zpArray = nb::none();
+  if (!symmetric)
+    zpArray = nb::cast(newArray<int8_t>(std::move(zps), rows, groups));
+  return nb::make_tuple(newArray<int8_t>(std::move(codes), rows, cols),
+                        floatsToArray(scales, rows, groups, s.scaleKind),
+                        zpArray);
+}
+
+nb::ndarray<nb::numpy, int32_t> packRaw(AnyArray codes, unsigned bits) {
+  checkItemSize(codes, 1, "codes");
+  if (bits < 2 || bits > 8)
+    throw nb::value_error("bits must be in [2, 8]");
+  int64_t rows = codes.shape(0), cols = codes.shape(1);
+  const int8_t *c = static_cast<const int8_t *>(codes.data());
+  int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+  for (int64_t i = 0; i < rows * cols; ++i)
+    if (c[i] < lo || c[i] > hi)
+      throw nb::value_error(("code " + std::to_string(c[i]) +
+                             " out of range for " + std::to_string(bits) +
+                             " bits")
+                                .c_str());
+  int64_t wpr = (cols * bits + 31) / 32;
+  std::vector<uint32_t> words(size_t(rows * wpr));
+  qembed::packCodes(c, rows, cols, bits, words.data());
+  return newArray<int32_t>(std::vector<int32_t>(words.begin(), words.end()),
+                           rows, wpr);
+}
+
+nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
+                         std::optional<AnyArray> zeroPoints, int64_t cols,
+                         unsigned bits, int64_t group, bool symmetric,
+                         const std::string &scaleKind,
+                         const std::string &outKind) {
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  qembed::FloatKind out = parseKind(outKind, "output dtype");
+  checkItemSize(packed, 4, "packed");
+  checkItemSize(scales, qembed::byteWidth(s.scaleKind), "scales");
+  int64_t rows = packed.shape(0), groups = s.groupsPerRow(cols);
+  if (packed.shape(1) != size_t(s.wordsPerRow(cols)))
+    throw nb::value_error(("packed rows must have " +
+                           std::to_string(s.wordsPerRow(cols)) + " words")
+                              .c_str());
+  if (scales.shape(0) != size_t(rows) || scales.shape(1) != size_t(groups))
+    throw nb::value_error(("scales must have shape (" + std::to_string(rows) +
+                           ", " + std::to_string(groups) + ")")
+                              .c_str());
+  if (symmetric == zeroPoints.has_value())
+    throw nb::value_error(symmetric ? "a symmetric scheme takes no zero points"
+                                    : "an asymmetric scheme needs zero points");
+  if (zeroPoints) {
+    checkItemSize(*zeroPoints, 1, "zero points");
+    if (zeroPoints->shape(0) != size_t(rows) ||
+        zeroPoints->shape(1) != size_t(groups))
+      throw nb::value_error("zero points must have the shape of the scales");
+  }
+  std::vector<float> scaleValues = readFloats(scales, s.scaleKind);
+  std::vector<uint32_t> words(packed.size());
+  std::memcpy(words.data(), packed.data(), words.size() * 4);
+  std::vector<float> table(size_t(rows * cols));
+  {
+    nb::gil_scoped_release release;
+    qembed::dequantizeTable(
+        words.data(), scaleValues.data(),
+        zeroPoints ? static_cast<const int8_t *>(zeroPoints->data()) : nullptr,
+        rows, cols, s, table.data());
+  }
+  for (float &v : table)
+    v = qembed::roundTo(out, v);
+  return floatsToArray(table, rows, cols, out);
+}
+
+} // namespace
+
+NB_MODULE(_qembed, m) {
+  m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
+  mlirErrorType = nb::borrow(PyExc_RuntimeError);
+  static nb::object errorType = nb::steal(PyErr_NewException(
+      "qembed.MLIRError", PyExc_RuntimeError, nullptr));
+  mlirErrorType = errorType;
+  m.attr("MLIRError") = errorType;
+  m.def("run_pipeline", &runPipeline, "source"_a, "pipeline"_a,
+        "bytecode"_a = false, "diagnostics"_a = false);
+  m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a,
+        "group"_a, "symmetric"_a, "scale_kind"_a);
+  m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a,
+        "bits"_a, "group"_a, "symmetric"_a, "scale_kind"_a);
+  m.def("pack_raw", &packRaw, "codes"_a, "bits"_a);
+  m.def("dequantize_raw", &dequantizeRaw, "packed"_a, "scales"_a,
+        "zero_points"_a.none(), "cols"_a, "bits"_a, "group"_a, "symmetric"_a,
+        "scale_kind"_a, "out_kind"_a);
+}

@@ -1,0 +1,44 @@
+"""The compiler in-process: the shipped example through
+--quantize-embeddings, text and bytecode, and the console entry point."""
+
+import os
+import subprocess
+import sys
+
+import qembed
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(ROOT, "examples", "embedding_bf16.mlir")
+
+
+def test_quantize_embeddings_on_the_example():
+    src = open(EXAMPLE).read()
+    out, diags = qembed.run_pipeline(src, "quantize-embeddings{report=true}",
+                                     diagnostics=True)
+    assert "qembed.gather" in out
+    assert "tensor<1024x256xbf16>" not in out  # the dense table is gone
+    assert "tensor<1024x32xi32>" in out
+    assert "524288 -> 139264 bytes" in diags
+    assert out == qembed.quantize_embeddings(src)
+
+
+def test_bytecode_in_and_out():
+    src = open(EXAMPLE, "rb").read()
+    bc = qembed.quantize_embeddings(src, bits=8, group_size=0, bytecode=True)
+    assert isinstance(bc, bytes) and bc[:4] == b"ML\xefR"
+    text = qembed.run_pipeline(bc, "")
+    assert "scheme <bits = 8, group_size = 0, symmetric, scale_type = bf16>" in text
+
+
+def test_console_entry_point(tmp_path):
+    out = tmp_path / "q.mlir"
+    r = subprocess.run([sys.executable, "-m", "qembed", "quantize", EXAMPLE,
+                        "-o", str(out), "--bits", "2", "--group-size", "32",
+                        "--asymmetric"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "zero_points(" in out.read_text()
+    bad = subprocess.run([sys.executable, "-m", "qembed", "quantize", EXAMPLE,
+                          "-o", str(out), "--group-size", "48"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "does not divide" in bad.stderr
