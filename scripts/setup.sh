@@ -34,6 +34,6 @@ cmake --build build
 # The Python package (nanobind extension + python/qembed), built by pip from
 # this checkout into build/wheel (incremental), and what its tests use.
 PIP="python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore"
-$PIP numpy nanobind scikit-build-core pytest
+$PIP numpy nanobind scikit-build-core pytest iree-base-compiler iree-base-runtime
 echo "== building and installing the qembed Python package"
 $PIP --no-build-isolation .

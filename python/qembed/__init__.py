@@ -164,18 +164,23 @@ def dequantize(q: QuantizedTable, out_dtype=None):
 
 
 def run_pipeline(module: Union[str, bytes], pipeline: str,
-                 bytecode: bool = False, diagnostics: bool = False):
+                 bytecode: bool = False, diagnostics: bool = False,
+                 allow_unregistered: bool = False):
     """Parses `module` (MLIR text, or text/bytecode as bytes), runs the pass
     pipeline and returns the result as text (or bytecode bytes); with
     diagnostics=True, a (result, remarks and warnings text) pair. The
     pipeline runs on the module: "quantize-embeddings{bits=4}" or
-    "builtin.module(quantize-embeddings{bits=4})"."""
+    "builtin.module(quantize-embeddings{bits=4})". allow_unregistered
+    accepts ops of dialects qembed does not know (IREE's util.func, ...)
+    in generic form, e.g. `iree-compile --compile-to=input
+    --mlir-print-op-generic` output."""
     if not isinstance(pipeline, str):
         raise TypeError("pipeline must be a string")
     p = pipeline.strip()
     if p.startswith("builtin.module(") and p.endswith(")"):
         p = p[len("builtin.module("):-1]
-    return _qembed.run_pipeline(module, p, bool(bytecode), bool(diagnostics))
+    return _qembed.run_pipeline(module, p, bool(bytecode), bool(diagnostics),
+                                bool(allow_unregistered))
 
 
 def quantize_embeddings(module: Union[str, bytes], bits=4, group_size=64,

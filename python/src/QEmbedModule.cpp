@@ -75,7 +75,8 @@ mlir::DialectRegistry makeRegistry() {
 /// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
 /// or bytecode.
 nb::object runPipeline(nb::object source, const std::string &pipeline,
-                       bool bytecode, bool withDiagnostics) {
+                       bool bytecode, bool withDiagnostics,
+                       bool allowUnregistered) {
   registerEverythingOnce();
   std::string input;
   if (nb::isinstance<nb::bytes>(source)) {
@@ -89,7 +90,8 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
   }
 
   mlir::MLIRContext context(makeRegistry());
-  context.allowUnregisteredDialects(false);
+  // IREE's input IR (util.func, ...) is accepted in generic form.
+  context.allowUnregisteredDialects(allowUnregistered);
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
   mlir::ScopedDiagnosticHandler handler(
@@ -340,7 +342,8 @@ NB_MODULE(_qembed, m) {
   mlirErrorType = errorType;
   m.attr("MLIRError") = errorType;
   m.def("run_pipeline", &runPipeline, "source"_a, "pipeline"_a,
-        "bytecode"_a = false, "diagnostics"_a = false);
+        "bytecode"_a = false, "diagnostics"_a = false,
+        "allow_unregistered"_a = false);
   m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a,
         "group"_a, "symmetric"_a, "scale_kind"_a);
   m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a,
