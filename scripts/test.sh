@@ -16,6 +16,10 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
+echo "== installing test-only Python packages (torch, compressed-tensors)"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+  torch compressed-tensors
+
 echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e
 /usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee build/lit.log
@@ -30,7 +34,10 @@ lit_failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
 # pytest's summary: "N passed[, N failed][, N errors] in T s".
 py_passed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) p = $(i - 1)}
   END {print p + 0}' build/pytest.log)
-py_failed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(failed|error)/) f += $(i - 1)}
+# Everything the Python tests need is installed above, so a skip (an
+# importorskip that did not find torch or IREE) counts as a failure.
+py_failed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(failed|error|skipped)/) f += $(i - 1)}
   END {print f + 0}' build/pytest.log)
+[ "$py_failed" -eq 0 ] || py_rc=1
 echo "$(( ${lit_passed:-0} + ${py_passed:-0} )) passed, $(( lit_failed + py_failed )) failed"
 [ "$lit_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]
