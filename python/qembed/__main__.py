@@ -1,6 +1,8 @@
 """`qembed` console entry point.
 
     qembed quantize model.mlir -o model.q.mlir --bits 4 --group-size 64
+    qembed export-ct model_dir_or.safetensors -o out_dir --bits 4 --group-size 64
+    qembed import-ct out_dir -o embed.mlir [--emit-bytecode]
 """
 
 import argparse
@@ -22,7 +24,42 @@ def main(argv=None):
     q.add_argument("--asymmetric", action="store_true")
     q.add_argument("--scale-type", choices=["f32", "f16", "bf16"])
     q.add_argument("--emit-bytecode", action="store_true")
+    e = sub.add_parser("export-ct", help="quantize an embedding weight into "
+                       "a compressed-tensors pack-quantized checkpoint")
+    e.add_argument("source", help="a .safetensors file or a model folder")
+    e.add_argument("-o", "--output", required=True, help="output folder")
+    e.add_argument("--tensor", help="default: the *embed_tokens.weight")
+    e.add_argument("--bits", type=int, default=4)
+    e.add_argument("--group-size", type=int, default=64)
+    e.add_argument("--asymmetric", action="store_true")
+    i = sub.add_parser("import-ct", help="MLIR module (qembed.gather over the "
+                       "packed constants) from a pack-quantized checkpoint")
+    i.add_argument("checkpoint")
+    i.add_argument("-o", "--output", required=True)
+    i.add_argument("--prefix", help="default: the only *.weight_packed")
+    i.add_argument("--emit-bytecode", action="store_true")
     a = ap.parse_args(argv)
+    from qembed import checkpoint
+    try:
+        if a.command == "export-ct":
+            q = checkpoint.export_embedding(a.source, a.output, a.tensor,
+                                            a.bits, a.group_size,
+                                            not a.asymmetric)
+            print("wrote %s: %d x %d, max |error| %.4g, SQNR %.1f dB" % (
+                a.output, q.packed.shape[0], q.cols, q.max_abs_error,
+                q.sqnr_db))
+            return 0
+        if a.command == "import-ct":
+            text = checkpoint.import_embedding(a.checkpoint, a.prefix)
+            if a.emit_bytecode:
+                out = qembed.run_pipeline(text, "", bytecode=True)
+                open(a.output, "wb").write(out)
+            else:
+                open(a.output, "w").write(text)
+            return 0
+    except (ValueError, KeyError, TypeError, OSError, qembed.MLIRError) as err:
+        print("qembed: %s" % err, file=sys.stderr)
+        return 1
     data = open(a.input, "rb").read()
     try:
         out = qembed.quantize_embeddings(
