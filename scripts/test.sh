@@ -16,9 +16,9 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
-echo "== installing test-only Python packages (torch, compressed-tensors)"
+echo "== installing test-only Python packages (torch, compressed-tensors, torch-mlir)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  torch compressed-tensors
+  torch compressed-tensors torch-mlir
 
 echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e
