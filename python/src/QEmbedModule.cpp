@@ -220,17 +220,32 @@ std::vector<float> readFloats(const AnyArray &array, qembed::FloatKind kind) {
   return out;
 }
 
-nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
-                      unsigned bits, int64_t group, bool symmetric,
-                      const std::string &scaleKind) {
+/// A checked view of a table argument and the scheme to quantize it with.
+struct TableArgs {
+  qembed::TableView view;
+  qembed::Scheme scheme;
+};
+
+TableArgs checkTable(const AnyArray &table, const std::string &kindName,
+                     unsigned bits, int64_t group, bool symmetric,
+                     const std::string &scaleKind) {
   qembed::FloatKind kind = parseKind(kindName, "table dtype");
   checkItemSize(table, qembed::byteWidth(kind), "table");
   int64_t rows = table.shape(0), cols = table.shape(1);
-  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  return {{table.data(), kind, rows, cols},
+          makeScheme(cols, bits, group, symmetric, scaleKind)};
+}
+
+nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
+                      unsigned bits, int64_t group, bool symmetric,
+                      const std::string &scaleKind) {
+  auto [view, s] = checkTable(table, kindName, bits, group, symmetric,
+                              scaleKind);
+  int64_t rows = view.rows, cols = view.cols;
   qembed::PackedTable q;
   {
     nb::gil_scoped_release release;
-    q = qembed::quantizeTable({table.data(), kind, rows, cols}, s);
+    q = qembed::quantizeTable(view, s);
   }
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int32_t> words(q.words.begin(), q.words.end());
@@ -249,17 +264,15 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
 nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
                            unsigned bits, int64_t group, bool symmetric,
                            const std::string &scaleKind) {
-  qembed::FloatKind kind = parseKind(kindName, "table dtype");
-  checkItemSize(table, qembed::byteWidth(kind), "table");
-  int64_t rows = table.shape(0), cols = table.shape(1);
-  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  auto [view, s] = checkTable(table, kindName, bits, group, symmetric,
+                              scaleKind);
+  int64_t rows = view.rows, cols = view.cols;
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int8_t> codes(size_t(rows * cols)), zps(size_t(rows * groups));
   std::vector<float> scales(size_t(rows * groups));
   {
     nb::gil_scoped_release release;
-    qembed::quantizeCodes({table.data(), kind, rows, cols}, s, codes.data(),
-                          scales.data(), zps.data());
+    qembed::quantizeCodes(view, s, codes.data(), scales.data(), zps.data());
   }
   nb::object zpArray = nb::none();
   if (!symmetric)

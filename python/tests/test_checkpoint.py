@@ -12,6 +12,7 @@ import pytest
 
 import qembed
 from qembed import checkpoint
+from conftest import iree_cpu_run
 
 torch = pytest.importorskip("torch")
 st_torch = pytest.importorskip("safetensors.torch")
@@ -86,14 +87,8 @@ def test_export_import_round_trip(tmp_path, dtype, bits, group, symmetric):
     # import -> IREE CPU -> run: exactly the decompressed rows.
     text = checkpoint.import_embedding(out)
     linalg = qembed.run_pipeline(text, "qembed-to-linalg")
-    vmfb = iree_compiler.compile_str(
-        linalg, target_backends=["llvm-cpu"],
-        extra_args=["--iree-llvmcpu-target-cpu=generic"])
-    config = iree_runtime.Config("local-sync")
-    ctx = iree_runtime.SystemContext(config=config)
-    ctx.add_vm_module(iree_runtime.VmModule.copy_buffer(ctx.instance, vmfb))
     ids = np.array([0, 199, 5, 5, 42], dtype=np.int64)
-    rows = np.asarray(ctx.modules.module["embed"](ids).to_host())
+    rows = iree_cpu_run(linalg, "embed", ids)
     assert np.array_equal(rows.view(np.uint8), theirs[ids].view(np.uint8))
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import qembed
+from conftest import iree_cpu_run
 
 torch = pytest.importorskip("torch")
 fx = pytest.importorskip("torch_mlir.fx")
@@ -44,16 +45,6 @@ class Stack(torch.nn.Module):
         return self.proj(h)
 
 
-def compile_and_run(mlir_text, ids):
-    vmfb = iree_compiler.compile_str(
-        mlir_text, target_backends=["llvm-cpu"],
-        extra_args=["--iree-llvmcpu-target-cpu=generic"])
-    config = iree_runtime.Config("local-sync")
-    ctx = iree_runtime.SystemContext(config=config)
-    ctx.add_vm_module(iree_runtime.VmModule.copy_buffer(ctx.instance, vmfb))
-    return np.asarray(ctx.modules.module["forward"](ids).to_host())
-
-
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("bits,group", [(4, 64), (8, 0)])
 def test_torch_mlir_model(tied, bits, group):
@@ -69,7 +60,7 @@ def test_torch_mlir_model(tied, bits, group):
     assert "qembed.gather" in quantized
     assert "embedding lookup" in diags
     lowered = qembed.run_pipeline(quantized, "qembed-to-linalg")
-    out = compile_and_run(lowered, ids.numpy())
+    out = iree_cpu_run(lowered, "forward", ids.numpy())
 
     weight = model.embed_tokens.weight.detach()
     q = qembed.quantize(weight.numpy(), bits=bits, group_size=group)
