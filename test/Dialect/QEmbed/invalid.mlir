@@ -203,3 +203,19 @@ func.func @buffer_gather_rows(%p: memref<10x8xi32>, %s: memref<10x2xf32>, %i: me
   qembed.buffer_gather %p[%i] scales(%s) into %out scheme <bits = 4, group_size = 32, symmetric, scale_type = f32> : memref<10x8xi32>, memref<10x2xf32>, memref<3xi64>, memref<4x64xf32>
   return
 }
+
+// -----
+
+func.func @empty_table(%t: tensor<0x8xf32>, %i: tensor<2xi64>) {
+  // expected-error @+1 {{table must have at least one row}}
+  %r = qembed.lookup %t[%i] : tensor<0x8xf32>, tensor<2xi64> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @empty_packed(%p: tensor<0x1xi32>, %s: tensor<0x1xf32>, %i: tensor<2xi64>) {
+  // expected-error @+1 {{table must have at least one row}}
+  %r = qembed.gather %p[%i] scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<0x1xi32>, tensor<0x1xf32>, tensor<2xi64> -> tensor<2x8xf32>
+  return
+}

@@ -143,6 +143,9 @@ static LogicalResult verifyPacked(Operation *op, SchemeAttr scheme,
                                   ShapedType scales, Value zeroPoints) {
   if (failed(verifySchemeFor(op, scheme, cols)))
     return failure();
+  // Ids are clamped into [0, V): an empty table has no row to clamp to.
+  if (packed.getDimSize(0) == 0)
+    return op->emitOpError("table must have at least one row");
   int64_t words = scheme.getWordsPerRow(cols);
   if (!compatible(packed.getDimSize(1), words))
     return op->emitOpError("packed rows must have ")
@@ -172,6 +175,8 @@ static LogicalResult verifyRowsResult(Operation *op, ShapedType ids,
 
 LogicalResult LookupOp::verify() {
   RankedTensorType table = getTable().getType();
+  if (table.getDimSize(0) == 0)
+    return emitOpError("table must have at least one row");
   if (table.getElementType() != getResult().getType().getElementType())
     return emitOpError("result element type must match the table's");
   return verifyRowsResult(*this, getIds().getType(), getResult().getType(),
