@@ -23,14 +23,6 @@ namespace mlir::qembed {
 using namespace mlir;
 using namespace mlir::qembed;
 
-static Value cIdx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-static Value cI32(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIntOp::create(b, loc, v, 32);
-}
-
 /// Collapses all leading dimensions of an identity-layout memref into one.
 static Value collapseLeading(OpBuilder &b, Location loc, Value memref,
                              int64_t keepTrailing) {
@@ -79,7 +71,7 @@ struct KernelBuilder {
     int64_t codes = sliceCodes();
     Value id = memref::LoadOp::create(b, loc, ids, ValueRange{tok});
     Value row = clampRowIndex(b, loc, id, rows);
-    Value col0 = arith::MulIOp::create(b, loc, slice, cIdx(b, loc, codes));
+    Value col0 = arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
 
     // The slice's codes occupy bits [firstBit, firstBit + codes*bits) of the
     // row. Load the words holding them; `shift` is the slice's offset in the
@@ -92,7 +84,7 @@ struct KernelBuilder {
     if (aligned) {
       // 8 codes of 4 bits = 1 word, of 8 bits = 2 words: one vector load.
       int64_t n = sliceBits / 32;
-      Value first = arith::MulIOp::create(b, loc, slice, cIdx(b, loc, n));
+      Value first = arith::MulIOp::create(b, loc, slice, constIndex(b, loc, n));
       auto type = VectorType::get({n}, b.getI32Type());
       auto load = vector::LoadOp::create(b, loc, type, packed,
                                          ValueRange{row, first});
@@ -105,11 +97,11 @@ struct KernelBuilder {
       // shifted by the slice's position in it.
       int64_t perWord = 32 / sliceBits;
       Value first =
-          arith::DivUIOp::create(b, loc, slice, cIdx(b, loc, perWord));
-      Value pos = arith::RemUIOp::create(b, loc, slice, cIdx(b, loc, perWord));
+          arith::DivUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
+      Value pos = arith::RemUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
       shift = arith::MulIOp::create(
           b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), pos),
-          cI32(b, loc, sliceBits));
+          constI32(b, loc, sliceBits));
       Value word =
           memref::LoadOp::create(b, loc, packed, ValueRange{row, first});
       words.push_back(arith::ShRUIOp::create(b, loc, word, shift));
@@ -117,16 +109,16 @@ struct KernelBuilder {
       // Straddling slices: load every word the slice can touch
       // (clamped to the row) and shift by the slice's bit offset.
       Value firstBit =
-          arith::MulIOp::create(b, loc, slice, cIdx(b, loc, sliceBits));
-      Value first = arith::DivUIOp::create(b, loc, firstBit, cIdx(b, loc, 32));
+          arith::MulIOp::create(b, loc, slice, constIndex(b, loc, sliceBits));
+      Value first = arith::DivUIOp::create(b, loc, firstBit, constIndex(b, loc, 32));
       shift = arith::IndexCastUIOp::create(
           b, loc, b.getI32Type(),
-          arith::RemUIOp::create(b, loc, firstBit, cIdx(b, loc, 32)));
+          arith::RemUIOp::create(b, loc, firstBit, constIndex(b, loc, 32)));
       int64_t n = (31 + sliceBits + 31) / 32; // worst-case word span
       for (int64_t w = 0; w < n; ++w) {
-        Value idx = arith::AddIOp::create(b, loc, first, cIdx(b, loc, w));
+        Value idx = arith::AddIOp::create(b, loc, first, constIndex(b, loc, w));
         idx = arith::MinUIOp::create(b, loc, idx,
-                                     cIdx(b, loc, wordsPerRow - 1));
+                                     constIndex(b, loc, wordsPerRow - 1));
         words.push_back(
             memref::LoadOp::create(b, loc, packed, ValueRange{row, idx}));
       }
@@ -137,11 +129,11 @@ struct KernelBuilder {
     int64_t codesPerScale = std::min<int64_t>(group, codes);
     SmallVector<Value> sliceScales, sliceZps;
     for (int64_t j = 0; j < codes; j += codesPerScale) {
-      Value g = cIdx(b, loc, 0);
+      Value g = constIndex(b, loc, 0);
       if (scheme.getGroupSize() != 0)
         g = arith::DivUIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, col0, cIdx(b, loc, j)),
-            cIdx(b, loc, group));
+            b, loc, arith::AddIOp::create(b, loc, col0, constIndex(b, loc, j)),
+            constIndex(b, loc, group));
       sliceScales.push_back(
           memref::LoadOp::create(b, loc, scales, ValueRange{row, g}));
       if (hasZeroPoints)
@@ -171,20 +163,20 @@ struct KernelBuilder {
         // Constant position: word j*bits/32, offset j*bits%32 (sub-word
         // slices were shifted into place when loaded).
         int64_t bit = j * bits, w = bit / 32, off = bit % 32;
-        code = arith::ShRUIOp::create(b, loc, words[w], cI32(b, loc, off));
+        code = arith::ShRUIOp::create(b, loc, words[w], constI32(b, loc, off));
       } else {
         // bit = shift + j*bits: pick words[w], words[w+1] and funnel them.
         Value bit =
-            arith::AddIOp::create(b, loc, shift, cI32(b, loc, j * bits));
-        Value w = arith::ShRUIOp::create(b, loc, bit, cI32(b, loc, 5));
-        Value off = arith::AndIOp::create(b, loc, bit, cI32(b, loc, 31));
+            arith::AddIOp::create(b, loc, shift, constI32(b, loc, j * bits));
+        Value w = arith::ShRUIOp::create(b, loc, bit, constI32(b, loc, 5));
+        Value off = arith::AndIOp::create(b, loc, bit, constI32(b, loc, 31));
         // A code in the last loaded word does not straddle: its `hi` is
         // never used, so the last word stands in for it.
         int64_t n = words.size();
         Value lo = words[0], hi = words[1];
         for (int64_t k = 1; k < n; ++k) {
           Value isK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            w, cI32(b, loc, k));
+                                            w, constI32(b, loc, k));
           lo = arith::SelectOp::create(b, loc, isK, words[k], lo);
           hi = arith::SelectOp::create(b, loc, isK,
                                        words[std::min(k + 1, n - 1)], hi);
@@ -200,7 +192,7 @@ struct KernelBuilder {
                                    arith::ExtUIOp::create(b, loc, i64, off)));
       }
       Value u =
-          arith::AndIOp::create(b, loc, code, cI32(b, loc, (1 << bits) - 1));
+          arith::AndIOp::create(b, loc, code, constI32(b, loc, (1 << bits) - 1));
       int64_t s = j / codesPerScale;
       values.push_back(emitDequantCode(b, loc, u, bits, sliceScales[s],
                                        hasZeroPoints ? sliceZps[s] : Value(),
@@ -273,7 +265,7 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
     Value step = arith::MulIOp::create(fb, loc, gdim, bdim);
     KernelBuilder kernel{op.getScheme(), cols, outType.getElementType(),
                          bool(zps)};
-    Value slices = cIdx(fb, loc, kernel.slicesPerRow());
+    Value slices = constIndex(fb, loc, kernel.slicesPerRow());
     Value total = arith::MulIOp::create(fb, loc, tokens, slices);
     Value rows = memref::DimOp::create(fb, loc, packed, 0);
     // Each iteration handles `unroll` slices `step` apart (so a warp's
@@ -281,9 +273,9 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
     // store: more bytes in flight per thread. Slices past the end are
     // clamped to the last one, which is then written again with the same
     // values: no branch in the loop body.
-    Value last = arith::SubIOp::create(fb, loc, total, cIdx(fb, loc, 1));
+    Value last = arith::SubIOp::create(fb, loc, total, constIndex(fb, loc, 1));
     Value bigStep =
-        arith::MulIOp::create(fb, loc, step, cIdx(fb, loc, unroll));
+        arith::MulIOp::create(fb, loc, step, constIndex(fb, loc, unroll));
     scf::ForOp::create(
         fb, loc, start, total, bigStep, ValueRange{},
         [&](OpBuilder &lb, Location l, Value i, ValueRange) {
@@ -295,7 +287,7 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
                   lb, l,
                   arith::AddIOp::create(
                       lb, l, i,
-                      arith::MulIOp::create(lb, l, step, cIdx(lb, l, k))),
+                      arith::MulIOp::create(lb, l, step, constIndex(lb, l, k))),
                   last);
             Value tok = arith::DivUIOp::create(lb, l, idx, slices);
             Value slice = arith::RemUIOp::create(lb, l, idx, slices);
@@ -313,16 +305,16 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
   // launch for zero tokens.
   Value tokens = memref::DimOp::create(b, loc, ids, 0);
   Value total =
-      arith::MulIOp::create(b, loc, tokens, cIdx(b, loc, cols / sliceCodes));
-  Value zero = cIdx(b, loc, 0);
+      arith::MulIOp::create(b, loc, tokens, constIndex(b, loc, cols / sliceCodes));
+  Value zero = constIndex(b, loc, 0);
   Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, total,
                                     zero);
   scf::IfOp::create(b, loc, any, [&](OpBuilder &tb, Location l) {
-    Value bs = cIdx(tb, l, blockSize);
+    Value bs = constIndex(tb, l, blockSize);
     Value blocks = arith::CeilDivUIOp::create(
-        tb, l, total, cIdx(tb, l, blockSize * unroll));
-    blocks = arith::MinUIOp::create(tb, l, blocks, cIdx(tb, l, maxBlocks));
-    Value one = cIdx(tb, l, 1);
+        tb, l, total, constIndex(tb, l, blockSize * unroll));
+    blocks = arith::MinUIOp::create(tb, l, blocks, constIndex(tb, l, maxBlocks));
+    Value one = constIndex(tb, l, 1);
     SmallVector<Value> launchArgs(args);
     launchArgs.push_back(tokens);
     gpu::LaunchFuncOp::create(tb, l, func, gpu::KernelDim3{blocks, one, one},

@@ -22,14 +22,6 @@ namespace mlir::qembed {
 using namespace mlir;
 using namespace mlir::qembed;
 
-static Value cIndex(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-static Value cI32(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIntOp::create(b, loc, v, 32);
-}
-
 namespace {
 /// Operands of a packed table.
 struct PackedTable {
@@ -50,23 +42,23 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
   if (32 % bits == 0) {
     // Codes never straddle words: word = col / (32/bits).
     int64_t perWord = 32 / bits;
-    Value w = arith::DivUIOp::create(b, loc, col, cIndex(b, loc, perWord));
-    Value slot = arith::RemUIOp::create(b, loc, col, cIndex(b, loc, perWord));
+    Value w = arith::DivUIOp::create(b, loc, col, constIndex(b, loc, perWord));
+    Value slot = arith::RemUIOp::create(b, loc, col, constIndex(b, loc, perWord));
     Value shift = arith::MulIOp::create(
         b, loc, arith::IndexCastUIOp::create(b, loc, i32, slot),
-        cI32(b, loc, bits));
+        constI32(b, loc, bits));
     Value word = tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w});
     code = arith::ShRUIOp::create(b, loc, word, shift);
   } else {
     // A code may straddle two words: read both as one i64.
-    Value bit = arith::MulIOp::create(b, loc, col, cIndex(b, loc, bits));
-    Value w = arith::DivUIOp::create(b, loc, bit, cIndex(b, loc, 32));
+    Value bit = arith::MulIOp::create(b, loc, col, constIndex(b, loc, bits));
+    Value w = arith::DivUIOp::create(b, loc, bit, constIndex(b, loc, 32));
     Value shift = arith::IndexCastUIOp::create(
-        b, loc, i64, arith::RemUIOp::create(b, loc, bit, cIndex(b, loc, 32)));
+        b, loc, i64, arith::RemUIOp::create(b, loc, bit, constIndex(b, loc, 32)));
     int64_t lastWord = t.scheme.getWordsPerRow(t.cols) - 1;
     Value w1 = arith::MinUIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, w, cIndex(b, loc, 1)),
-        cIndex(b, loc, lastWord));
+        b, loc, arith::AddIOp::create(b, loc, w, constIndex(b, loc, 1)),
+        constIndex(b, loc, lastWord));
     Value lo = arith::ExtUIOp::create(
         b, loc, i64,
         tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w}));
@@ -80,11 +72,11 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
     code = arith::TruncIOp::create(
         b, loc, i32, arith::ShRUIOp::create(b, loc, both, shift));
   }
-  Value u = arith::AndIOp::create(b, loc, code, cI32(b, loc, (1 << bits) - 1));
-  Value group = cIndex(b, loc, 0);
+  Value u = arith::AndIOp::create(b, loc, code, constI32(b, loc, (1 << bits) - 1));
+  Value group = constIndex(b, loc, 0);
   if (t.scheme.getGroupSize() != 0)
     group = arith::DivUIOp::create(b, loc, col,
-                                   cIndex(b, loc, t.scheme.getGroupSize()));
+                                   constIndex(b, loc, t.scheme.getGroupSize()));
   Value zp;
   if (t.zeroPoints)
     zp = tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});

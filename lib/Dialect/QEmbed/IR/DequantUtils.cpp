@@ -6,6 +6,14 @@
 
 using namespace mlir;
 
+Value mlir::qembed::constIndex(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value mlir::qembed::constI32(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, v, 32);
+}
+
 Value mlir::qembed::convertFloat(OpBuilder &b, Location loc, Value v,
                                  Type to) {
   Type from = v.getType();
@@ -26,9 +34,9 @@ Value mlir::qembed::clampRowIndex(OpBuilder &b, Location loc, Value id,
   if (!id.getType().isIndex())
     row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
   Value last = arith::SubIOp::create(
-      b, loc, rows, arith::ConstantIndexOp::create(b, loc, 1));
+      b, loc, rows, constIndex(b, loc, 1));
   row = arith::MaxSIOp::create(b, loc, row,
-                               arith::ConstantIndexOp::create(b, loc, 0));
+                               constIndex(b, loc, 0));
   return arith::MinSIOp::create(b, loc, row, last);
 }
 
@@ -41,7 +49,7 @@ Value mlir::qembed::emitDequantCode(OpBuilder &b, Location loc, Value u,
   // so every step is exact).
   Type f32 = b.getF32Type();
   Value magic = arith::OrIOp::create(
-      b, loc, u, arith::ConstantIntOp::create(b, loc, 0x4B000000, 32));
+      b, loc, u, constI32(b, loc, 0x4B000000));
   Value biased = arith::BitcastOp::create(b, loc, f32, magic);
   Value bias = arith::ConstantFloatOp::create(
       b, loc, cast<FloatType>(f32),

@@ -13,6 +13,11 @@
 
 namespace mlir::qembed {
 
+/// An `index` constant.
+Value constIndex(OpBuilder &b, Location loc, int64_t v);
+/// An `i32` constant.
+Value constI32(OpBuilder &b, Location loc, int64_t v);
+
 /// Converts a float between f16/bf16/f32 (bf16 <-> f16 through f32).
 Value convertFloat(OpBuilder &b, Location loc, Value v, Type to);
 
