@@ -140,8 +140,8 @@ std::string checkScheme(const Scheme &scheme, int64_t cols) {
 namespace {
 /// Scale and zero point of one group, plus the dtype the division runs in.
 struct GroupParams {
-  float scale;   // exact in the scale kind
-  float zp;      // integer-valued
+  float scale;     // exact in the scale kind
+  float zp;        // integer-valued
   FloatKind arith; // torch's promotion of (table dtype, scale dtype)
 };
 } // namespace

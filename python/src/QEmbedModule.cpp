@@ -64,9 +64,9 @@ mlir::DialectRegistry makeRegistry() {
 
 [[noreturn]] void throwMLIRError(const std::string &what,
                                  const std::string &diagnostics) {
-  PyErr_SetString(mlirErrorType.ptr(),
-                  (what + (diagnostics.empty() ? "" : ":\n" + diagnostics))
-                      .c_str());
+  PyErr_SetString(
+      mlirErrorType.ptr(),
+      (what + (diagnostics.empty() ? "" : ":\n" + diagnostics)).c_str());
   throw nb::python_error();
 }
 
@@ -94,21 +94,18 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
   context.allowUnregisteredDialects(allowUnregistered);
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
-  mlir::ScopedDiagnosticHandler handler(
-      &context, [&](mlir::Diagnostic &diag) {
-        diagStream << diag.getLocation() << ": "
-                   << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
-                           ? "error: "
-                           : diag.getSeverity() ==
-                                     mlir::DiagnosticSeverity::Warning
-                                 ? "warning: "
-                                 : diag.getSeverity() ==
-                                           mlir::DiagnosticSeverity::Remark
-                                       ? "remark: "
-                                       : "note: ")
-                   << diag << "\n";
-        return mlir::success();
-      });
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": "
+               << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                       ? "error: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
+                       ? "warning: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
+                       ? "remark: "
+                       : "note: ")
+               << diag << "\n";
+    return mlir::success();
+  });
 
   mlir::ParserConfig config(&context);
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -124,9 +121,9 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
   llvm::raw_string_ostream pipelineStream(pipelineErrors);
   if (!pipeline.empty() &&
       mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream)))
-    throw nb::value_error(("invalid pass pipeline '" + pipeline +
-                           "': " + pipelineErrors)
-                              .c_str());
+    throw nb::value_error(
+        ("invalid pass pipeline '" + pipeline + "': " + pipelineErrors)
+            .c_str());
   mlir::LogicalResult result = mlir::success();
   {
     nb::gil_scoped_release release;
@@ -159,8 +156,9 @@ qembed::FloatKind parseKind(const std::string &name, const char *what) {
     return qembed::FloatKind::F16;
   if (name == "bf16" || name == "bfloat16")
     return qembed::FloatKind::BF16;
-  throw nb::value_error((std::string(what) + " must be 'f32', 'f16' or "
-                                             "'bf16', got '" +
+  throw nb::value_error((std::string(what) +
+                         " must be 'f32', 'f16' or "
+                         "'bf16', got '" +
                          name + "'")
                             .c_str());
 }
@@ -169,9 +167,8 @@ template <typename T>
 nb::ndarray<nb::numpy, T> newArray(std::vector<T> &&data, size_t rows,
                                    size_t cols) {
   auto *heap = new std::vector<T>(std::move(data));
-  nb::capsule owner(heap, [](void *p) noexcept {
-    delete static_cast<std::vector<T> *>(p);
-  });
+  nb::capsule owner(
+      heap, [](void *p) noexcept { delete static_cast<std::vector<T> *>(p); });
   size_t shape[2] = {rows, cols};
   return nb::ndarray<nb::numpy, T>(heap->data(), 2, shape, owner);
 }
@@ -189,16 +186,16 @@ nb::object floatsToArray(const std::vector<float> &values, size_t rows,
   return nb::cast(newArray<uint16_t>(std::move(raw), rows, cols));
 }
 
-using AnyArray = nb::ndarray<nb::ro, nb::c_contig, nb::ndim<2>, nb::device::cpu>;
+using AnyArray =
+    nb::ndarray<nb::ro, nb::c_contig, nb::ndim<2>, nb::device::cpu>;
 
 /// Checks that `array` holds elements of `bytes` bytes.
 void checkItemSize(const AnyArray &array, size_t bytes, const char *what) {
   if (array.dtype().bits != bytes * 8)
-    throw nb::type_error((std::string(what) + " has " +
-                          std::to_string(array.dtype().bits) +
-                          "-bit elements, expected " +
-                          std::to_string(bytes * 8))
-                             .c_str());
+    throw nb::type_error(
+        (std::string(what) + " has " + std::to_string(array.dtype().bits) +
+         "-bit elements, expected " + std::to_string(bytes * 8))
+            .c_str());
 }
 
 qembed::Scheme makeScheme(int64_t cols, unsigned bits, int64_t group,
@@ -239,8 +236,8 @@ TableArgs checkTable(const AnyArray &table, const std::string &kindName,
 nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
                       unsigned bits, int64_t group, bool symmetric,
                       const std::string &scaleKind) {
-  auto [view, s] = checkTable(table, kindName, bits, group, symmetric,
-                              scaleKind);
+  auto [view, s] =
+      checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
   qembed::PackedTable q;
   {
@@ -252,9 +249,8 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
   nb::object zps = nb::none();
   if (!symmetric)
     zps = nb::cast(newArray<int8_t>(std::move(q.zeroPoints), rows, groups));
-  double sqnr = q.noisePower > 0
-                    ? 10 * std::log10(q.signalPower / q.noisePower)
-                    : INFINITY;
+  double sqnr = q.noisePower > 0 ? 10 * std::log10(q.signalPower / q.noisePower)
+                                 : INFINITY;
   return nb::make_tuple(
       newArray<int32_t>(std::move(words), rows, s.wordsPerRow(cols)),
       floatsToArray(q.scales, rows, groups, s.scaleKind), zps, q.maxAbsError,
@@ -264,8 +260,8 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
 nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
                            unsigned bits, int64_t group, bool symmetric,
                            const std::string &scaleKind) {
-  auto [view, s] = checkTable(table, kindName, bits, group, symmetric,
-                              scaleKind);
+  auto [view, s] =
+      checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int8_t> codes(size_t(rows * cols)), zps(size_t(rows * groups));
@@ -350,17 +346,17 @@ nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
 NB_MODULE(_qembed, m) {
   m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
   mlirErrorType = nb::borrow(PyExc_RuntimeError);
-  static nb::object errorType = nb::steal(PyErr_NewException(
-      "qembed.MLIRError", PyExc_RuntimeError, nullptr));
+  static nb::object errorType = nb::steal(
+      PyErr_NewException("qembed.MLIRError", PyExc_RuntimeError, nullptr));
   mlirErrorType = errorType;
   m.attr("MLIRError") = errorType;
   m.def("run_pipeline", &runPipeline, "source"_a, "pipeline"_a,
         "bytecode"_a = false, "diagnostics"_a = false,
         "allow_unregistered"_a = false);
-  m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a,
+  m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a, "group"_a,
+        "symmetric"_a, "scale_kind"_a);
+  m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a, "bits"_a,
         "group"_a, "symmetric"_a, "scale_kind"_a);
-  m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a,
-        "bits"_a, "group"_a, "symmetric"_a, "scale_kind"_a);
   m.def("pack_raw", &packRaw, "codes"_a, "bits"_a);
   m.def("dequantize_raw", &dequantizeRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "cols"_a, "bits"_a, "group"_a, "symmetric"_a,

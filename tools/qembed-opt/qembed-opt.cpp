@@ -22,6 +22,6 @@ int main(int argc, char **argv) {
   mlir::qembed::registerBufferizableOpInterfaceExternalModels(registry);
   // gpu-module-to-binary translates kernels to LLVM IR in-process.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "qembed optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "qembed optimizer driver\n", registry));
 }

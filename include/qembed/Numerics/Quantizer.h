@@ -73,20 +73,19 @@ struct TableView {
 struct PackedTable {
   int64_t rows = 0, cols = 0;
   Scheme scheme;
-  std::vector<uint32_t> words;     ///< rows x scheme.wordsPerRow(cols)
-  std::vector<float> scales;       ///< rows x groupsPerRow, exact in scaleKind
-  std::vector<int8_t> zeroPoints;  ///< same shape as scales; empty if symmetric
-  double maxAbsError = 0;          ///< max |x - dequant(quant(x))|
-  double signalPower = 0;          ///< sum x^2
-  double noisePower = 0;           ///< sum (x - dequant)^2
+  std::vector<uint32_t> words;    ///< rows x scheme.wordsPerRow(cols)
+  std::vector<float> scales;      ///< rows x groupsPerRow, exact in scaleKind
+  std::vector<int8_t> zeroPoints; ///< same shape as scales; empty if symmetric
+  double maxAbsError = 0;         ///< max |x - dequant(quant(x))|
+  double signalPower = 0;         ///< sum x^2
+  double noisePower = 0;          ///< sum (x - dequant)^2
 };
 
 /// Quantizes codes only: writes `rows x cols` i8 codes, the scales and (when
 /// asymmetric) zero points. `zeroPoints` may be null for symmetric schemes.
 /// Rows are processed in parallel on up to `threads` threads (0 = all cores).
-void quantizeCodes(const TableView &table, const Scheme &scheme,
-                   int8_t *codes, float *scales, int8_t *zeroPoints,
-                   unsigned threads = 0);
+void quantizeCodes(const TableView &table, const Scheme &scheme, int8_t *codes,
+                   float *scales, int8_t *zeroPoints, unsigned threads = 0);
 
 /// Packs `rows x cols` codes into `rows x wordsPerRow` words.
 void packCodes(const int8_t *codes, int64_t rows, int64_t cols, unsigned bits,

@@ -8,24 +8,23 @@
 #ifndef QEMBED_PIPELINES_PIPELINES_H
 #define QEMBED_PIPELINES_PIPELINES_H
 
-#include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir::qembed {
 
 /// Options of --quantize-embeddings; the same as --qembed-quantize's.
 struct QuantizeEmbeddingsOptions
     : public PassPipelineOptions<QuantizeEmbeddingsOptions> {
-  PassOptions::Option<unsigned> bits{*this, "bits",
-                                     llvm::cl::desc("Code width (2..8)"),
-                                     llvm::cl::init(4)};
+  PassOptions::Option<unsigned> bits{
+      *this, "bits", llvm::cl::desc("Code width (2..8)"), llvm::cl::init(4)};
   PassOptions::Option<int64_t> groupSize{
       *this, "group-size",
       llvm::cl::desc("Columns per scale; 0 = one scale per row"),
       llvm::cl::init(64)};
-  PassOptions::Option<bool> symmetric{
-      *this, "symmetric", llvm::cl::desc("Symmetric quantization"),
-      llvm::cl::init(true)};
+  PassOptions::Option<bool> symmetric{*this, "symmetric",
+                                      llvm::cl::desc("Symmetric quantization"),
+                                      llvm::cl::init(true)};
   PassOptions::Option<std::string> scaleType{
       *this, "scale-type",
       llvm::cl::desc("f16, bf16, f32, or empty for the table's type"),
@@ -46,12 +45,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("Kernel object in gpu.binary: isa (PTX), bin (cubin, "
                      "needs ptxas) or fatbin"),
       llvm::cl::init("fatbin")};
-  PassOptions::Option<int64_t> blockSize{
-      *this, "block-size", llvm::cl::desc("Threads per block"),
-      llvm::cl::init(256)};
-  PassOptions::Option<int64_t> maxBlocks{
-      *this, "max-blocks", llvm::cl::desc("Largest grid"),
-      llvm::cl::init(2147483647)};
+  PassOptions::Option<int64_t> blockSize{*this, "block-size",
+                                         llvm::cl::desc("Threads per block"),
+                                         llvm::cl::init(256)};
+  PassOptions::Option<int64_t> maxBlocks{*this, "max-blocks",
+                                         llvm::cl::desc("Largest grid"),
+                                         llvm::cl::init(2147483647)};
   PassOptions::Option<int64_t> unroll{
       *this, "unroll", llvm::cl::desc("Slices per thread and iteration"),
       llvm::cl::init(2)};

@@ -71,7 +71,8 @@ struct KernelBuilder {
     int64_t codes = sliceCodes();
     Value id = memref::LoadOp::create(b, loc, ids, ValueRange{tok});
     Value row = clampRowIndex(b, loc, id, rows);
-    Value col0 = arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
+    Value col0 =
+        arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
 
     // The slice's codes occupy bits [firstBit, firstBit + codes*bits) of the
     // row. Load the words holding them; `shift` is the slice's offset in the
@@ -86,8 +87,8 @@ struct KernelBuilder {
       int64_t n = sliceBits / 32;
       Value first = arith::MulIOp::create(b, loc, slice, constIndex(b, loc, n));
       auto type = VectorType::get({n}, b.getI32Type());
-      auto load = vector::LoadOp::create(b, loc, type, packed,
-                                         ValueRange{row, first});
+      auto load =
+          vector::LoadOp::create(b, loc, type, packed, ValueRange{row, first});
       load.setAlignment(uint64_t(std::min<int64_t>(4 * n, 16)));
       for (int64_t w = 0; w < n; ++w)
         words.push_back(vector::ExtractOp::create(b, loc, load.getResult(),
@@ -98,7 +99,8 @@ struct KernelBuilder {
       int64_t perWord = 32 / sliceBits;
       Value first =
           arith::DivUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
-      Value pos = arith::RemUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
+      Value pos =
+          arith::RemUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
       shift = arith::MulIOp::create(
           b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), pos),
           constI32(b, loc, sliceBits));
@@ -110,7 +112,8 @@ struct KernelBuilder {
       // (clamped to the row) and shift by the slice's bit offset.
       Value firstBit =
           arith::MulIOp::create(b, loc, slice, constIndex(b, loc, sliceBits));
-      Value first = arith::DivUIOp::create(b, loc, firstBit, constIndex(b, loc, 32));
+      Value first =
+          arith::DivUIOp::create(b, loc, firstBit, constIndex(b, loc, 32));
       shift = arith::IndexCastUIOp::create(
           b, loc, b.getI32Type(),
           arith::RemUIOp::create(b, loc, firstBit, constIndex(b, loc, 32)));
@@ -175,8 +178,8 @@ struct KernelBuilder {
         int64_t n = words.size();
         Value lo = words[0], hi = words[1];
         for (int64_t k = 1; k < n; ++k) {
-          Value isK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            w, constI32(b, loc, k));
+          Value isK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, w,
+                                            constI32(b, loc, k));
           lo = arith::SelectOp::create(b, loc, isK, words[k], lo);
           hi = arith::SelectOp::create(b, loc, isK,
                                        words[std::min(k + 1, n - 1)], hi);
@@ -191,8 +194,8 @@ struct KernelBuilder {
             arith::ShRUIOp::create(b, loc, both,
                                    arith::ExtUIOp::create(b, loc, i64, off)));
       }
-      Value u =
-          arith::AndIOp::create(b, loc, code, constI32(b, loc, (1 << bits) - 1));
+      Value u = arith::AndIOp::create(b, loc, code,
+                                      constI32(b, loc, (1 << bits) - 1));
       int64_t s = j / codesPerScale;
       values.push_back(emitDequantCode(b, loc, u, bits, sliceScales[s],
                                        hasZeroPoints ? sliceZps[s] : Value(),
@@ -291,8 +294,8 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
                   last);
             Value tok = arith::DivUIOp::create(lb, l, idx, slices);
             Value slice = arith::RemUIOp::create(lb, l, idx, slices);
-            inputs.push_back(kernel.loadSlice(lb, l, packed, scales, zps,
-                                              kIds, tok, slice, rows));
+            inputs.push_back(kernel.loadSlice(lb, l, packed, scales, zps, kIds,
+                                              tok, slice, rows));
           }
           for (const auto &in : inputs)
             kernel.storeSlice(lb, l, in, kOut);
@@ -304,16 +307,17 @@ static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
   // The launch: a grid-stride grid of at most maxBlocks blocks; nothing to
   // launch for zero tokens.
   Value tokens = memref::DimOp::create(b, loc, ids, 0);
-  Value total =
-      arith::MulIOp::create(b, loc, tokens, constIndex(b, loc, cols / sliceCodes));
+  Value total = arith::MulIOp::create(b, loc, tokens,
+                                      constIndex(b, loc, cols / sliceCodes));
   Value zero = constIndex(b, loc, 0);
-  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, total,
-                                    zero);
+  Value any =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, total, zero);
   scf::IfOp::create(b, loc, any, [&](OpBuilder &tb, Location l) {
     Value bs = constIndex(tb, l, blockSize);
     Value blocks = arith::CeilDivUIOp::create(
         tb, l, total, constIndex(tb, l, blockSize * unroll));
-    blocks = arith::MinUIOp::create(tb, l, blocks, constIndex(tb, l, maxBlocks));
+    blocks =
+        arith::MinUIOp::create(tb, l, blocks, constIndex(tb, l, maxBlocks));
     Value one = constIndex(tb, l, 1);
     SmallVector<Value> launchArgs(args);
     launchArgs.push_back(tokens);
@@ -354,8 +358,8 @@ struct ConvertQEmbedGatherToGPUPass
     }
     SymbolTable kernelSymbols(kernels);
     for (BufferGatherOp op : gathers)
-      if (failed(lowerToLaunch(op, kernels, kernelSymbols, blockSize,
-                               maxBlocks, unroll)))
+      if (failed(lowerToLaunch(op, kernels, kernelSymbols, blockSize, maxBlocks,
+                               unroll)))
         return signalPassFailure();
   }
 };

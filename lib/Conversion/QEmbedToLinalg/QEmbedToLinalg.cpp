@@ -43,18 +43,21 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
     // Codes never straddle words: word = col / (32/bits).
     int64_t perWord = 32 / bits;
     Value w = arith::DivUIOp::create(b, loc, col, constIndex(b, loc, perWord));
-    Value slot = arith::RemUIOp::create(b, loc, col, constIndex(b, loc, perWord));
+    Value slot =
+        arith::RemUIOp::create(b, loc, col, constIndex(b, loc, perWord));
     Value shift = arith::MulIOp::create(
         b, loc, arith::IndexCastUIOp::create(b, loc, i32, slot),
         constI32(b, loc, bits));
-    Value word = tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w});
+    Value word =
+        tensor::ExtractOp::create(b, loc, t.packed, ValueRange{row, w});
     code = arith::ShRUIOp::create(b, loc, word, shift);
   } else {
     // A code may straddle two words: read both as one i64.
     Value bit = arith::MulIOp::create(b, loc, col, constIndex(b, loc, bits));
     Value w = arith::DivUIOp::create(b, loc, bit, constIndex(b, loc, 32));
     Value shift = arith::IndexCastUIOp::create(
-        b, loc, i64, arith::RemUIOp::create(b, loc, bit, constIndex(b, loc, 32)));
+        b, loc, i64,
+        arith::RemUIOp::create(b, loc, bit, constIndex(b, loc, 32)));
     int64_t lastWord = t.scheme.getWordsPerRow(t.cols) - 1;
     Value w1 = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, w, constIndex(b, loc, 1)),
@@ -69,17 +72,19 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
         b, loc, lo,
         arith::ShLIOp::create(b, loc, hi,
                               arith::ConstantIntOp::create(b, loc, 32, 64)));
-    code = arith::TruncIOp::create(
-        b, loc, i32, arith::ShRUIOp::create(b, loc, both, shift));
+    code = arith::TruncIOp::create(b, loc, i32,
+                                   arith::ShRUIOp::create(b, loc, both, shift));
   }
-  Value u = arith::AndIOp::create(b, loc, code, constI32(b, loc, (1 << bits) - 1));
+  Value u =
+      arith::AndIOp::create(b, loc, code, constI32(b, loc, (1 << bits) - 1));
   Value group = constIndex(b, loc, 0);
   if (t.scheme.getGroupSize() != 0)
     group = arith::DivUIOp::create(b, loc, col,
                                    constIndex(b, loc, t.scheme.getGroupSize()));
   Value zp;
   if (t.zeroPoints)
-    zp = tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
+    zp =
+        tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
   Value scale =
       tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
   return emitDequantCode(b, loc, u, bits, scale, zp, resultType);
@@ -93,19 +98,18 @@ static Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
   for (int64_t i = 0, e = type.getRank(); i < e; ++i)
     if (type.isDynamicDim(i))
       dyn.push_back(tensor::DimOp::create(b, loc, ids, i));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dyn);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dyn);
 }
 
 /// Builds `linalg.generic ins(ids) outs(empty)` with body `fn(row, col)`.
 template <typename BodyFn>
-static Value buildRowGather(OpBuilder &b, Location loc,
-                            RankedTensorType type, Value ids, Value rows,
-                            BodyFn fn) {
+static Value buildRowGather(OpBuilder &b, Location loc, RankedTensorType type,
+                            Value ids, Value rows, BodyFn fn) {
   int64_t rank = type.getRank();
   MLIRContext *ctx = b.getContext();
-  AffineMap idsMap = AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(
-      rank - 1);
+  AffineMap idsMap =
+      AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1);
   AffineMap outMap = AffineMap::getMultiDimIdentityMap(rank, ctx);
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   Value init = emptyLike(b, loc, type, ids);
@@ -154,11 +158,12 @@ struct LookupLowering : OpConversionPattern<LookupOp> {
     Value table = adaptor.getTable();
     Value rows = tensor::DimOp::create(rewriter, loc, table, 0);
     rewriter.replaceOp(
-        op, buildRowGather(rewriter, loc, op.getType(), adaptor.getIds(), rows,
-                           [&](OpBuilder &b, Location l, Value r, Value c) {
-                             return tensor::ExtractOp::create(
-                                 b, l, table, ValueRange{r, c});
-                           }));
+        op,
+        buildRowGather(
+            rewriter, loc, op.getType(), adaptor.getIds(), rows,
+            [&](OpBuilder &b, Location l, Value r, Value c) {
+              return tensor::ExtractOp::create(b, l, table, ValueRange{r, c});
+            }));
     return success();
   }
 };
@@ -188,8 +193,7 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
           Value r = linalg::IndexOp::create(b, l, 0);
           Value c = linalg::IndexOp::create(b, l, 1);
           linalg::YieldOp::create(
-              b, l,
-              emitDequantElement(b, l, t, r, c, type.getElementType()));
+              b, l, emitDequantElement(b, l, t, r, c, type.getElementType()));
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
@@ -212,8 +216,7 @@ struct ConvertQEmbedToLinalgPass
 };
 } // namespace
 
-void mlir::qembed::populateQEmbedToLinalgPatterns(
-    RewritePatternSet &patterns) {
+void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
       patterns.getContext());
 }

@@ -78,9 +78,9 @@ void SchemeAttr::print(AsmPrinter &printer) const {
           << ", scale_type = " << getScaleType() << ">";
 }
 
-LogicalResult
-SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned bits,
-                   int64_t groupSize, bool, Type scaleType) {
+LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 unsigned bits, int64_t groupSize, bool,
+                                 Type scaleType) {
   if (bits < 2 || bits > 8)
     return emitError() << "bits must be in [2, 8], got " << bits;
   if (groupSize < 0)
@@ -115,8 +115,8 @@ static LogicalResult verifySchemeFor(Operation *op, SchemeAttr scheme,
 
 /// Checks scales / zero points of a table with `rows` x `cols`.
 static LogicalResult verifyScales(Operation *op, SchemeAttr scheme,
-                                  int64_t rows, int64_t cols,
-                                  ShapedType scales, Value zeroPoints) {
+                                  int64_t rows, int64_t cols, ShapedType scales,
+                                  Value zeroPoints) {
   if (scales.getElementType() != scheme.getScaleType())
     return op->emitOpError("scales element type ")
            << scales.getElementType() << " does not match scheme scale_type "
@@ -125,8 +125,7 @@ static LogicalResult verifyScales(Operation *op, SchemeAttr scheme,
   if (!compatible(scales.getDimSize(0), rows) ||
       !compatible(scales.getDimSize(1), groups))
     return op->emitOpError("scales must have shape [")
-           << rows << ", " << groups << "] for this scheme, got "
-           << scales;
+           << rows << ", " << groups << "] for this scheme, got " << scales;
   if (scheme.getSymmetric() && zeroPoints)
     return op->emitOpError("symmetric scheme takes no zero points");
   if (!scheme.getSymmetric() && !zeroPoints)

@@ -31,8 +31,7 @@ static ArrayRef<char> asBytes(const void *p, size_t n) {
 LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
                                SmallVectorImpl<OpFoldResult> &results) {
   RankedTensorType tableType = getTable().getType();
-  if (!tableType.hasStaticShape() ||
-      !getScales().getType().hasStaticShape())
+  if (!tableType.hasStaticShape() || !getScales().getType().hasStaticShape())
     return failure();
   std::optional<RawTensorData> table = constantBytes(adaptor.getTable());
   if (!table)
@@ -106,8 +105,8 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   std::vector<float> table(size_t(rows * cols));
   ::qembed::dequantizeTable(
       words.data(), scaleValues.data(),
-      zps ? reinterpret_cast<const int8_t *>(zps->bytes.data()) : nullptr,
-      rows, cols, s, table.data());
+      zps ? reinterpret_cast<const int8_t *>(zps->bytes.data()) : nullptr, rows,
+      cols, s, table.data());
   // The value is exact in the scale type; the result type may differ.
   std::vector<char> bytes =
       encodeFloats(table, *getFloatKind(type.getElementType()));

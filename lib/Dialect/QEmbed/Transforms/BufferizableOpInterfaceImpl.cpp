@@ -51,7 +51,8 @@ struct GatherOpInterface
     SmallVector<Value> dynamicSizes;
     for (int64_t i = 0, e = type.getRank(); i < e; ++i)
       if (type.isDynamicDim(i))
-        dynamicSizes.push_back(memref::DimOp::create(rewriter, loc, buffers[1], i));
+        dynamicSizes.push_back(
+            memref::DimOp::create(rewriter, loc, buffers[1], i));
     auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
     FailureOr<Value> alloc =
         options.createAlloc(rewriter, loc, memrefType, dynamicSizes);

@@ -42,8 +42,8 @@ struct QEmbedExpandGathersPass
     populateExpandGathersPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false); // expanding only; folding is canonicalize's
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       signalPassFailure();
   }
 };

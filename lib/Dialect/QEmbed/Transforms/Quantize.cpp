@@ -58,9 +58,9 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
   auto type = cast<RankedTensorType>(constant.getType());
   MLIRContext *ctx = constant.getContext();
   Type scaleType = requestedScaleType.value_or(type.getElementType());
-  auto scheme = SchemeAttr::getChecked(
-      [&] { return constant.emitError(); }, ctx, opts.bits, opts.groupSize,
-      opts.symmetric, scaleType);
+  auto scheme = SchemeAttr::getChecked([&] { return constant.emitError(); },
+                                       ctx, opts.bits, opts.groupSize,
+                                       opts.symmetric, scaleType);
   if (!scheme)
     return failure();
   if (!type.hasStaticShape())
@@ -85,13 +85,12 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
   auto i32 = IntegerType::get(ctx, 32), i8 = IntegerType::get(ctx, 8);
   ArrayRef<char> wordBytes(reinterpret_cast<const char *>(q.words.data()),
                            q.words.size() * 4);
-  result->packed = cast<TypedAttr>(makeElementsAttr(
-      RankedTensorType::get({rows, s.wordsPerRow(cols)}, i32), wordBytes,
-      asResource, "qembed_packed"));
-  result->scales = cast<TypedAttr>(
-      makeElementsAttr(RankedTensorType::get({rows, groups}, scaleType),
-                       encodeFloats(q.scales, s.scaleKind), asResource,
-                       "qembed_scales"));
+  result->packed = cast<TypedAttr>(
+      makeElementsAttr(RankedTensorType::get({rows, s.wordsPerRow(cols)}, i32),
+                       wordBytes, asResource, "qembed_packed"));
+  result->scales = cast<TypedAttr>(makeElementsAttr(
+      RankedTensorType::get({rows, groups}, scaleType),
+      encodeFloats(q.scales, s.scaleKind), asResource, "qembed_scales"));
   if (!s.symmetric) {
     ArrayRef<char> zpBytes(reinterpret_cast<const char *>(q.zeroPoints.data()),
                            q.zeroPoints.size());

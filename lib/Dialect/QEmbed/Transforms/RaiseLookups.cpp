@@ -188,8 +188,8 @@ struct RaiseTensorGather : OpRewritePattern<tensor::GatherOp> {
     SmallVector<int64_t> shape(indices.getShape().drop_back());
     shape.push_back(table.getDimSize(1));
     auto lookupType = RankedTensorType::get(shape, table.getElementType());
-    Value rows = LookupOp::create(rewriter, loc, lookupType, op.getSource(),
-                                  ids);
+    Value rows =
+        LookupOp::create(rewriter, loc, lookupType, op.getSource(), ids);
     // gather keeps the gathered dimension as a unit dim unless rank-reduced.
     if (op.getResultType().getRank() != lookupType.getRank()) {
       SmallVector<ReassociationIndices> addUnit;
@@ -234,6 +234,5 @@ struct QEmbedRaiseLookupsPass
 } // namespace
 
 void mlir::qembed::populateRaiseLookupsPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseEmbeddingGeneric, RaiseTensorGather>(
-      patterns.getContext());
+  patterns.add<RaiseEmbeddingGeneric, RaiseTensorGather>(patterns.getContext());
 }
