@@ -3,6 +3,7 @@
 #ifndef QEMBED_CONVERSION_PASSES_H
 #define QEMBED_CONVERSION_PASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -19,6 +20,24 @@ namespace mlir::qembed {
 /// Patterns lowering qembed.gather / lookup / dequantize to linalg.generic
 /// ops that read the packed table element by element.
 void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Options of the CUDA custom-dispatch rewrite of --qembed-to-iree.
+struct IREECUDADispatchOptions {
+  std::string chip = "sm_90";
+  int64_t blockSize = 256;
+  int64_t unroll = 2;
+};
+
+/// Checks that --qembed-to-iree can turn `op` into a CUDA custom dispatch;
+/// returns "" or the reason it cannot.
+std::string checkIREECUDADispatch(Operation *op,
+                                  const IREECUDADispatchOptions &options);
+
+/// A pattern replacing each qembed.gather that passes checkIREECUDADispatch
+/// with a flow.dispatch of qembed's kernel, compiled to PTX and embedded in
+/// a hal.executable.source (one per kernel variant) at the top of the module.
+void populateQEmbedToIREECUDAPatterns(RewritePatternSet &patterns,
+                                      const IREECUDADispatchOptions &options);
 
 #define GEN_PASS_REGISTRATION
 #include "qembed/Conversion/Passes.h.inc"

@@ -100,4 +100,76 @@ def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
+  let summary = "Hand quantized lookups to IREE: qembed's CUDA kernel as a "
+                "custom dispatch, or upstream linalg for other targets";
+  let description = [{
+    Prepares a module at IREE's input level (what
+    `iree-compile --compile-to=input --mlir-print-op-generic` prints, after
+    `--quantize-embeddings`) for `iree-compile --compile-from=input`.
+
+    With `target=cuda`, every `qembed.gather` becomes a `flow.dispatch` of
+    qembed's own gather kernel instead of IREE's codegen of it: the kernel
+    (the generator of `--qembed-gather-to-gpu`, in its bare-pointer ABI) is
+    lowered in-process through NVVM to PTX for `chip` and embedded inline in
+    a `hal.executable.source` (the module stays hermetic). IREE's CUDA ABI
+    passes the bindings (packed words, scales, zero points, ids, output) as
+    non-aliasing pointers and then the i32 push constants (tokens, rows); the
+    workgroup count is `ceil(tokens * slices / (block-size * unroll))`, zero
+    for zero tokens. N-D ids are flattened around the dispatch. Other qembed
+    ops (a tied table's `qembed.dequantize`, `qembed.lookup`) are lowered as
+    `--qembed-to-linalg` lowers them; everything else is left untouched.
+
+    With `target=cpu` the pass is `--qembed-to-linalg`.
+
+    The IREE ops are not registered in qembed: run with
+    `--allow-unregistered-dialect`. A gather the kernel cannot serve (a row
+    length that is not a multiple of 16 output bytes, index-typed or rank-0
+    ids, dynamic row lengths) is an error, not a silent fallback.
+
+    Before (`target=cuda chip=sm_90`):
+
+    ```mlir
+    %r = qembed.gather %p[%ids] scales(%s)
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f16>
+        : tensor<128256x2048xi32>, tensor<128256x64xf16>, tensor<?xi64>
+        -> tensor<?x4096xf16>
+    ```
+
+    After:
+
+    ```mlir
+    "hal.executable.source"() ({
+      "hal.executable.export"() ({
+      ^bb0(%device: !hal.device, %tokens: index):
+        %n = affine.apply affine_map<()[s0] -> ((s0 * 512) ceildiv 512)>()[%tokens]
+        "hal.return"(%n, %c1, %c1) : (index, index, index) -> ()
+      }, {}) {layout = #hal.pipeline.layout<constants = 2, bindings = [...]>,
+              sym_name = "qembed_gather_w4_g64_...", workgroup_size = [256 : index, 1 : index, 1 : index], ...}
+      "hal.executable.source_end"() : () -> ()
+    }) {objects = #hal.executable.objects<{#hal.executable.target<"cuda", "cuda-nvptx-fb"> =
+          [#hal.executable.object<{data = dense<"0x2F2F..."> : vector<...xi8>}>]}>, ...}
+    %r = "flow.dispatch"(%n, %n32, %rows32, %p, %s, %ids, %n, %n)
+        {entry_points = [@qembed_gather_w4_g64_...::@qembed_gather_w4_g64_...], ...}
+        : (index, i32, i32, tensor<128256x2048xi32>, tensor<128256x64xf16>, tensor<?xi64>, index, index)
+        -> tensor<?x4096xf16>
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "IREE target: cuda (qembed's kernel as a custom dispatch) or cpu "
+           "(upstream linalg, IREE's codegen)">,
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "NVIDIA chip the PTX is emitted for (target=cuda)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the kernel (target=cuda)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"2",
+           "Slices per thread and loop iteration (target=cuda)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 #endif // QEMBED_CONVERSION_PASSES_TD

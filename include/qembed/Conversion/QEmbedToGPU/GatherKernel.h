@@ -1,0 +1,98 @@
+//===- GatherKernel.h - qembed's fused gather kernel generator --*- C++ -*-===//
+//
+// The one generator of qembed's GPU gather kernel. Two ABIs share its body:
+//
+// - the memref ABI of --qembed-gather-to-gpu (gpu.launch_func from MLIR host
+//   code, memref descriptors), and
+// - the bare-pointer ABI that hand-written callers use: IREE's custom
+//   dispatches (--qembed-to-iree) and qembed.torch. Its parameters are
+//     packed (i32*), scales (scale*), [zero_points (i8*)], ids (i32/i64*),
+//     out (out*), i32 tokens, i32 rows
+//   i.e. IREE's CUDA ABI: the bindings in order as non-aliasing pointers,
+//   then the i32 push constants. Launch with
+//     grid.x = ceil(tokens * slicesPerRow / (blockSize * unroll))
+//   and blockDim.x = blockSize; nothing to launch for 0 tokens. `out` and
+//   `packed` must be 16-byte aligned. Ids are clamped into [0, rows).
+//
+// compileGatherKernel builds the bare-pointer kernel in a private MLIR
+// context and lowers it through NVVM to PTX in-process.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_CONVERSION_QEMBEDTOGPU_GATHERKERNEL_H
+#define QEMBED_CONVERSION_QEMBEDTOGPU_GATHERKERNEL_H
+
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+namespace mlir::qembed {
+
+/// What a gather kernel is specialised for, as plain values (no MLIR
+/// context needed).
+struct GatherKernelSpec {
+  unsigned bits = 4;
+  int64_t groupSize = 64; ///< 0 = one scale per row.
+  bool symmetric = true;
+  std::string scaleType = "f16"; ///< f16, bf16 or f32.
+  std::string outType = "f16";   ///< f16, bf16 or f32.
+  unsigned idBits = 64;          ///< 32 or 64 (signless ids).
+  int64_t cols = 0;              ///< Row length D.
+  int64_t blockSize = 256;       ///< Threads per block.
+  int64_t unroll = 2;            ///< Slices per thread and iteration.
+};
+
+/// Returns "" if the kernel generator supports `spec`, else why not.
+std::string checkGatherKernelSpec(const GatherKernelSpec &spec);
+
+/// Returns "" if `chip` is an NVIDIA target qembed can emit PTX for, else
+/// why not (listing the supported chips).
+std::string checkNVVMChip(llvm::StringRef chip);
+
+/// The LLVM NVPTX features (PTX ISA version) qembed emits for `chip`;
+/// empty when checkNVVMChip rejects it.
+std::string nvvmFeaturesForChip(llvm::StringRef chip);
+
+/// Codes per slice: the codes of 16 bytes of output.
+int64_t gatherSliceCodes(unsigned outBits);
+
+/// Slices per output row (cols / gatherSliceCodes).
+int64_t gatherSlicesPerRow(const GatherKernelSpec &spec);
+
+/// A kernel lowered to PTX.
+struct CompiledGatherKernel {
+  std::string ptx;  ///< PTX text (NUL-free).
+  std::string name; ///< The kernel's symbol.
+  int64_t slicesPerRow = 0;
+};
+
+/// Builds the bare-pointer kernel for `spec` and lowers it to PTX for
+/// `chip` (e.g. "sm_90"). On failure returns false with `error` set.
+bool compileGatherKernel(const GatherKernelSpec &spec, llvm::StringRef chip,
+                         CompiledGatherKernel &result, std::string &error);
+
+/// The kernel's symbol for `spec` (stable; encodes every parameter).
+std::string gatherKernelName(const GatherKernelSpec &spec);
+
+/// Builds the bare-pointer-ABI kernel for `spec` as a gpu.func named `name`
+/// at the end of `kernels`. The spec must pass checkGatherKernelSpec.
+gpu::GPUFuncOp buildBarePointerGatherKernel(OpBuilder &b, Location loc,
+                                            gpu::GPUModuleOp kernels,
+                                            llvm::StringRef name,
+                                            const GatherKernelSpec &spec);
+
+/// Emits the kernel body shared by both ABIs at `b`'s insertion point of a
+/// gpu.func: memrefs `packed` [rows x words], `scales`, `zps` (or null),
+/// `ids` [tokens], `out` [tokens x cols]; `tokens` and `rows` are index
+/// values.
+void emitGatherKernelBody(OpBuilder &b, Location loc, SchemeAttr scheme,
+                          int64_t cols, Type outType, Value packed,
+                          Value scales, Value zps, Value ids, Value out,
+                          Value tokens, Value rows, int64_t unroll);
+
+} // namespace mlir::qembed
+
+#endif // QEMBED_CONVERSION_QEMBEDTOGPU_GATHERKERNEL_H

@@ -1,0 +1,380 @@
+//===- GatherKernel.cpp - qembed's fused gather kernel generator ----------===//
+//
+// Builds the body of qembed's GPU gather kernel (shared by the memref ABI of
+// --qembed-gather-to-gpu and the bare-pointer ABI of IREE custom dispatches
+// and qembed.torch) and the bare-pointer kernel itself.
+//
+// Work is split in slices: the codes of 16 bytes of output (8 f16/bf16 or 4
+// f32 values). Consecutive threads take consecutive slices of a row, so a
+// warp's loads of packed words and its 16-byte stores are contiguous; each
+// thread handles `unroll` slices per iteration and issues all their loads
+// before any store.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
+#include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <climits>
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+namespace {
+/// Builds the kernel body for one buffer_gather's operand types and scheme.
+///
+/// Work is split in slices: the codes of 16 bytes of output (8 f16/bf16 or 4
+/// f32 values). Consecutive threads take consecutive slices of a row, so a
+/// warp's loads of packed words and its 16-byte stores are contiguous.
+struct KernelBuilder {
+  SchemeAttr scheme;
+  int64_t cols; // D
+  Type outType; // element type of the output
+  bool hasZeroPoints;
+
+  int64_t sliceCodes() const {
+    return 16 / (outType.getIntOrFloatBitWidth() / 8);
+  }
+  int64_t slicesPerRow() const { return cols / sliceCodes(); }
+
+  /// Consecutive codes of a slice that share one scale. Groups nest with
+  /// slices when one size divides the other; otherwise a group boundary can
+  /// fall anywhere inside a slice and every code gets its own scale load.
+  int64_t codesPerScale() const {
+    int64_t group = scheme.getEffectiveGroupSize(cols), codes = sliceCodes();
+    if (group % codes == 0 || codes % group == 0)
+      return std::min(group, codes);
+    return 1;
+  }
+
+  /// What one slice needs from memory.
+  struct SliceInputs {
+    Value tok, col0;
+    SmallVector<Value> words;       // packed words holding the codes
+    Value shift;                    // i32 bit offset in words[0] (unaligned)
+    SmallVector<Value> scales, zps; // one per group the slice touches
+  };
+
+  /// Emits the loads of slice `slice` of output row `tok`.
+  SliceInputs loadSlice(OpBuilder &b, Location loc, Value packed, Value scales,
+                        Value zps, Value ids, Value tok, Value slice,
+                        Value rows) const {
+    unsigned bits = scheme.getBits();
+    int64_t codes = sliceCodes();
+    Value id = memref::LoadOp::create(b, loc, ids, ValueRange{tok});
+    Value row = clampRowIndex(b, loc, id, rows);
+    Value col0 =
+        arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
+
+    // The slice's codes occupy bits [firstBit, firstBit + codes*bits) of the
+    // row. Load the words holding them; `shift` is the slice's offset in the
+    // first word.
+    int64_t sliceBits = codes * bits;
+    int64_t wordsPerRow = scheme.getWordsPerRow(cols);
+    bool aligned = sliceBits % 32 == 0;
+    SmallVector<Value> words;
+    Value shift; // i32 bit offset of the slice in words[0]
+    if (aligned) {
+      // 8 codes of 4 bits = 1 word, of 8 bits = 2 words: one vector load.
+      int64_t n = sliceBits / 32;
+      Value first = arith::MulIOp::create(b, loc, slice, constIndex(b, loc, n));
+      auto type = VectorType::get({n}, b.getI32Type());
+      auto load =
+          vector::LoadOp::create(b, loc, type, packed, ValueRange{row, first});
+      load.setAlignment(uint64_t(std::min<int64_t>(4 * n, 16)));
+      for (int64_t w = 0; w < n; ++w)
+        words.push_back(vector::ExtractOp::create(b, loc, load.getResult(),
+                                                  ArrayRef<int64_t>{w}));
+    } else if (32 % sliceBits == 0) {
+      // Several slices per word (8 codes of 2 bits = half a word): one word,
+      // shifted by the slice's position in it.
+      int64_t perWord = 32 / sliceBits;
+      Value first =
+          arith::DivUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
+      Value pos =
+          arith::RemUIOp::create(b, loc, slice, constIndex(b, loc, perWord));
+      shift = arith::MulIOp::create(
+          b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), pos),
+          constI32(b, loc, sliceBits));
+      Value word =
+          memref::LoadOp::create(b, loc, packed, ValueRange{row, first});
+      words.push_back(arith::ShRUIOp::create(b, loc, word, shift));
+    } else {
+      // Straddling slices: load every word the slice can touch
+      // (clamped to the row) and shift by the slice's bit offset.
+      Value firstBit =
+          arith::MulIOp::create(b, loc, slice, constIndex(b, loc, sliceBits));
+      Value first =
+          arith::DivUIOp::create(b, loc, firstBit, constIndex(b, loc, 32));
+      shift = arith::IndexCastUIOp::create(
+          b, loc, b.getI32Type(),
+          arith::RemUIOp::create(b, loc, firstBit, constIndex(b, loc, 32)));
+      int64_t n = (31 + sliceBits + 31) / 32; // worst-case word span
+      for (int64_t w = 0; w < n; ++w) {
+        Value idx = arith::AddIOp::create(b, loc, first, constIndex(b, loc, w));
+        idx = arith::MinUIOp::create(b, loc, idx,
+                                     constIndex(b, loc, wordsPerRow - 1));
+        words.push_back(
+            memref::LoadOp::create(b, loc, packed, ValueRange{row, idx}));
+      }
+    }
+
+    // Scales (and zero points): one load per group the slice touches.
+    int64_t group = scheme.getEffectiveGroupSize(cols);
+    SmallVector<Value> sliceScales, sliceZps;
+    for (int64_t j = 0; j < codes; j += codesPerScale()) {
+      Value g = constIndex(b, loc, 0);
+      if (scheme.getGroupSize() != 0)
+        g = arith::DivUIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, col0, constIndex(b, loc, j)),
+            constIndex(b, loc, group));
+      sliceScales.push_back(
+          memref::LoadOp::create(b, loc, scales, ValueRange{row, g}));
+      if (hasZeroPoints)
+        sliceZps.push_back(
+            memref::LoadOp::create(b, loc, zps, ValueRange{row, g}));
+    }
+
+    return SliceInputs{tok, col0, words, shift, sliceScales, sliceZps};
+  }
+
+  /// Emits the decoding and the 16-byte store of a loaded slice.
+  void storeSlice(OpBuilder &b, Location loc, const SliceInputs &in,
+                  Value out) const {
+    unsigned bits = scheme.getBits();
+    int64_t codes = sliceCodes();
+    bool aligned = (codes * bits) % 32 == 0;
+    ArrayRef<Value> words = in.words;
+    Value shift = in.shift, col0 = in.col0, tok = in.tok;
+    ArrayRef<Value> sliceScales = in.scales, sliceZps = in.zps;
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    SmallVector<Value> values;
+    for (int64_t j = 0; j < codes; ++j) {
+      Value code;
+      if (aligned || 32 % (codes * bits) == 0) {
+        // Constant position: word j*bits/32, offset j*bits%32 (sub-word
+        // slices were shifted into place when loaded).
+        int64_t bit = j * bits, w = bit / 32, off = bit % 32;
+        code = arith::ShRUIOp::create(b, loc, words[w], constI32(b, loc, off));
+      } else {
+        // bit = shift + j*bits: pick words[w], words[w+1] and funnel them.
+        Value bit =
+            arith::AddIOp::create(b, loc, shift, constI32(b, loc, j * bits));
+        Value w = arith::ShRUIOp::create(b, loc, bit, constI32(b, loc, 5));
+        Value off = arith::AndIOp::create(b, loc, bit, constI32(b, loc, 31));
+        // A code in the last loaded word does not straddle: its `hi` is
+        // never used, so the last word stands in for it.
+        int64_t n = words.size();
+        Value lo = words[0], hi = words[1];
+        for (int64_t k = 1; k < n; ++k) {
+          Value isK = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, w,
+                                            constI32(b, loc, k));
+          lo = arith::SelectOp::create(b, loc, isK, words[k], lo);
+          hi = arith::SelectOp::create(b, loc, isK,
+                                       words[std::min(k + 1, n - 1)], hi);
+        }
+        Value both = arith::OrIOp::create(
+            b, loc, arith::ExtUIOp::create(b, loc, i64, lo),
+            arith::ShLIOp::create(
+                b, loc, arith::ExtUIOp::create(b, loc, i64, hi),
+                arith::ConstantIntOp::create(b, loc, 32, 64)));
+        code = arith::TruncIOp::create(
+            b, loc, i32,
+            arith::ShRUIOp::create(b, loc, both,
+                                   arith::ExtUIOp::create(b, loc, i64, off)));
+      }
+      Value u = arith::AndIOp::create(b, loc, code,
+                                      constI32(b, loc, (1 << bits) - 1));
+      int64_t s = j / codesPerScale();
+      values.push_back(emitDequantCode(b, loc, u, bits, sliceScales[s],
+                                       hasZeroPoints ? sliceZps[s] : Value(),
+                                       outType));
+    }
+
+    // One 16-byte store.
+    Value vec = vector::FromElementsOp::create(
+        b, loc, VectorType::get({codes}, outType), values);
+    auto store =
+        vector::StoreOp::create(b, loc, vec, out, ValueRange{tok, col0});
+    store.setAlignment(uint64_t(16));
+  }
+};
+} // namespace
+
+
+int64_t mlir::qembed::gatherSliceCodes(unsigned outBits) {
+  return 16 / (outBits / 8);
+}
+
+static unsigned floatBits(StringRef name) { return name == "f32" ? 32 : 16; }
+
+int64_t mlir::qembed::gatherSlicesPerRow(const GatherKernelSpec &spec) {
+  return spec.cols / gatherSliceCodes(floatBits(spec.outType));
+}
+
+std::string mlir::qembed::checkGatherKernelSpec(const GatherKernelSpec &s) {
+  auto isFloatName = [](StringRef n) {
+    return n == "f16" || n == "bf16" || n == "f32";
+  };
+  if (s.bits < 2 || s.bits > 8)
+    return llvm::formatv("bits must be in 2..8, got {0}", s.bits).str();
+  if (!isFloatName(s.scaleType))
+    return "scale type must be f16, bf16 or f32, got '" + s.scaleType + "'";
+  if (!isFloatName(s.outType))
+    return "output type must be f16, bf16 or f32, got '" + s.outType + "'";
+  if (s.idBits != 32 && s.idBits != 64)
+    return llvm::formatv("ids must be i32 or i64, got i{0}", s.idBits).str();
+  if (s.cols <= 0)
+    return llvm::formatv("row length must be positive, got {0}", s.cols).str();
+  // Token and row counts are i32; keep a row's words and the output row
+  // addressable with room to spare.
+  if (s.cols > (int64_t(1) << 24))
+    return llvm::formatv("row length {0} is larger than 2^24", s.cols).str();
+  int64_t codes = gatherSliceCodes(floatBits(s.outType));
+  if (s.cols % codes != 0)
+    return llvm::formatv("the GPU kernel needs a row length that is a "
+                         "multiple of {0} (16 bytes of {1} output), got {2}",
+                         codes, s.outType, s.cols)
+        .str();
+  if (s.groupSize < 0 || (s.groupSize > 0 && s.cols % s.groupSize != 0))
+    return llvm::formatv("group size {0} does not divide the row length {1}",
+                         s.groupSize, s.cols)
+        .str();
+  if (s.blockSize < 32 || s.blockSize > 1024 || s.blockSize % 32 != 0)
+    return llvm::formatv("block size must be a multiple of 32 in 32..1024, "
+                         "got {0}",
+                         s.blockSize)
+        .str();
+  if (s.unroll < 1 || s.unroll > 16)
+    return llvm::formatv("unroll must be in 1..16, got {0}", s.unroll).str();
+  return "";
+}
+
+std::string mlir::qembed::gatherKernelName(const GatherKernelSpec &s) {
+  return llvm::formatv(
+             "qembed_gather_w{0}_g{1}_{2}_{3}_{4}_i{5}_d{6}_b{7}_u{8}", s.bits,
+             s.groupSize, s.symmetric ? "sym" : "asym", s.scaleType, s.outType,
+             s.idBits, s.cols, s.blockSize, s.unroll)
+      .str();
+}
+
+void mlir::qembed::emitGatherKernelBody(OpBuilder &fb, Location loc,
+                                        SchemeAttr scheme, int64_t cols,
+                                        Type outType, Value packed,
+                                        Value scales, Value zps, Value ids,
+                                        Value out, Value tokens, Value rows,
+                                        int64_t unroll) {
+  Value bid = gpu::BlockIdOp::create(fb, loc, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(fb, loc, gpu::Dimension::x);
+  Value tid = gpu::ThreadIdOp::create(fb, loc, gpu::Dimension::x);
+  Value gdim = gpu::GridDimOp::create(fb, loc, gpu::Dimension::x);
+  Value start = arith::AddIOp::create(
+      fb, loc, arith::MulIOp::create(fb, loc, bid, bdim), tid);
+  Value step = arith::MulIOp::create(fb, loc, gdim, bdim);
+  KernelBuilder kernel{scheme, cols, outType, bool(zps)};
+  Value slices = constIndex(fb, loc, kernel.slicesPerRow());
+  Value total = arith::MulIOp::create(fb, loc, tokens, slices);
+  // Each iteration handles `unroll` slices `step` apart (so a warp's
+  // accesses stay contiguous) and issues all their loads before any store:
+  // more bytes in flight per thread. Slices past the end are clamped to the
+  // last one, which is then written again with the same values: no branch
+  // in the loop body.
+  Value last = arith::SubIOp::create(fb, loc, total, constIndex(fb, loc, 1));
+  Value bigStep =
+      arith::MulIOp::create(fb, loc, step, constIndex(fb, loc, unroll));
+  scf::ForOp::create(
+      fb, loc, start, total, bigStep, ValueRange{},
+      [&](OpBuilder &lb, Location l, Value i, ValueRange) {
+        SmallVector<KernelBuilder::SliceInputs> inputs;
+        for (int64_t k = 0; k < unroll; ++k) {
+          Value idx = i;
+          if (k > 0)
+            idx = arith::MinUIOp::create(
+                lb, l,
+                arith::AddIOp::create(
+                    lb, l, i,
+                    arith::MulIOp::create(lb, l, step, constIndex(lb, l, k))),
+                last);
+          Value tok = arith::DivUIOp::create(lb, l, idx, slices);
+          Value slice = arith::RemUIOp::create(lb, l, idx, slices);
+          inputs.push_back(kernel.loadSlice(lb, l, packed, scales, zps, ids,
+                                            tok, slice, rows));
+        }
+        for (const auto &in : inputs)
+          kernel.storeSlice(lb, l, in, out);
+        scf::YieldOp::create(lb, l);
+      });
+}
+
+static Type floatType(MLIRContext *ctx, StringRef name) {
+  if (name == "f32")
+    return Float32Type::get(ctx);
+  if (name == "bf16")
+    return BFloat16Type::get(ctx);
+  return Float16Type::get(ctx);
+}
+
+gpu::GPUFuncOp mlir::qembed::buildBarePointerGatherKernel(
+    OpBuilder &b, Location loc, gpu::GPUModuleOp kernels, StringRef name,
+    const GatherKernelSpec &spec) {
+  MLIRContext *ctx = b.getContext();
+  Type scaleType = floatType(ctx, spec.scaleType);
+  Type outType = floatType(ctx, spec.outType);
+  auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize,
+                                spec.symmetric, scaleType);
+  // Bare pointers need static memref shapes: the leading (row / token)
+  // extent is declared as the largest i32, the bound of the i32 sizes the
+  // kernel is passed; only the trailing extents (the row layout) take part
+  // in addressing.
+  constexpr int64_t kMax = INT32_MAX;
+  int64_t words = scheme.getWordsPerRow(spec.cols);
+  int64_t groups = scheme.getNumGroups(spec.cols);
+  SmallVector<Type> argTypes = {
+      MemRefType::get({kMax, words}, b.getI32Type()),
+      MemRefType::get({kMax, groups}, scaleType)};
+  if (!spec.symmetric)
+    argTypes.push_back(MemRefType::get({kMax, groups}, b.getI8Type()));
+  argTypes.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.idBits)));
+  argTypes.push_back(MemRefType::get({kMax, spec.cols}, outType));
+  unsigned numBuffers = argTypes.size();
+  argTypes.append({b.getI32Type(), b.getI32Type()});
+
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  auto func =
+      gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      kb.getDenseI32ArrayAttr({int32_t(spec.blockSize), 1, 1}));
+  // The buffers never alias (IREE guarantees it for bindings; qembed.torch
+  // allocates the output) and all but the output are read-only, so loads
+  // may take the read-only path (ld.global.nc).
+  for (unsigned i = 0; i < numBuffers; ++i) {
+    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    kb.getUnitAttr());
+    if (i + 1 < numBuffers)
+      func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
+                      kb.getUnitAttr());
+  }
+
+  Block &body = func.getBody().front();
+  OpBuilder fb = OpBuilder::atBlockBegin(&body);
+  ValueRange fa = body.getArguments();
+  unsigned n = 2;
+  Value zps = spec.symmetric ? Value() : fa[n++];
+  Value ids = fa[n++], out = fa[n++];
+  Value tokens =
+      arith::IndexCastUIOp::create(fb, loc, fb.getIndexType(), fa[n++]);
+  Value rows =
+      arith::IndexCastUIOp::create(fb, loc, fb.getIndexType(), fa[n++]);
+  emitGatherKernelBody(fb, loc, scheme, spec.cols, outType, fa[0], fa[1], zps,
+                       ids, out, tokens, rows, spec.unroll);
+  gpu::ReturnOp::create(fb, loc);
+  return func;
+}

@@ -1,0 +1,336 @@
+//===- QEmbedToIREE.cpp - --qembed-to-iree --------------------------------===//
+//
+// Hands quantized lookups to IREE. For CUDA, each qembed.gather becomes a
+// custom dispatch (flow.dispatch of a hal.executable.source whose object is
+// qembed's own kernel as inline PTX), so IREE programs run qembed's kernel
+// instead of IREE's codegen of the gather. Everything else is lowered as
+// --qembed-to-linalg lowers it.
+//
+// qembed cannot link IREE (IREE is built with its own LLVM), so the IREE ops
+// and attributes are built as unregistered operations and opaque attributes
+// in the generic form iree-compile parses (`--compile-from=input`).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qembed/Conversion/Passes.h"
+#include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
+#include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir::qembed {
+#define GEN_PASS_DEF_CONVERTQEMBEDTOIREE
+#include "qembed/Conversion/Passes.h.inc"
+} // namespace mlir::qembed
+
+using namespace mlir;
+using namespace mlir::qembed;
+
+static std::string typeName(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  return "";
+}
+
+/// The kernel spec of a gather, or a reason it has none.
+static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
+                          GatherKernelSpec &spec) {
+  auto ids = cast<RankedTensorType>(op.getIds().getType());
+  auto result = cast<RankedTensorType>(op.getResult().getType());
+  if (ids.getRank() == 0)
+    return "the CUDA dispatch needs ids of rank >= 1";
+  auto idType = dyn_cast<IntegerType>(ids.getElementType());
+  if (!idType || (idType.getWidth() != 32 && idType.getWidth() != 64))
+    return "the CUDA dispatch needs i32 or i64 ids, got " +
+           llvm::formatv("{0}", ids.getElementType()).str();
+  int64_t cols = result.getShape().back();
+  if (ShapedType::isDynamic(cols))
+    return "the CUDA dispatch needs a static row length";
+  SchemeAttr scheme = op.getScheme();
+  spec.bits = scheme.getBits();
+  spec.groupSize = scheme.getGroupSize();
+  spec.symmetric = scheme.getSymmetric();
+  spec.scaleType = typeName(scheme.getScaleType());
+  spec.outType = typeName(result.getElementType());
+  spec.idBits = idType.getWidth();
+  spec.cols = cols;
+  spec.blockSize = options.blockSize;
+  spec.unroll = options.unroll;
+  return checkGatherKernelSpec(spec);
+}
+
+std::string
+mlir::qembed::checkIREECUDADispatch(Operation *op,
+                                    const IREECUDADispatchOptions &options) {
+  auto gather = dyn_cast<GatherOp>(op);
+  if (!gather)
+    return "not a qembed.gather";
+  GatherKernelSpec spec;
+  return specOf(gather, options, spec);
+}
+
+/// `#hal.<body>` as an opaque attribute (IREE's HAL dialect is not linked).
+static Attribute halAttr(MLIRContext *ctx, StringRef body) {
+  return OpaqueAttr::get(StringAttr::get(ctx, "hal"), body, NoneType::get(ctx));
+}
+
+/// Creates an unregistered IREE operation.
+static Operation *createIREEOp(OpBuilder &b, Location loc, StringRef name,
+                               ValueRange operands, TypeRange results,
+                               ArrayRef<NamedAttribute> attrs,
+                               unsigned regions = 0) {
+  OperationState state(loc, name);
+  state.addOperands(operands);
+  state.addTypes(results);
+  state.addAttributes(attrs);
+  for (unsigned i = 0; i < regions; ++i)
+    state.addRegion();
+  return b.create(state);
+}
+
+namespace {
+/// qembed.gather -> flow.dispatch of qembed's kernel.
+struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
+  GatherToCUDADispatch(MLIRContext *ctx, IREECUDADispatchOptions options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    GatherKernelSpec spec;
+    std::string why = specOf(op, options, spec);
+    if (!why.empty())
+      return rewriter.notifyMatchFailure(op, why);
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    FailureOr<std::string> exe = getOrCreateExecutable(rewriter, module, spec);
+    if (failed(exe))
+      return rewriter.notifyMatchFailure(op, "the kernel did not compile");
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto idsType = cast<RankedTensorType>(op.getIds().getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type i32 = rewriter.getI32Type();
+
+    // Ids flattened to [tokens].
+    Value ids = op.getIds();
+    int64_t rank = idsType.getRank();
+    if (rank > 1) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t i = 0; i < rank; ++i)
+        all[0].push_back(i);
+      ids = tensor::CollapseShapeOp::create(rewriter, loc, ids, all);
+    }
+    auto flatIds = cast<RankedTensorType>(ids.getType());
+    int64_t staticTokens = flatIds.getShape()[0];
+    Value tokens =
+        ShapedType::isDynamic(staticTokens)
+            ? Value(tensor::DimOp::create(rewriter, loc, ids, 0))
+            : Value(arith::ConstantIndexOp::create(rewriter, loc,
+                                                   staticTokens));
+    Value packed = op.getPacked();
+    Value rows = tensor::DimOp::create(rewriter, loc, packed, 0);
+
+    // Operands: push constants first (IREE passes them after the bindings),
+    // then the tensors, then the dynamic dims of each tensor in order.
+    SmallVector<Value> args = {
+        arith::IndexCastUIOp::create(rewriter, loc, i32, tokens),
+        arith::IndexCastUIOp::create(rewriter, loc, i32, rows), packed,
+        op.getScales()};
+    if (op.getZeroPoints())
+      args.push_back(op.getZeroPoints());
+    args.push_back(ids);
+    SmallVector<Value> argDims;
+    for (Value v : ValueRange(args).drop_front(2)) {
+      auto t = cast<RankedTensorType>(v.getType());
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        if (t.isDynamicDim(d))
+          argDims.push_back(d == 0 && v == ids ? tokens
+                                               : tensor::DimOp::create(
+                                                     rewriter, loc, v, d)
+                                                     .getResult());
+    }
+    auto flatType = RankedTensorType::get({staticTokens, spec.cols},
+                                          resultType.getElementType());
+    SmallVector<Value> resultDims;
+    if (ShapedType::isDynamic(staticTokens))
+      resultDims.push_back(tokens);
+
+    SmallVector<Value> operands = {tokens};
+    operands.append(args);
+    operands.append(argDims);
+    operands.append(resultDims);
+    auto entry = SymbolRefAttr::get(ctx, *exe,
+                                    {FlatSymbolRefAttr::get(ctx, *exe)});
+    NamedAttribute attrs[] = {
+        rewriter.getNamedAttr("entry_points", rewriter.getArrayAttr({entry})),
+        rewriter.getNamedAttr(
+            "operandSegmentSizes",
+            rewriter.getDenseI32ArrayAttr({1, int32_t(args.size()),
+                                           int32_t(argDims.size()),
+                                           int32_t(resultDims.size())})),
+        rewriter.getNamedAttr(
+            "tied_operands",
+            rewriter.getArrayAttr({rewriter.getIndexAttr(-1)}))};
+    Operation *dispatch = createIREEOp(rewriter, loc, "flow.dispatch",
+                                       operands, {flatType}, attrs);
+    Value result = dispatch->getResult(0);
+
+    // Back to ids.shape x D.
+    if (rank != 1) {
+      SmallVector<ReassociationIndices> groups(1);
+      for (int64_t i = 0; i < rank; ++i)
+        groups[0].push_back(i);
+      groups.push_back({rank});
+      SmallVector<OpFoldResult> shape;
+      for (int64_t i = 0; i < rank; ++i)
+        shape.push_back(tensor::getMixedSize(rewriter, loc, op.getIds(), i));
+      shape.push_back(rewriter.getIndexAttr(spec.cols));
+      result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, result,
+                                             groups, shape);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// The symbol of the hal.executable.source holding the kernel for `spec`,
+  /// created (kernel compiled to PTX) on first use.
+  FailureOr<std::string> getOrCreateExecutable(PatternRewriter &rewriter,
+                                               ModuleOp module,
+                                               const GatherKernelSpec &spec)
+      const {
+    std::string name = gatherKernelName(spec);
+    for (Operation &op : *module.getBody())
+      if (op.getName().getStringRef() == "hal.executable.source")
+        if (auto sym = op.getAttrOfType<StringAttr>("sym_name"))
+          if (sym.getValue() == name)
+            return name;
+
+    CompiledGatherKernel kernel;
+    std::string error;
+    if (!compileGatherKernel(spec, options.chip, kernel, error)) {
+      module.emitError("compiling qembed's gather kernel failed: ") << error;
+      return failure();
+    }
+
+    MLIRContext *ctx = rewriter.getContext();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(module.getBody());
+    Location loc = module.getLoc();
+
+    // The PTX, NUL-terminated as the CUDA driver expects a PTX image.
+    std::string data = kernel.ptx;
+    data.push_back('\0');
+    std::string objects = llvm::formatv(
+        "executable.objects<{{#hal.executable.target<\"cuda\", "
+        "\"cuda-nvptx-fb\"> = [#hal.executable.object<{{data = "
+        "dense<\"0x{0}\"> : vector<{1}xi8>}>]}>",
+        llvm::toHex(data), data.size());
+    Operation *source = createIREEOp(
+        rewriter, loc, "hal.executable.source", {}, {},
+        {rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
+         rewriter.getNamedAttr("sym_visibility",
+                               rewriter.getStringAttr("private")),
+         rewriter.getNamedAttr("objects", halAttr(ctx, objects))},
+        /*regions=*/1);
+    rewriter.createBlock(&source->getRegion(0));
+
+    // Bindings: packed, scales, [zero points], ids (read-only), output.
+    std::string bindings;
+    unsigned inputs = spec.symmetric ? 3 : 4;
+    for (unsigned i = 0; i < inputs; ++i)
+      bindings += "#hal.pipeline.binding<storage_buffer, ReadOnly>, ";
+    bindings += "#hal.pipeline.binding<storage_buffer>";
+    std::string layout = llvm::formatv(
+        "pipeline.layout<constants = 2, bindings = [{0}]>", bindings);
+    Attribute one = rewriter.getIndexAttr(1);
+    Operation *exportOp = createIREEOp(
+        rewriter, loc, "hal.executable.export", {}, {},
+        {rewriter.getNamedAttr("layout", halAttr(ctx, layout)),
+         rewriter.getNamedAttr("ordinal", rewriter.getIndexAttr(0)),
+         rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
+         rewriter.getNamedAttr(
+             "workgroup_size",
+             rewriter.getArrayAttr(
+                 {rewriter.getIndexAttr(spec.blockSize), one, one}))},
+        /*regions=*/2);
+    createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
+
+    // Workgroup count: ceil(tokens * slices / (block size * unroll)).
+    Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
+    Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
+                                        {device, rewriter.getIndexType()},
+                                        {loc, loc});
+    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
+    auto map = AffineMap::get(
+        0, 1, (s0 * gatherSlicesPerRow(spec)).ceilDiv(spec.blockSize *
+                                                      spec.unroll));
+    Value blocks = affine::AffineApplyOp::create(rewriter, loc, map,
+                                                 ValueRange{count->getArgument(1)});
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
+    return name;
+  }
+
+  IREECUDADispatchOptions options;
+};
+
+struct ConvertQEmbedToIREEPass
+    : mlir::qembed::impl::ConvertQEmbedToIREEBase<ConvertQEmbedToIREEPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    if (target == "cuda") {
+      IREECUDADispatchOptions options{chip, blockSize, unroll};
+      std::string bad = checkNVVMChip(chip);
+      if (bad.empty() && !ctx->allowsUnregisteredDialects())
+        bad = "target=cuda emits IREE ops (flow.dispatch, "
+              "hal.executable.source): run with --allow-unregistered-dialect";
+      if (!bad.empty()) {
+        module.emitError("--qembed-to-iree: ") << bad;
+        return signalPassFailure();
+      }
+      // Validate every gather first: one that the kernel cannot serve is an
+      // error, not a silent fall back to IREE's codegen.
+      bool ok = true;
+      module.walk([&](GatherOp op) {
+        std::string why = checkIREECUDADispatch(op, options);
+        if (!why.empty()) {
+          op.emitOpError("cannot become a CUDA custom dispatch: ") << why;
+          ok = false;
+        }
+      });
+      if (!ok)
+        return signalPassFailure();
+      populateQEmbedToIREECUDAPatterns(patterns, options);
+    } else if (target != "cpu") {
+      module.emitError("--qembed-to-iree: target must be 'cuda' or 'cpu', "
+                       "got '")
+          << target << "'";
+      return signalPassFailure();
+    }
+    populateQEmbedToLinalgPatterns(patterns);
+    ConversionTarget conversion(*ctx);
+    conversion.addIllegalDialect<QEmbedDialect>();
+    conversion.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(module, conversion, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::qembed::populateQEmbedToIREECUDAPatterns(
+    RewritePatternSet &patterns, const IREECUDADispatchOptions &options) {
+  patterns.add<GatherToCUDADispatch>(patterns.getContext(), options);
+}
