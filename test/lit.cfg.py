@@ -79,5 +79,5 @@ if ptxas:
 config.substitutions.append(("%qembed_src", config.qembed_src_root))
 config.substitutions.append(
     ("%extract_ptx", config.python_executable + " " + os.path.join(
-        config.qembed_src_root, "bench", "gpu", "extract_ptx.py"))
+        config.qembed_src_root, "test", "Inputs", "extract_ptx.py"))
 )

@@ -17,7 +17,7 @@ build/bin/qembed-opt $OUT/entry_points.mlir \
   --qembed-gpu-pipeline="chip=sm_90 format=fatbin" -o $OUT/lowered.mlir
 build/bin/qembed-opt $OUT/entry_points.mlir \
   --qembed-gpu-pipeline="chip=sm_90 format=isa" -o $OUT/lowered_isa.mlir
-python3 bench/gpu/extract_ptx.py $OUT/lowered_isa.mlir $OUT/kernels.ptx
+python3 test/Inputs/extract_ptx.py $OUT/lowered_isa.mlir $OUT/kernels.ptx
 $LLVM/bin/mlir-translate --mlir-to-llvmir $OUT/lowered.mlir -o $OUT/entry_points.ll
 clang-22 -O2 -fPIC -c $OUT/entry_points.ll -o $OUT/entry_points.o
 clang++-22 -O2 -fPIC -std=c++17 -I$CUDA/include -c runtime/cuda/QEmbedCudaRuntime.cpp \

@@ -343,6 +343,8 @@ nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
 
 } // namespace
 
+void bindGPUKernels(nb::module_ &m);
+
 NB_MODULE(_qembed, m) {
   m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
   mlirErrorType = nb::borrow(PyExc_RuntimeError);
@@ -361,4 +363,5 @@ NB_MODULE(_qembed, m) {
   m.def("dequantize_raw", &dequantizeRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "cols"_a, "bits"_a, "group"_a, "symmetric"_a,
         "scale_kind"_a, "out_kind"_a);
+  bindGPUKernels(m);
 }

@@ -54,18 +54,22 @@ def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> 
     `gpu.func` kernel (in a `gpu.module @qembed_kernels`) that reads the packed
     rows of the gathered ids and writes dequantized rows.
 
-    The kernel is built for the bandwidth limit: each thread handles a chunk
-    of 32 consecutive codes of one output row, so a chunk is exactly `bits`
-    i32 words (16 bytes at 4 bits, read with one vector load) and 64 bytes of
-    f16/bf16 output, written as 16-byte vector stores; the id of the row is
-    loaded once per chunk (a broadcast within the warp) and the scale once
-    per chunk when the group spans it. Threads walk the `tokens x D/32`
-    chunks with a grid-stride loop over at most `max-blocks` blocks, so large
-    inputs use a grid sized to the GPU and small inputs (1-64 tokens) one or
-    a few blocks. Address arithmetic is 64-bit (index), so tables larger
-    than 2^31 bytes work. The arithmetic is that of `qembed.gather`:
-    `(q - zp) * scale` in f32, rounded to the scale type, converted to the
-    output type. D must be a multiple of 32.
+    The kernel body is the one `--qembed-to-iree` and `qembed.torch` use
+    (lib/Conversion/QEmbedToGPU/GatherKernel.cpp), here with memref
+    arguments. Work is split in slices: the codes of 16 bytes of output (8
+    f16/bf16 or 4 f32 values). Consecutive threads take consecutive slices of
+    a row, so a warp's packed-word loads and its 16-byte `vector.store`s are
+    contiguous; each thread handles `unroll` slices `gridDim * blockDim`
+    apart per loop iteration and issues all their loads (id, words, scales,
+    zero points) before any store. Codes become floats through the 2^23
+    mantissa trick; one scale is loaded per group a slice touches (per code
+    when group boundaries fall inside slices). Threads walk the
+    `tokens x D/slice` slices over at most `max-blocks` blocks; address
+    arithmetic is 64-bit (index), so tables larger than 2^31 bytes work.
+    The arithmetic is that of `qembed.gather`: `(q - zp) * scale` in f32,
+    rounded to the scale type, converted to the output type. D must be a
+    multiple of the slice (8 for f16/bf16, 4 for f32); ids are clamped into
+    `[0, V)`; nothing is launched for zero tokens.
 
     Before:
 

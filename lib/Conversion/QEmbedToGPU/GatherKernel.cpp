@@ -27,6 +27,16 @@
 using namespace mlir;
 using namespace mlir::qembed;
 
+/// A scalar load with the element type's natural alignment, which every
+/// caller guarantees (without it, 8-byte ids are read as two 4-byte halves).
+static Value loadNatural(OpBuilder &b, Location loc, Value memref,
+                         ValueRange indices) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  return memref::LoadOp::create(
+      b, loc, memref, indices, /*nontemporal=*/false,
+      llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8)));
+}
+
 namespace {
 /// Builds the kernel body for one buffer_gather's operand types and scheme.
 ///
@@ -68,7 +78,7 @@ struct KernelBuilder {
                         Value rows) const {
     unsigned bits = scheme.getBits();
     int64_t codes = sliceCodes();
-    Value id = memref::LoadOp::create(b, loc, ids, ValueRange{tok});
+    Value id = loadNatural(b, loc, ids, ValueRange{tok});
     Value row = clampRowIndex(b, loc, id, rows);
     Value col0 =
         arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
@@ -104,7 +114,7 @@ struct KernelBuilder {
           b, loc, arith::IndexCastUIOp::create(b, loc, b.getI32Type(), pos),
           constI32(b, loc, sliceBits));
       Value word =
-          memref::LoadOp::create(b, loc, packed, ValueRange{row, first});
+          loadNatural(b, loc, packed, ValueRange{row, first});
       words.push_back(arith::ShRUIOp::create(b, loc, word, shift));
     } else {
       // Straddling slices: load every word the slice can touch
@@ -122,7 +132,7 @@ struct KernelBuilder {
         idx = arith::MinUIOp::create(b, loc, idx,
                                      constIndex(b, loc, wordsPerRow - 1));
         words.push_back(
-            memref::LoadOp::create(b, loc, packed, ValueRange{row, idx}));
+            loadNatural(b, loc, packed, ValueRange{row, idx}));
       }
     }
 
@@ -136,10 +146,10 @@ struct KernelBuilder {
             b, loc, arith::AddIOp::create(b, loc, col0, constIndex(b, loc, j)),
             constIndex(b, loc, group));
       sliceScales.push_back(
-          memref::LoadOp::create(b, loc, scales, ValueRange{row, g}));
+          loadNatural(b, loc, scales, ValueRange{row, g}));
       if (hasZeroPoints)
         sliceZps.push_back(
-            memref::LoadOp::create(b, loc, zps, ValueRange{row, g}));
+            loadNatural(b, loc, zps, ValueRange{row, g}));
     }
 
     return SliceInputs{tok, col0, words, shift, sliceScales, sliceZps};

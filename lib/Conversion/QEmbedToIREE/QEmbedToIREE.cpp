@@ -137,14 +137,20 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
             : Value(arith::ConstantIndexOp::create(rewriter, loc,
                                                    staticTokens));
     Value packed = op.getPacked();
-    Value rows = tensor::DimOp::create(rewriter, loc, packed, 0);
+    int64_t staticRows = op.getPacked().getType().getShape()[0];
+    Value rows32 =
+        ShapedType::isDynamic(staticRows)
+            ? Value(arith::IndexCastUIOp::create(
+                  rewriter, loc, i32,
+                  tensor::DimOp::create(rewriter, loc, packed, 0)))
+            : Value(arith::ConstantIntOp::create(rewriter, loc, staticRows,
+                                                 32));
 
     // Operands: push constants first (IREE passes them after the bindings),
     // then the tensors, then the dynamic dims of each tensor in order.
     SmallVector<Value> args = {
-        arith::IndexCastUIOp::create(rewriter, loc, i32, tokens),
-        arith::IndexCastUIOp::create(rewriter, loc, i32, rows), packed,
-        op.getScales()};
+        arith::IndexCastUIOp::create(rewriter, loc, i32, tokens), rows32,
+        packed, op.getScales()};
     if (op.getZeroPoints())
       args.push_back(op.getZeroPoints());
     args.push_back(ids);
@@ -223,7 +229,12 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
 
     MLIRContext *ctx = rewriter.getContext();
     OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
+    // Executables go first, in the order their lookups were rewritten.
+    Block *top = module.getBody();
+    auto firstOther = llvm::find_if(*top, [](Operation &op) {
+      return op.getName().getStringRef() != "hal.executable.source";
+    });
+    rewriter.setInsertionPoint(top, firstOther);
     Location loc = module.getLoc();
 
     // The PTX, NUL-terminated as the CUDA driver expects a PTX image.

@@ -72,3 +72,19 @@ func.func @strided_out(%p: memref<?x2xi32>, %s: memref<?x1xf16>, %ids: memref<?x
   qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 0, symmetric, scale_type = f16> : memref<?x2xi32>, memref<?x1xf16>, memref<?xi64>, memref<?x16xf16, strided<[32, 1]>>
   return
 }
+
+// -----
+
+// Group 6 neither divides nor is a multiple of the 8-code slice, so a group
+// boundary can fall inside a slice: every code loads its own scale (a slice
+// loading one scale would apply the wrong one past the boundary).
+// CHECK-LABEL: func.func @w4_g6_unaligned
+// CHECK: gpu.func @gather
+// CHECK: scf.for
+// CHECK-COUNT-16: memref.load %{{.*}} : memref<?x4xf16>
+// CHECK-NOT: memref.load %{{.*}} : memref<?x4xf16>
+// CHECK: vector.store
+func.func @w4_g6_unaligned(%p: memref<?x3xi32>, %s: memref<?x4xf16>, %ids: memref<?xi64>, %out: memref<?x24xf16>) {
+  qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 6, symmetric, scale_type = f16> : memref<?x3xi32>, memref<?x4xf16>, memref<?xi64>, memref<?x24xf16>
+  return
+}
