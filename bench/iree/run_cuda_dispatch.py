@@ -76,16 +76,22 @@ def check():
 
 
 def iree_bench(vmfb, inputs, reps=20):
-    cmd = [benchmark_tool(), "--device=cuda", "--module=" +
-           os.path.join(DIR, vmfb), "--function=gather",
+    """Median time per call of iree-benchmark-module (microseconds) and the
+    per-dispatch rows of IREE's own profiling (--dispatch_statistics)."""
+    cmd = [benchmark_tool(), "--device=cuda", "--device_allocator=caching",
+           "--module=" + os.path.join(DIR, vmfb), "--function=gather",
            "--benchmark_repetitions=%d" % reps, "--benchmark_format=json",
-           "--benchmark_min_warmup_time=0.2"] + ["--input=" + i for i in inputs]
+           "--benchmark_min_warmup_time=0.2", "--dispatch_statistics=true"] + [
+               "--input=" + i for i in inputs]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    runs = [b for b in json.loads(out)["benchmarks"]
-            if b.get("run_type") == "iteration"]
-    times = sorted(b["real_time"] * {"ns": 1e-3, "us": 1.0, "ms": 1e3}[
-        b["time_unit"]] for b in runs)
-    return times[len(times) // 2]  # median, microseconds
+    unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3}
+    bench = json.loads(out)["benchmarks"]
+    runs = sorted(b["real_time"] * unit[b["time_unit"]] for b in bench
+                  if b.get("run_type") == "iteration" and
+                  b["name"].startswith("BM_"))
+    rows = ["%s %.1f us" % (b["name"], b["real_time"] * unit[b["time_unit"]])
+            for b in bench if not b["name"].startswith("BM_")]
+    return runs[len(runs) // 2], rows
 
 
 class Direct:
@@ -156,19 +162,25 @@ def speed():
           "qembed W4 g64 | (c) IREE dense f16 gather | qembed kernel direct "
           "| (b)/(a) |")
     print("|---:|---:|---:|---:|---:|---:|")
+    profile = []
     for n in (1, 4096, 32768):
         ids = os.path.join(DIR, "ids_%d.npy" % n)
         np.save(ids, ids_for(n, rows, 1))
         quant = ["%dx%dxi32=305419896" % (rows, w), "%dx%dxf16=0.01" % (rows, g),
                  "@" + ids]
-        a = iree_bench("speed_dispatch.vmfb", quant)
-        b = iree_bench("speed_codegen.vmfb", quant)
-        c = iree_bench("speed_dense.vmfb",
-                       ["%dx%dxf16=0.5" % (rows, d), "@" + ids])
+        a, rows_a = iree_bench("speed_dispatch.vmfb", quant)
+        b, rows_b = iree_bench("speed_codegen.vmfb", quant)
+        c, rows_c = iree_bench("speed_dense.vmfb",
+                               ["%dx%dxf16=0.5" % (rows, d), "@" + ids])
+        profile.append("%d tokens: (a) %s; (b) %s; (c) %s" % (
+            n, rows_a[:4], rows_b[:4], rows_c[:4]))
         k = direct.time(n)
         print("| %d | %.1f us | %.1f us | %.1f us | %.1f us (%.0f%% of copy) "
               "| %.1fx |" % (n, a, b, c, k, 100 * n * (d * 2 + w * 4 + g * 2)
                              / (k * 1e-6) / 1e9 / copy, b / a))
+    print("IREE dispatch statistics (per dispatch function, per call):")
+    for line in profile:
+        print("  " + line)
 
 
 def direct_loop(n):

@@ -12,12 +12,12 @@ python3 bench/iree/run_cuda_dispatch.py speed 2>&1 | tee "$out/speed.txt"
 bench=$(python3 -c "import iree._runtime_libs as l, os; print(os.path.dirname(l.__file__))")/iree-benchmark-module
 d=build/iree_cuda_dispatch
 ncu_args=(--clock-control none --kernel-name regex:qembed_gather
-          --metrics gpu__time_duration.sum --launch-count 20 --csv)
+          --metrics gpu__time_duration.sum --launch-skip 5 --launch-count 20 --csv)
 for n in 4096 32768; do
   ncu "${ncu_args[@]}" "$bench" --device=cuda --module=$d/speed_dispatch.vmfb \
     --function=gather --input=128256x512xi32=305419896 \
     --input=128256x64xf16=0.01 --input=@$d/ids_$n.npy \
-    --benchmark_repetitions=1 > "$out/ncu_iree_$n.csv" 2>&1
+    --device_allocator=caching --benchmark_repetitions=5 > "$out/ncu_iree_$n.csv" 2>&1
   ncu "${ncu_args[@]}" python3 bench/iree/run_cuda_dispatch.py direct $n \
     > "$out/ncu_direct_$n.csv" 2>&1
   python3 - "$out/ncu_iree_$n.csv" "$out/ncu_direct_$n.csv" $n <<'PY'

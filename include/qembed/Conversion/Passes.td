@@ -119,8 +119,9 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     a `hal.executable.source` (the module stays hermetic). IREE's CUDA ABI
     passes the bindings (packed words, scales, zero points, ids, output) as
     non-aliasing pointers and then the i32 push constants (tokens, rows); the
-    workgroup count is `ceil(tokens * slices / (block-size * unroll))`, zero
-    for zero tokens. N-D ids are flattened around the dispatch. Other qembed
+    workgroup count is `max(1, ceil(tokens * slices / (block-size *
+    unroll)))` (CUDA rejects empty grids; with zero tokens the kernel does
+    nothing). N-D ids are flattened around the dispatch. Other qembed
     ops (a tied table's `qembed.dequantize`, `qembed.lookup`) are lowered as
     `--qembed-to-linalg` lowers them; everything else is left untouched.
 
@@ -146,7 +147,7 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     "hal.executable.source"() ({
       "hal.executable.export"() ({
       ^bb0(%device: !hal.device, %tokens: index):
-        %n = affine.apply affine_map<()[s0] -> ((s0 * 512) ceildiv 512)>()[%tokens]
+        %n = affine.max affine_map<()[s0] -> ((s0 * 512) ceildiv 512, 1)>()[%tokens]
         "hal.return"(%n, %c1, %c1) : (index, index, index) -> ()
       }, {}) {layout = #hal.pipeline.layout<constants = 2, bindings = [...]>,
               sym_name = "qembed_gather_w4_g64_...", workgroup_size = [256 : index, 1 : index, 1 : index], ...}

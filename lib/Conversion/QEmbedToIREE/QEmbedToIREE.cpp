@@ -275,17 +275,20 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
         /*regions=*/2);
     createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
 
-    // Workgroup count: ceil(tokens * slices / (block size * unroll)).
+    // Workgroup count: ceil(tokens * slices / (block size * unroll)), at
+    // least one: CUDA rejects empty grids, and for zero tokens the kernel's
+    // loop runs no iteration.
     Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
     Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
                                         {device, rewriter.getIndexType()},
                                         {loc, loc});
     AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-    auto map = AffineMap::get(
-        0, 1, (s0 * gatherSlicesPerRow(spec)).ceilDiv(spec.blockSize *
-                                                      spec.unroll));
-    Value blocks = affine::AffineApplyOp::create(rewriter, loc, map,
-                                                 ValueRange{count->getArgument(1)});
+    AffineExpr grid = (s0 * gatherSlicesPerRow(spec))
+                          .ceilDiv(spec.blockSize * spec.unroll);
+    auto map = AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)},
+                              ctx);
+    Value blocks = affine::AffineMaxOp::create(
+        rewriter, loc, map, ValueRange{count->getArgument(1)});
     Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
     createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
     return name;

@@ -7,7 +7,7 @@
 
 // CHIP: error: --qembed-to-iree: unknown or unsupported GPU chip 'sm_20'
 // TARGET: error: --qembed-to-iree: target must be 'cuda' or 'cpu', got 'rocm'
-// SMALL: affine_map<()[s0] -> ((s0 * 8) ceildiv 128)>
+// SMALL: affine_map<()[s0] -> ((s0 * 8) ceildiv 128, 1)>
 // SMALL: workgroup_size = [128 : index, 1 : index, 1 : index]
 // SMALL: sym_name = "qembed_gather_w4_g0_sym_f16_f16_i64_d64_b128_u1"
 
@@ -17,11 +17,11 @@
 // becomes a flow.dispatch of qembed's kernel, embedded as inline PTX.
 // Bindings: packed, scales, ids (read-only), output; push constants: tokens,
 // rows. Workgroups: ceil(tokens * 8 slices / (256 threads * 2 slices)).
-// CHECK: #[[COUNT:.*]] = affine_map<()[s0] -> ((s0 * 8) ceildiv 512)>
+// CHECK: #[[COUNT:.*]] = affine_map<()[s0] -> ((s0 * 8) ceildiv 512, 1)>
 // CHECK: "hal.executable.source"() ({
 // CHECK:   "hal.executable.export"() ({
 // CHECK:   ^bb0(%{{.*}}: !hal.device, %[[W:.*]]: index):
-// CHECK:     %[[N:.*]] = affine.apply #[[COUNT]]()[%[[W]]]
+// CHECK:     %[[N:.*]] = affine.max #[[COUNT]]()[%[[W]]]
 // CHECK:     %[[ONE:.*]] = arith.constant 1 : index
 // CHECK:     "hal.return"(%[[N]], %[[ONE]], %[[ONE]])
 // CHECK:   }, {
@@ -55,7 +55,7 @@
 // W3 asymmetric g32, f32 rows, 2-D i32 ids, tables passed in (not constants,
 // dynamic rows): zero points are a fourth read-only binding, ids are
 // flattened around the dispatch and every dynamic dim is passed on.
-// CHECK: #[[COUNT2:.*]] = affine_map<()[s0] -> ((s0 * 32) ceildiv 512)>
+// CHECK: #[[COUNT2:.*]] = affine_map<()[s0] -> ((s0 * 32) ceildiv 512, 1)>
 // CHECK: layout = #hal.pipeline.layout<constants = 2, bindings = [#hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer>]>, ordinal = 0 : index, sym_name = "[[K2:qembed_gather_w3_g32_asym_f32_f32_i32_d128_b256_u2]]"
 // CHECK-LABEL: sym_name = "w3_asym_2d"
 // CHECK: ^bb0(%[[P:.*]]: tensor<?x12xi32>, %[[S:.*]]: tensor<?x4xf32>, %[[Z:.*]]: tensor<?x4xi8>, %[[IDS:.*]]: tensor<4x?xi32>):
