@@ -24,7 +24,7 @@ for n in 4096 32768; do
 import csv, statistics, sys
 def durations(path):
     rows = [r for r in csv.reader(open(path)) if len(r) > 10 and r[-3] == "gpu__time_duration.sum"]
-    scale = {"nsecond": 1.0, "usecond": 1e3, "msecond": 1e6}
+    scale = {"ns": 1.0, "nsecond": 1.0, "us": 1e3, "usecond": 1e3, "ms": 1e6, "msecond": 1e6}
     return [float(r[-1].replace(",", "")) * scale[r[-2]] for r in rows]
 iree, direct = durations(sys.argv[1]), durations(sys.argv[2])
 if not iree or not direct:
