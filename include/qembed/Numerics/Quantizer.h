@@ -71,10 +71,10 @@ struct TableView {
 };
 
 /// Why a table cannot be quantized. Tables with NaN or +-Inf are refused
-/// (compressed-tensors would write silent garbage for them), and so are
-/// tables whose scale overflows the scale type (e.g. an f32 table with
-/// |x| > 65504 * qmax quantized with f16 scales), which would dequantize to
-/// NaN.
+/// (compressed-tensors 0.20 quantizes them silently and the whole group
+/// dequantizes to NaN), and so are tables whose scale overflows the scale
+/// type (e.g. an f32 table with |x| > 65504 * qmax quantized with f16
+/// scales), which would dequantize to NaN as well.
 struct TableProblem {
   enum class Kind : uint8_t {
     NonFinite,     ///< Element (row, col) is NaN or +-Inf.

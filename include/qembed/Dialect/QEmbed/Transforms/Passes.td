@@ -77,6 +77,23 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     the lookups read the packed copy. The module then carries both, so the
     table's memory is not saved; `report=true` says so.
 
+    Tables it refuses, with an error on the constant (the pass fails):
+
+    * a table holding NaN or +-Inf: the error names the row and column of
+      the first one (row-major), e.g. `element at row 1, column 2 is NaN`.
+      compressed-tensors 0.20 quantizes such a table without a word and
+      the group holding the value dequantizes to NaN (see the README).
+    * a table whose scale overflows the scale type, e.g. an f32 table with
+      values beyond 65504 * qmax quantized with `scale-type=f16`: the error
+      names the row; the row would otherwise dequantize to NaN.
+    * a table larger than `max-table-bytes` (default 2^34 bytes = 16 GiB).
+
+    A splat table (`dense<1.0> : tensor<1000000000x64xf32>`) is quantized
+    without being expanded: one row is quantized and the packed words,
+    scales and zero points are splats. When the packed row is not one
+    repeated word (codes straddling words, padding at the row end), the row
+    is repeated only up to 2^24 words in all; beyond that it is an error.
+
     Before:
 
     ```mlir
@@ -107,6 +124,9 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
            "Scale element type: f16, bf16, f32, or empty for the table's">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per table with sizes, bits/param and error">,
+    Option<"maxTableBytes", "max-table-bytes", "int64_t",
+           /*default=*/"17179869184",
+           "Largest table (bytes) to quantize; default 2^34 = 16 GiB">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect"];
