@@ -50,8 +50,11 @@ def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
     ```
 
     Anything else (transposed access, a body doing other work, a table that
-    is not a constant) is left untouched; with `remarks=true` each such
-    candidate gets a remark saying why.
+    is not a constant, an output row that is a slice of the table's columns
+    or has a dynamic length, a table of one column, where packing would
+    only add memory) is left untouched; every check runs before anything is
+    rewritten. With `remarks=true` each such candidate gets a remark saying
+    why.
   }];
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",
