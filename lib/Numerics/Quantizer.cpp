@@ -165,6 +165,8 @@ static GroupParams paramsFromRange(float lo, float hi, FloatKind tk,
     if (scale == 0 || !std::isfinite(scale)) {
       // The library computes qmin - 0/0 = NaN here and casts it to int8;
       // qmin is the limit of its formula and dequantizes the group to 0.
+      // An infinite scale (max - min overflowed; checkTable refuses such
+      // tables) takes the same path, keeping the int8 cast defined.
       zp = qmin;
     } else {
       zp = roundTo(tk, qmin - roundTo(tk, lo / scale));
