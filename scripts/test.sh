@@ -31,6 +31,18 @@ set -e
 lit_passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
 lit_failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
   s += $2 } END { print s + 0 }' build/lit.log)
+# The tools the lit tests need (ptxas from /usr/local/cuda where the GPU
+# tests run) are installed by this script's setup, so an unsupported test
+# is a missing tool: it counts as a failure unless QEMBED_ALLOW_UNSUPPORTED=1
+# (a machine known to lack the CUDA toolkit).
+lit_unsupported=$(awk -F: '/^ *Unsupported: / { s += $2 } END { print s + 0 }' \
+  build/lit.log)
+if [ "$lit_unsupported" -gt 0 ] && [ "${QEMBED_ALLOW_UNSUPPORTED:-0}" != 1 ]; then
+  echo "lit: $lit_unsupported unsupported test(s) count as failures" \
+    "(QEMBED_ALLOW_UNSUPPORTED=1 allows them)" >&2
+  lit_failed=$(( lit_failed + lit_unsupported ))
+  lit_rc=1
+fi
 # pytest's summary: "N passed[, N failed][, N errors] in T s".
 py_passed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) p = $(i - 1)}
   END {print p + 0}' build/pytest.log)

@@ -240,3 +240,116 @@ TEST(Scheme, Checks) {
             "group size 48 does not divide the row length 128");
   EXPECT_NE(checkScheme(scheme(4, -1, true, FloatKind::F32), 128), "");
 }
+
+TEST(CheckTable, FindsTheFirstNonFiniteElement) {
+  // 3 x 8 f32; NaN at (2, 1) and -Inf at (1, 6): the first in row order is
+  // the -Inf, whichever thread scans which rows.
+  std::vector<float> w(24, 0.5f);
+  w[2 * 8 + 1] = NAN;
+  w[1 * 8 + 6] = -INFINITY;
+  std::vector<char> raw = rawTable(w, FloatKind::F32);
+  Scheme s = scheme(4, 8, true, FloatKind::F32);
+  std::optional<TableProblem> p;
+  for (unsigned threads : {1u, 3u}) {
+    p = checkTable({raw.data(), FloatKind::F32, 3, 8}, s, threads);
+    ASSERT_TRUE(p.has_value());
+    EXPECT_EQ(p->kind, TableProblem::Kind::NonFinite);
+    EXPECT_EQ(p->row, 1);
+    EXPECT_EQ(p->col, 6);
+    EXPECT_EQ(p->message(), "element at row 1, column 6 is -Inf; tables "
+                            "with NaN or Inf are not quantized");
+  }
+  // 4000 rows scanned by 4 threads: problems in rows 3500 and 1200 (each
+  // in a different thread's chunk) give row 1200.
+  std::vector<float> big(4000 * 8, 0.25f);
+  big[3500 * 8 + 2] = NAN;
+  big[1200 * 8 + 7] = INFINITY;
+  std::vector<char> bigRaw = rawTable(big, FloatKind::F32);
+  p = checkTable({bigRaw.data(), FloatKind::F32, 4000, 8}, s, 4);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->row, 1200);
+  EXPECT_EQ(p->col, 7);
+  w[1 * 8 + 6] = 0.5f;
+  raw = rawTable(w, FloatKind::F32);
+  p = checkTable({raw.data(), FloatKind::F32, 3, 8}, s, 1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->row, 2);
+  EXPECT_EQ(p->col, 1);
+  EXPECT_NE(p->message().find("is NaN"), std::string::npos);
+}
+
+TEST(CheckTable, NonFiniteInEveryKind) {
+  // bf16 and f16 Inf/NaN bit patterns are found as well.
+  for (FloatKind kind : {FloatKind::BF16, FloatKind::F16}) {
+    std::vector<float> w = {1.0f, INFINITY, 0, 0};
+    std::vector<char> raw = rawTable(w, kind);
+    std::optional<TableProblem> p =
+        checkTable({raw.data(), kind, 1, 4}, scheme(8, 0, false, kind), 1);
+    ASSERT_TRUE(p.has_value()) << kindName(kind);
+    EXPECT_EQ(p->col, 1);
+    EXPECT_NE(p->message().find("+Inf"), std::string::npos);
+  }
+  std::vector<float> ok = {1.0f, -2.0f, 0, 65504.0f};
+  std::vector<char> raw = rawTable(ok, FloatKind::F16);
+  EXPECT_FALSE(checkTable({raw.data(), FloatKind::F16, 1, 4},
+                          scheme(4, 0, true, FloatKind::F16), 1));
+}
+
+TEST(CheckTable, ScaleOverflowNamesTheRow) {
+  // Row 1 has amax 2e6: its 4-bit scale 2e6 / 7.5 = 266667 overflows f16
+  // (max 65504), while row 0's fits. With f32 scales both rows are fine.
+  std::vector<float> w = {1.0f, 2.0f, 3.0f, 4.0f, 1e6f, -2e6f, 3.0f, 4.0f};
+  std::vector<char> raw = rawTable(w, FloatKind::F32);
+  TableView view{raw.data(), FloatKind::F32, 2, 4};
+  std::optional<TableProblem> p =
+      checkTable(view, scheme(4, 0, true, FloatKind::F16), 1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->kind, TableProblem::Kind::ScaleOverflow);
+  EXPECT_EQ(p->row, 1);
+  EXPECT_EQ(p->col, 0);
+  EXPECT_EQ(p->message(), "the scale of row 1 (group starting at column 0) "
+                          "is 266667, which overflows the scale type f16");
+  EXPECT_FALSE(checkTable(view, scheme(4, 0, true, FloatKind::F32), 1));
+  // Largest f32 values: max - min overflows f32 itself in the asymmetric
+  // scale, not in the symmetric one.
+  std::vector<float> big = {3e38f, -3e38f};
+  raw = rawTable(big, FloatKind::F32);
+  TableView bigView{raw.data(), FloatKind::F32, 1, 2};
+  EXPECT_FALSE(checkTable(bigView, scheme(8, 0, true, FloatKind::F32), 1));
+  p = checkTable(bigView, scheme(8, 0, false, FloatKind::F32), 1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->kind, TableProblem::Kind::ScaleOverflow);
+}
+
+TEST(CheckTable, NonFiniteIsReportedBeforeAnOverflow) {
+  // The overflow is in row 0, the NaN in row 1: the NaN is reported.
+  std::vector<float> w = {1e6f, 0, 0, NAN};
+  std::vector<char> raw = rawTable(w, FloatKind::F32);
+  std::optional<TableProblem> p =
+      checkTable({raw.data(), FloatKind::F32, 2, 2},
+                 scheme(4, 0, true, FloatKind::F16), 1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->kind, TableProblem::Kind::NonFinite);
+  EXPECT_EQ(p->row, 1);
+}
+
+TEST(Quantize, NonFiniteInputIsDefined) {
+  // Quantizing a table checkTable refuses must not run into undefined
+  // float-to-int casts (-fsanitize=float-cast-overflow reports them); NaN
+  // and Inf/Inf become code 0, an infinite scale gives zero point qmin.
+  std::vector<float> w = {NAN, 1.0f, INFINITY, -1.0f};
+  for (bool sym : {true, false}) {
+    Scheme s = scheme(4, 2, sym, FloatKind::F32);
+    std::vector<int8_t> zps;
+    std::vector<int8_t> q = codesOf(w, FloatKind::F32, 2, 2, s, nullptr, &zps);
+    EXPECT_EQ(q, sym ? (std::vector<int8_t>{0, 7, 0, 0})
+                     : (std::vector<int8_t>{0, 7, 0, -8}));
+    if (!sym)
+      EXPECT_EQ(zps, (std::vector<int8_t>{-8, -8}));
+    std::vector<char> raw = rawTable(w, FloatKind::F32);
+    PackedTable t = quantizeTable({raw.data(), FloatKind::F32, 2, 2}, s, 1);
+    std::vector<uint32_t> words(2);
+    packCodes(q.data(), 2, 2, 4, words.data());
+    EXPECT_EQ(t.words, words);
+  }
+}

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 namespace qembed {
@@ -146,16 +148,12 @@ struct GroupParams {
 };
 } // namespace
 
-/// compressed-tensors `calculate_qparams` for one group of `n` values.
-static GroupParams computeParams(const TableView &t, int64_t base, int64_t n,
-                                 const Scheme &s) {
-  FloatKind tk = t.kind;
-  float lo = 0, hi = 0; // min forced <= 0, max forced >= 0
-  for (int64_t i = 0; i < n; ++i) {
-    float x = loadElement(tk, t.data, base + i);
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-  }
+/// compressed-tensors `calculate_qparams` for a group whose minimum and
+/// maximum (already forced around 0) are `lo` and `hi`. The scale is not
+/// finite when it overflows the table's or the scale's type; the zero point
+/// is then qmin, so every later cast stays defined.
+static GroupParams paramsFromRange(float lo, float hi, FloatKind tk,
+                                   const Scheme &s) {
   float qmin = float(s.qmin()), qmax = float(s.qmax());
   float bitRange = qmax - qmin;
   float scale, zp = 0;
@@ -164,9 +162,11 @@ static GroupParams computeParams(const TableView &t, int64_t base, int64_t n,
     scale = roundTo(tk, amax / (bitRange / 2));
   } else {
     scale = roundTo(tk, roundTo(tk, hi - lo) / bitRange);
-    if (scale == 0) {
+    if (scale == 0 || !std::isfinite(scale)) {
       // The library computes qmin - 0/0 = NaN here and casts it to int8;
       // qmin is the limit of its formula and dequantizes the group to 0.
+      // An infinite scale (max - min overflowed; checkTable refuses such
+      // tables) takes the same path, keeping the int8 cast defined.
       zp = qmin;
     } else {
       zp = roundTo(tk, qmin - roundTo(tk, lo / scale));
@@ -181,11 +181,34 @@ static GroupParams computeParams(const TableView &t, int64_t base, int64_t n,
   return {scale, zp, arith};
 }
 
+/// Minimum (forced <= 0) and maximum (forced >= 0) of `n` table elements.
+static std::pair<float, float> groupRange(const TableView &t, int64_t base,
+                                          int64_t n) {
+  float lo = 0, hi = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float x = loadElement(t.kind, t.data, base + i);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  return {lo, hi};
+}
+
+/// compressed-tensors `calculate_qparams` for one group of `n` values.
+static GroupParams computeParams(const TableView &t, int64_t base, int64_t n,
+                                 const Scheme &s) {
+  auto [lo, hi] = groupRange(t, base, n);
+  return paramsFromRange(lo, hi, t.kind, s);
+}
+
 /// compressed-tensors `_quantize` of one value: divide, add zp, clamp, round.
 static int32_t quantizeValue(float x, const GroupParams &p, const Scheme &s) {
   float v = roundTo(p.arith, x / p.scale);
   if (!s.symmetric)
     v = roundTo(p.arith, v + p.zp);
+  // checkTable rejects tables that get here with NaN; should a caller skip
+  // it, NaN becomes code 0 rather than an undefined float-to-int cast.
+  if (std::isnan(v))
+    v = 0;
   v = std::min(std::max(v, float(s.qmin())), float(s.qmax()));
   return int32_t(std::nearbyint(v)); // ties to even in the default FP mode
 }
@@ -211,6 +234,85 @@ static void parallelRows(int64_t rows, unsigned threads, Fn fn) {
     pool.emplace_back(fn, b, std::min(rows, b + chunk));
   for (auto &th : pool)
     th.join();
+}
+
+//===----------------------------------------------------------------------===//
+// Table checks
+//===----------------------------------------------------------------------===//
+
+static std::string formatFloat(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", x);
+  return buf;
+}
+
+std::string TableProblem::message() const {
+  std::string at =
+      "row " + std::to_string(row) + ", column " + std::to_string(col);
+  if (kind == Kind::NonFinite) {
+    const char *what = std::isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+    return std::string("element at ") + at + " is " + what +
+           "; tables with NaN or Inf are not quantized";
+  }
+  return "the scale of row " + std::to_string(row) +
+         " (group starting at "
+         "column " +
+         std::to_string(col) + ") is " + formatFloat(value) +
+         ", which overflows the scale type " + kindName(scaleKind);
+}
+
+std::optional<TableProblem> checkTable(const TableView &t, const Scheme &s,
+                                       unsigned threads) {
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  // Each chunk of rows records its first non-finite element and its first
+  // overflowing scale; chunks are in row order, so the first chunk that
+  // found one has the table's first.
+  struct Found {
+    std::optional<TableProblem> nonFinite, overflow;
+  };
+  std::mutex mu;
+  std::vector<std::pair<int64_t, Found>> byChunk;
+  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+    Found f;
+    for (int64_t r = r0; r < r1 && !f.nonFinite; ++r)
+      for (int64_t g = 0; g < groups && !f.nonFinite; ++g) {
+        int64_t base = r * t.cols + g * gs;
+        float lo = 0, hi = 0;
+        for (int64_t i = 0; i < gs; ++i) {
+          float x = loadElement(t.kind, t.data, base + i);
+          if (!std::isfinite(x)) {
+            f.nonFinite = TableProblem{TableProblem::Kind::NonFinite, r,
+                                       g * gs + i, x, s.scaleKind};
+            break;
+          }
+          lo = std::min(lo, x);
+          hi = std::max(hi, x);
+        }
+        if (f.nonFinite || f.overflow)
+          continue;
+        GroupParams p = paramsFromRange(lo, hi, t.kind, s);
+        if (!std::isfinite(p.scale)) {
+          // The scale before rounding to the scale type, for the message.
+          float amax = std::max(std::fabs(lo), std::fabs(hi));
+          double raw = s.symmetric
+                           ? double(amax) / ((s.qmax() - s.qmin()) / 2.0)
+                           : (double(hi) - double(lo)) / (s.qmax() - s.qmin());
+          f.overflow = TableProblem{TableProblem::Kind::ScaleOverflow, r,
+                                    g * gs, raw, s.scaleKind};
+        }
+      }
+    std::lock_guard<std::mutex> lock(mu);
+    byChunk.emplace_back(r0, std::move(f));
+  });
+  std::sort(byChunk.begin(), byChunk.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (auto &[r0, f] : byChunk)
+    if (f.nonFinite)
+      return f.nonFinite;
+  for (auto &[r0, f] : byChunk)
+    if (f.overflow)
+      return f.overflow;
+  return std::nullopt;
 }
 
 void quantizeCodes(const TableView &t, const Scheme &s, int8_t *codes,

@@ -25,8 +25,15 @@ import numpy as np
 from . import _qembed
 from ._qembed import MLIRError
 
-__all__ = ["MLIRError", "QuantizedTable", "quantize", "quantize_codes",
+__all__ = ["MLIRError", "CheckpointError", "QuantizedTable", "quantize", "quantize_codes",
            "pack", "dequantize", "run_pipeline", "quantize_embeddings"]
+
+
+
+class CheckpointError(ValueError):
+    """A checkpoint (safetensors file, config.json, quantization_config)
+    that qembed cannot read: the message says which file and field."""
+
 
 _NAMES = {"f32": "f32", "float32": "f32", "f16": "f16", "float16": "f16",
           "bf16": "bf16", "bfloat16": "bf16"}
@@ -113,7 +120,9 @@ class QuantizedTable:
 
 def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
              dtype=None) -> QuantizedTable:
-    """Quantizes and packs a table (compressed-tensors INT rules)."""
+    """Quantizes and packs a table (compressed-tensors INT rules). A table
+    holding NaN or +-Inf, or whose scale overflows the scale dtype, raises
+    ValueError naming the row (and column)."""
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind

@@ -51,26 +51,24 @@ def main(argv=None):
             return 0
         if a.command == "import-ct":
             text = checkpoint.import_embedding(a.checkpoint, a.prefix)
-            if a.emit_bytecode:
-                out = qembed.run_pipeline(text, "", bytecode=True)
-                open(a.output, "wb").write(out)
-            else:
-                open(a.output, "w").write(text)
+            # Parsing the module checks it (and makes the bytecode).
+            out = qembed.run_pipeline(text, "", bytecode=a.emit_bytecode)
+            if not a.emit_bytecode:
+                out = text.encode()
+            checkpoint._write_atomically(a.output, lambda f: f.write(out))
             return 0
-    except (ValueError, KeyError, TypeError, OSError, qembed.MLIRError) as err:
-        print("qembed: %s" % err, file=sys.stderr)
-        return 1
-    data = open(a.input, "rb").read()
-    try:
+        with open(a.input, "rb") as f:
+            data = f.read()
         out = qembed.quantize_embeddings(
             data, a.bits, a.group_size, not a.asymmetric, a.scale_type,
             a.emit_bytecode)
-    except (qembed.MLIRError, ValueError) as e:
-        print("qembed: %s" % e, file=sys.stderr)
+        if not a.emit_bytecode:
+            out = out.encode()
+        checkpoint._write_atomically(a.output, lambda f: f.write(out))
+        return 0
+    except (ValueError, KeyError, TypeError, OSError, qembed.MLIRError) as err:
+        print("qembed: %s" % err, file=sys.stderr)
         return 1
-    with open(a.output, "wb" if a.emit_bytecode else "w") as f:
-        f.write(out)
-    return 0
 
 
 if __name__ == "__main__":

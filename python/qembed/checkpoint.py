@@ -14,41 +14,138 @@ length, a JSON header, raw little-endian data), so bf16 needs no torch.
 """
 
 import json
+import math
 import os
 import struct
+import tempfile
 
 import numpy as np
 
 import qembed
+from qembed import CheckpointError
 
 _DTYPES = {"F32": (np.float32, "f32"), "F16": (np.uint16, "f16"),
            "BF16": (np.uint16, "bf16"), "I32": (np.int32, None),
            "I64": (np.int64, None), "I8": (np.int8, None),
            "U8": (np.uint8, None), "F64": (np.float64, None)}
 _ST_NAME = {"f32": "F32", "f16": "F16", "bf16": "BF16"}
+# The safetensors format's own limit on the JSON header.
+_MAX_HEADER = 100_000_000
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_header(path, header, data_len):
+    """Validates every tensor entry of a parsed safetensors header against
+    the `data_len` bytes that follow it. Returns the entries sorted by
+    offset."""
+    if not isinstance(header, dict):
+        raise CheckpointError("%s: the safetensors header is not a JSON object"
+                              % path)
+    meta = header.get("__metadata__", {})
+    if not isinstance(meta, dict):
+        raise CheckpointError("%s: __metadata__ is not a JSON object" % path)
+    entries = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        where = "%s: tensor %r" % (path, name)
+        if not isinstance(info, dict):
+            raise CheckpointError("%s: entry is not a JSON object" % where)
+        for key in ("dtype", "shape", "data_offsets"):
+            if key not in info:
+                raise CheckpointError("%s has no %r" % (where, key))
+        dtype, shape, offsets = (info["dtype"], info["shape"],
+                                 info["data_offsets"])
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
+            raise CheckpointError("%s: unsupported safetensors dtype %r"
+                                  % (where, dtype))
+        if (not isinstance(shape, list)
+                or not all(_is_int(d) and d >= 0 for d in shape)):
+            raise CheckpointError("%s: shape %r is not a list of integers "
+                                  ">= 0" % (where, shape))
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(_is_int(o) for o in offsets)
+                or not 0 <= offsets[0] <= offsets[1]):
+            raise CheckpointError("%s: data_offsets %r are not [begin, end] "
+                                  "with 0 <= begin <= end" % (where, offsets))
+        begin, end = offsets
+        if end > data_len:
+            raise CheckpointError("%s: data_offsets [%d, %d] run past the end "
+                                  "of the data (%d bytes)"
+                                  % (where, begin, end, data_len))
+        nbytes = math.prod(shape) * np.dtype(_DTYPES[dtype][0]).itemsize
+        if nbytes != end - begin:
+            raise CheckpointError("%s: shape %s of %s needs %d bytes, "
+                                  "data_offsets span %d"
+                                  % (where, shape, dtype, nbytes, end - begin))
+        entries.append((begin, end, name, dtype, shape))
+    entries.sort()
+    for (b0, e0, n0, _, _), (b1, e1, n1, _, _) in zip(entries, entries[1:]):
+        if b1 < e0:
+            raise CheckpointError("%s: tensors %r and %r overlap (bytes %d-%d "
+                                  "and %d-%d)" % (path, n0, n1, b0, e0, b1, e1))
+    return entries, meta
 
 
 def read_safetensors(path):
     """Returns ({name: (safetensors dtype, numpy array)}, metadata). F16 and
-    BF16 come back as uint16 bit patterns."""
+    BF16 come back as uint16 bit patterns. A file that is not a valid
+    safetensors file raises CheckpointError saying what is wrong."""
     with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError("%s: %d bytes is too short for a "
+                                  "safetensors file (8-byte header length)"
+                                  % (path, len(head)))
+        n = struct.unpack("<Q", head)[0]
+        if n < 2 or n > _MAX_HEADER or n > size - 8:
+            raise CheckpointError("%s: header length %d is not within the "
+                                  "file (%d bytes after the length) and the "
+                                  "format's limit of %d bytes"
+                                  % (path, n, size - 8, _MAX_HEADER))
+        raw = f.read(n)
+        try:
+            header = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as err:
+            raise CheckpointError("%s: the header is not valid JSON: %s"
+                                  % (path, err)) from None
         data = f.read()
-    meta = header.pop("__metadata__", {})
+    entries, meta = _check_header(path, header, len(data))
     out = {}
-    for name, info in header.items():
-        if info["dtype"] not in _DTYPES:
-            raise ValueError("%s: unsupported safetensors dtype %s"
-                             % (name, info["dtype"]))
-        begin, end = info["data_offsets"]
-        arr = np.frombuffer(data[begin:end], dtype=_DTYPES[info["dtype"]][0])
-        out[name] = (info["dtype"], arr.reshape(info["shape"]))
+    for begin, end, name, dtype, shape in entries:
+        arr = np.frombuffer(data, dtype=_DTYPES[dtype][0],
+                            count=(end - begin) // np.dtype(
+                                _DTYPES[dtype][0]).itemsize, offset=begin)
+        out[name] = (dtype, arr.reshape(shape))
     return out, meta
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: {name: (safetensors dtype, numpy array)}."""
+def _write_temp(path, write):
+    """Calls write(file) on a new temporary file in the folder of `path`
+    and returns its name; on an error the file is removed."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _write_atomically(path, write):
+    """Writes `path` through a temporary file renamed at the end, so `path`
+    is either left as it was or completely written."""
+    os.replace(_write_temp(path, write), path)
+
+
+def _safetensors_writer(tensors, metadata):
     header, chunks, offset = {}, [], 0
     for name in sorted(tensors):
         dtype, arr = tensors[name]
@@ -61,11 +158,19 @@ def write_safetensors(path, tensors, metadata=None):
         header["__metadata__"] = metadata
     blob = json.dumps(header, separators=(",", ":")).encode()
     blob += b" " * (-len(blob) % 8)
-    with open(path, "wb") as f:
+
+    def write(f):
         f.write(struct.pack("<Q", len(blob)))
         f.write(blob)
         for c in chunks:
             f.write(c)
+    return write
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: {name: (safetensors dtype, numpy array)}. Written to a
+    temporary file and renamed, so `path` is never left half-written."""
+    _write_atomically(path, _safetensors_writer(tensors, metadata))
 
 
 def _source_files(src):
@@ -73,20 +178,37 @@ def _source_files(src):
         files = sorted(os.path.join(src, f) for f in os.listdir(src)
                        if f.endswith(".safetensors"))
         if not files:
-            raise ValueError("no .safetensors file in %s" % src)
+            raise CheckpointError("no .safetensors file in %s" % src)
         return files, os.path.join(src, "config.json")
+    if not os.path.isfile(src):
+        raise CheckpointError("%s: no such file or folder" % src)
     return [src], None
+
+
+def _read_config(path):
+    """config.json as a dict ({} when `path` is None or absent)."""
+    if path is None or not os.path.exists(path):
+        return {}
+    try:
+        with open(path, "rb") as f:
+            config = json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise CheckpointError("%s is not valid JSON: %s" % (path, err)) \
+            from None
+    if not isinstance(config, dict):
+        raise CheckpointError("%s is not a JSON object" % path)
+    return config
 
 
 def _find_embedding(tensors, name):
     if name is not None:
         if name not in tensors:
-            raise KeyError("tensor %r not in the checkpoint" % name)
+            raise CheckpointError("tensor %r not in the checkpoint" % name)
         return name
     candidates = [n for n in tensors if n.endswith("embed_tokens.weight")]
     if len(candidates) != 1:
-        raise ValueError("pass tensor=...: %d tensors named *embed_tokens."
-                         "weight" % len(candidates))
+        raise CheckpointError("pass tensor=...: %d tensors named "
+                              "*embed_tokens.weight" % len(candidates))
     return candidates[0]
 
 
@@ -128,16 +250,20 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
                      symmetric=True):
     """Writes dst_dir/model.safetensors (the embedding compressed, every
     other tensor unchanged) and dst_dir/config.json. Returns the
-    QuantizedTable."""
+    QuantizedTable. Everything is read, checked and quantized before
+    anything is written; the files are written to temporary names and
+    renamed at the end, so a failure leaves no partial output."""
     files, config_path = _source_files(src)
     tensors = {}
     for f in files:
         tensors.update(read_safetensors(f)[0])
+    config = _read_config(config_path)
     name = _find_embedding(tensors, tensor)
     st_dtype, weight = tensors.pop(name)
-    if st_dtype not in _ST_NAME.values():
-        raise TypeError("%s has dtype %s; expected F32, F16 or BF16"
-                        % (name, st_dtype))
+    if st_dtype not in _ST_NAME.values() or weight.ndim != 2:
+        raise CheckpointError("%s has dtype %s and shape %s; expected a 2-D "
+                              "F32, F16 or BF16 tensor"
+                              % (name, st_dtype, list(weight.shape)))
     kind = _DTYPES[st_dtype][1]
     table = weight.view(np.float16) if kind == "f16" else weight
     q = qembed.quantize(table, bits=bits, group_size=group_size,
@@ -151,23 +277,56 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
     if not symmetric:
         tensors[prefix + ".weight_zero_point"] = (
             "I32", _pack_rows_dim0(q.zero_points, bits))
-    os.makedirs(dst_dir, exist_ok=True)
-    write_safetensors(os.path.join(dst_dir, "model.safetensors"), tensors,
-                      {"format": "pt"})
-    config = {}
-    if config_path and os.path.exists(config_path):
-        config = json.load(open(config_path))
     config["quantization_config"] = quantization_config(
         bits, group_size, symmetric, kind, ["Embedding"])
-    json.dump(config, open(os.path.join(dst_dir, "config.json"), "w"),
-              indent=2, sort_keys=True)
+    config_text = json.dumps(config, indent=2, sort_keys=True).encode()
+
+    # Both files go to temporary names in dst_dir first and are renamed
+    # only once both are complete.
+    created = not os.path.isdir(dst_dir)
+    os.makedirs(dst_dir, exist_ok=True)
+    temps = []
+    try:
+        temps.append(_write_temp(os.path.join(dst_dir, "model.safetensors"),
+                                 _safetensors_writer(tensors,
+                                                     {"format": "pt"})))
+        temps.append(_write_temp(os.path.join(dst_dir, "config.json"),
+                                 lambda f: f.write(config_text)))
+        os.replace(temps[0], os.path.join(dst_dir, "model.safetensors"))
+        os.replace(temps[1], os.path.join(dst_dir, "config.json"))
+    except BaseException:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        if created and not os.listdir(dst_dir):
+            os.rmdir(dst_dir)
+        raise
     return q
+
+
+def _tensor(tensors, name, dtypes, shape, what):
+    """tensors[name] checked to be one of `dtypes` with `shape`."""
+    if name not in tensors:
+        raise CheckpointError("the checkpoint has no %s (%s)" % (what, name))
+    dtype, arr = tensors[name]
+    if dtype not in dtypes:
+        raise CheckpointError("%s has dtype %s; expected %s"
+                              % (name, dtype, " or ".join(dtypes)))
+    if shape is not None and tuple(arr.shape) != tuple(shape):
+        raise CheckpointError("%s has shape %s; expected %s"
+                              % (name, list(arr.shape), list(shape)))
+    return dtype, arr
 
 
 def load_embedding(ckpt_dir, prefix=None):
     """Reads a pack-quantized embedding back as a QuantizedTable (no
-    re-quantization)."""
+    re-quantization). Every field the module depends on is checked against
+    the others (bits, group size, weight_shape, tensor shapes and dtypes);
+    an inconsistent checkpoint raises CheckpointError."""
     files, config_path = _source_files(ckpt_dir)
+    if config_path is None:
+        raise CheckpointError("%s: pass the checkpoint folder (with "
+                              "config.json), not a file" % ckpt_dir)
     tensors = {}
     for f in files:
         tensors.update(read_safetensors(f)[0])
@@ -175,27 +334,71 @@ def load_embedding(ckpt_dir, prefix=None):
         found = [n[:-len(".weight_packed")] for n in tensors
                  if n.endswith(".weight_packed")]
         if len(found) != 1:
-            raise ValueError("pass prefix=...: %d packed weights" % len(found))
+            raise CheckpointError("pass prefix=...: %d packed weights"
+                                  % len(found))
         prefix = found[0]
-    cfg = json.load(open(config_path))["quantization_config"]
+    if not os.path.exists(config_path):
+        raise CheckpointError("%s: no config.json" % ckpt_dir)
+    cfg = _read_config(config_path).get("quantization_config")
+    if not isinstance(cfg, dict):
+        raise CheckpointError("%s has no quantization_config object"
+                              % config_path)
     if cfg.get("format") != "pack-quantized":
-        raise ValueError("not a pack-quantized checkpoint: format %r"
-                         % cfg.get("format"))
-    weights = next(iter(cfg["config_groups"].values()))["weights"]
+        raise CheckpointError("not a pack-quantized checkpoint: format %r"
+                              % cfg.get("format"))
+    groups_cfg = cfg.get("config_groups")
+    if not isinstance(groups_cfg, dict) or len(groups_cfg) != 1:
+        raise CheckpointError("quantization_config must have exactly one "
+                              "config group")
+    group_cfg = next(iter(groups_cfg.values()))
+    weights = group_cfg.get("weights") if isinstance(group_cfg, dict) else None
+    if not isinstance(weights, dict):
+        raise CheckpointError("the config group has no weights object")
     if weights.get("type", "int") != "int":
-        raise ValueError("only INT weights are supported")
-    bits, symmetric = weights["num_bits"], weights["symmetric"]
-    group = 0 if weights["strategy"] == "channel" else weights["group_size"]
-    rows, cols = (int(x) for x in tensors[prefix + ".weight_shape"][1])
-    st_dtype, scales = tensors[prefix + ".weight_scale"]
+        raise CheckpointError("only INT weights are supported")
+    bits, symmetric = weights.get("num_bits"), weights.get("symmetric")
+    if not _is_int(bits) or not 2 <= bits <= 8:
+        raise CheckpointError("num_bits must be an integer in [2, 8], got %r"
+                              % (bits,))
+    if not isinstance(symmetric, bool):
+        raise CheckpointError("symmetric must be true or false, got %r"
+                              % (symmetric,))
+    strategy = weights.get("strategy")
+    if strategy == "channel":
+        group = 0
+    elif strategy == "group":
+        group = weights.get("group_size")
+        if not _is_int(group) or group <= 0:
+            raise CheckpointError("group_size must be an integer > 0, got %r"
+                                  % (group,))
+    else:
+        raise CheckpointError("strategy must be 'channel' or 'group', got %r"
+                              % (strategy,))
+
+    _, shape = _tensor(tensors, prefix + ".weight_shape", ("I64", "I32"),
+                       (2,), "weight_shape")
+    rows, cols = (int(x) for x in shape)
+    if rows <= 0 or cols <= 0:
+        raise CheckpointError("weight_shape %s must be positive"
+                              % [rows, cols])
+    if group and cols % group:
+        raise CheckpointError("group_size %d does not divide the row length "
+                              "%d" % (group, cols))
+    groups = 1 if group == 0 else cols // group
+    _, packed = _tensor(tensors, prefix + ".weight_packed", ("I32",),
+                        (rows, (cols * bits + 31) // 32), "weight_packed")
+    st_dtype, scales = _tensor(tensors, prefix + ".weight_scale",
+                               tuple(_ST_NAME.values()), (rows, groups),
+                               "weight_scale")
     kind = _DTYPES[st_dtype][1]
     if kind == "f16":
         scales = scales.view(np.float16)
     zps = None
     if not symmetric:
-        zps = _unpack_rows_dim0(tensors[prefix + ".weight_zero_point"][1],
-                                bits, rows)
-    packed = tensors[prefix + ".weight_packed"][1]
+        _, zp_packed = _tensor(tensors, prefix + ".weight_zero_point",
+                               ("I32",), ((rows * bits + 31) // 32, groups),
+                               "weight_zero_point")
+        zps = _unpack_rows_dim0(zp_packed, bits, rows)
     return qembed.QuantizedTable(np.ascontiguousarray(packed),
                                  np.ascontiguousarray(scales), zps, cols,
                                  bits, group, symmetric, kind)

@@ -62,11 +62,22 @@ mlir::DialectRegistry makeRegistry() {
   return registry;
 }
 
+/// `text` as a Python str. Diagnostics may quote bytes of a corrupt input
+/// (bytecode is binary): invalid UTF-8 becomes U+FFFD instead of raising
+/// UnicodeDecodeError.
+nb::str toPyStr(const std::string &text) {
+  PyObject *str =
+      PyUnicode_DecodeUTF8(text.data(), Py_ssize_t(text.size()), "replace");
+  if (!str)
+    throw nb::python_error();
+  return nb::steal<nb::str>(str);
+}
+
 [[noreturn]] void throwMLIRError(const std::string &what,
                                  const std::string &diagnostics) {
-  PyErr_SetString(
+  PyErr_SetObject(
       mlirErrorType.ptr(),
-      (what + (diagnostics.empty() ? "" : ":\n" + diagnostics)).c_str());
+      toPyStr(what + (diagnostics.empty() ? "" : ":\n" + diagnostics)).ptr());
   throw nb::python_error();
 }
 
@@ -138,11 +149,13 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
     if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
       throwMLIRError("could not write bytecode", diagnostics);
     nb::object printed = nb::bytes(out.data(), out.size());
-    return withDiagnostics ? nb::make_tuple(printed, diagnostics) : printed;
+    return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
+                           : printed;
   }
   module->print(os);
-  nb::object printed = nb::str(out.c_str(), out.size());
-  return withDiagnostics ? nb::make_tuple(printed, diagnostics) : printed;
+  nb::object printed = toPyStr(out);
+  return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
+                         : printed;
 }
 
 //===----------------------------------------------------------------------===//
@@ -240,10 +253,15 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
       checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
   qembed::PackedTable q;
+  std::optional<qembed::TableProblem> problem;
   {
     nb::gil_scoped_release release;
-    q = qembed::quantizeTable(view, s);
+    problem = qembed::checkTable(view, s);
+    if (!problem)
+      q = qembed::quantizeTable(view, s);
   }
+  if (problem)
+    throw nb::value_error(problem->message().c_str());
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int32_t> words(q.words.begin(), q.words.end());
   nb::object zps = nb::none();
@@ -266,10 +284,15 @@ nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int8_t> codes(size_t(rows * cols)), zps(size_t(rows * groups));
   std::vector<float> scales(size_t(rows * groups));
+  std::optional<qembed::TableProblem> problem;
   {
     nb::gil_scoped_release release;
-    qembed::quantizeCodes(view, s, codes.data(), scales.data(), zps.data());
+    problem = qembed::checkTable(view, s);
+    if (!problem)
+      qembed::quantizeCodes(view, s, codes.data(), scales.data(), zps.data());
   }
+  if (problem)
+    throw nb::value_error(problem->message().c_str());
   nb::object zpArray = nb::none();
   if (!symmetric)
     zpArray = nb::cast(newArray<int8_t>(std::move(zps), rows, groups));

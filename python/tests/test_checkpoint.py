@@ -95,7 +95,7 @@ def test_export_import_round_trip(tmp_path, dtype, bits, group, symmetric):
 def test_errors(tmp_path):
     src = str(tmp_path / "model")
     make_model(src, "f32")
-    with pytest.raises(KeyError, match="not in the checkpoint"):
+    with pytest.raises(qembed.CheckpointError, match="not in the checkpoint"):
         checkpoint.export_embedding(src, str(tmp_path / "o"), tensor="nope")
     with pytest.raises(ValueError, match="group size 48 does not divide"):
         checkpoint.export_embedding(src, str(tmp_path / "o"), group_size=48)

@@ -16,6 +16,7 @@
 #define QEMBED_NUMERICS_QUANTIZER_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,33 @@ struct TableView {
   int64_t cols;
 };
 
+/// Why a table cannot be quantized. Tables with NaN or +-Inf are refused
+/// (compressed-tensors 0.20 quantizes them silently and the whole group
+/// dequantizes to NaN), and so are tables whose scale overflows the scale
+/// type (e.g. an f32 table with |x| > 65504 * qmax quantized with f16
+/// scales), which would dequantize to NaN as well.
+struct TableProblem {
+  enum class Kind : uint8_t {
+    NonFinite,     ///< Element (row, col) is NaN or +-Inf.
+    ScaleOverflow, ///< The scale of the group at (row, col) is not finite.
+  };
+  Kind kind;
+  int64_t row;  ///< The element's row, or the row of the group.
+  int64_t col;  ///< The element's column, or the group's first column.
+  double value; ///< The element, or the scale before rounding to scaleKind.
+  FloatKind scaleKind; ///< The scheme's scale type (for the message).
+
+  /// One sentence naming the row (and column) and what is wrong.
+  std::string message() const;
+};
+
+/// Returns the first NaN/Inf element of `table` in row-major order or, when
+/// every element is finite, the first group whose scale overflows; nothing
+/// when `table` can be quantized with `scheme` (checkScheme must have
+/// accepted the scheme). Callers run it before quantizeCodes/quantizeTable.
+std::optional<TableProblem>
+checkTable(const TableView &table, const Scheme &scheme, unsigned threads = 0);
+
 /// A quantized, packed table (compressed-tensors pack-quantized layout).
 struct PackedTable {
   int64_t rows = 0, cols = 0;
@@ -84,6 +112,8 @@ struct PackedTable {
 /// Quantizes codes only: writes `rows x cols` i8 codes, the scales and (when
 /// asymmetric) zero points. `zeroPoints` may be null for symmetric schemes.
 /// Rows are processed in parallel on up to `threads` threads (0 = all cores).
+/// The table must pass checkTable; for one that does not, the results are
+/// meaningless but computing them is well defined (NaN becomes code 0).
 void quantizeCodes(const TableView &table, const Scheme &scheme, int8_t *codes,
                    float *scales, int8_t *zeroPoints, unsigned threads = 0);
 
@@ -95,6 +125,7 @@ void packCodes(const int8_t *codes, int64_t rows, int64_t cols, unsigned bits,
 int32_t unpackCode(const uint32_t *rowWords, int64_t col, unsigned bits);
 
 /// Quantizes and packs in one pass (no code buffer), recording error stats.
+/// The table must pass checkTable (see quantizeCodes).
 PackedTable quantizeTable(const TableView &table, const Scheme &scheme,
                           unsigned threads = 0);
 

@@ -54,3 +54,49 @@ func.func @no_fold(%t: tensor<2x8xf32>, %p: tensor<2x1xi32>, %s: tensor<2x1xf32>
   %d = qembed.dequantize %p scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<2x1xi32>, tensor<2x1xf32> -> tensor<2x8xf32>
   return %c, %sc, %d : tensor<2x8xi8>, tensor<2x1xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// Bounded folding: a dequantize whose result has more than 2^24 elements is
+// not folded, so a splat packed table of 2^40 rows is never expanded (this
+// used to abort with "LLVM ERROR: out of memory").
+// CHECK-LABEL: func @no_fold_huge_splat
+// CHECK: %[[T:.*]] = qembed.dequantize
+// CHECK: return %[[T]]
+func.func @no_fold_huge_splat() -> tensor<1099511627776x8xf32> {
+  %p = arith.constant dense<-1> : tensor<1099511627776x1xi32>
+  %s = arith.constant dense<0.5> : tensor<1099511627776x1xf32>
+  %t = qembed.dequantize %p scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<1099511627776x1xi32>, tensor<1099511627776x1xf32> -> tensor<1099511627776x8xf32>
+  return %t : tensor<1099511627776x8xf32>
+}
+
+// -----
+
+// The limit itself: 2^24 elements fold (a splat result), 2^24 + 8 do not.
+// CHECK-LABEL: func @fold_limit
+// CHECK-DAG: %[[A:.*]] = arith.constant dense<3.500000e+00> : tensor<2097152x8xf32>
+// CHECK-DAG: %[[B:.*]] = qembed.dequantize
+// CHECK: return %[[A]], %[[B]]
+func.func @fold_limit() -> (tensor<2097152x8xf32>, tensor<2097153x8xf32>) {
+  %p = arith.constant dense<-1> : tensor<2097152x1xi32>
+  %s = arith.constant dense<0.5> : tensor<2097152x1xf32>
+  %a = qembed.dequantize %p scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<2097152x1xi32>, tensor<2097152x1xf32> -> tensor<2097152x8xf32>
+  %q = arith.constant dense<-1> : tensor<2097153x1xi32>
+  %r = arith.constant dense<0.5> : tensor<2097153x1xf32>
+  %b = qembed.dequantize %q scales(%r) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<2097153x1xi32>, tensor<2097153x1xf32> -> tensor<2097153x8xf32>
+  return %a, %b : tensor<2097152x8xf32>, tensor<2097153x8xf32>
+}
+
+// -----
+
+// quantize of a splat table above the limit and of a table holding NaN are
+// not folded (the folder cannot say why; --qembed-quantize does).
+// CHECK-LABEL: func @no_fold_quantize
+// CHECK-COUNT-2: qembed.quantize
+func.func @no_fold_quantize() -> (tensor<4194304x8xi8>, tensor<1x8xi8>) {
+  %t = arith.constant dense<1.0> : tensor<4194304x8xf32>
+  %c, %s = qembed.quantize %t scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<4194304x8xf32> -> tensor<4194304x8xi8>, tensor<4194304x1xf32>
+  %n = arith.constant dense<[[1.0, 0x7FC00000, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]> : tensor<1x8xf32>
+  %d, %e = qembed.quantize %n scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<1x8xf32> -> tensor<1x8xi8>, tensor<1x1xf32>
+  return %c, %d : tensor<4194304x8xi8>, tensor<1x8xi8>
+}

@@ -4,6 +4,9 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qembed;
@@ -44,6 +47,27 @@ static int64_t elementBytes(Type type) {
   return (type.getIntOrFloatBitWidth() + 7) / 8;
 }
 
+std::optional<int64_t> mlir::qembed::getNumElementsChecked(ShapedType type) {
+  if (!type.hasStaticShape())
+    return std::nullopt;
+  int64_t n = 1;
+  for (int64_t d : type.getShape())
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return std::nullopt;
+  return n;
+}
+
+std::optional<int64_t> mlir::qembed::getByteSizeChecked(ShapedType type) {
+  std::optional<int64_t> n = getNumElementsChecked(type);
+  Type elt = type.getElementType();
+  if (!n || !elt.isIntOrFloat())
+    return std::nullopt;
+  int64_t bytes;
+  if (llvm::MulOverflow(*n, elementBytes(elt), bytes))
+    return std::nullopt;
+  return bytes;
+}
+
 FailureOr<RawTensorData> mlir::qembed::getRawTensorData(Attribute attr,
                                                         std::string &why) {
   RawTensorData out;
@@ -59,13 +83,9 @@ FailureOr<RawTensorData> mlir::qembed::getRawTensorData(Attribute attr,
       return failure();
     }
     ArrayRef<char> raw = dense.getRawData();
-    int64_t width = elementBytes(elt);
     if (dense.isSplat()) {
-      int64_t n = type.getNumElements();
-      out.storage.resize(size_t(n * width));
-      for (int64_t i = 0; i < n; ++i)
-        std::memcpy(out.storage.data() + i * width, raw.data(), width);
-      out.bytes = out.storage;
+      out.bytes = raw.take_front(elementBytes(elt));
+      out.isSplat = true;
     } else {
       out.bytes = raw;
     }
@@ -81,17 +101,40 @@ FailureOr<RawTensorData> mlir::qembed::getRawTensorData(Attribute attr,
     ShapedType type = res.getType();
     out.bytes = blob->getData();
     out.fromResource = true;
-    int64_t expected =
-        type.getNumElements() * elementBytes(type.getElementType());
-    if (int64_t(out.bytes.size()) != expected) {
+    std::optional<int64_t> expected = getByteSizeChecked(type);
+    if (!expected) {
+      why = "dense_resource type has no representable byte size";
+      return failure();
+    }
+    if (int64_t(out.bytes.size()) != *expected) {
       why = "dense_resource holds " + std::to_string(out.bytes.size()) +
-            " bytes, its type needs " + std::to_string(expected);
+            " bytes, its type needs " + std::to_string(*expected);
       return failure();
     }
     return out;
   }
   why = "table is not a dense or dense_resource constant";
   return failure();
+}
+
+LogicalResult mlir::qembed::expandSplat(RawTensorData &data, ShapedType type,
+                                        int64_t maxBytes, std::string &why) {
+  if (!data.isSplat)
+    return success();
+  std::optional<int64_t> bytes = getByteSizeChecked(type);
+  if (!bytes || *bytes > maxBytes) {
+    why = "expanding the splat would take more than " +
+          std::to_string(maxBytes) + " bytes";
+    return failure();
+  }
+  int64_t width = int64_t(data.bytes.size());
+  std::vector<char> storage(static_cast<size_t>(*bytes));
+  for (int64_t i = 0; i < *bytes; i += width)
+    std::memcpy(storage.data() + i, data.bytes.data(), size_t(width));
+  data.storage = std::move(storage);
+  data.bytes = data.storage;
+  data.isSplat = false;
+  return success();
 }
 
 ElementsAttr mlir::qembed::makeElementsAttr(ShapedType type,

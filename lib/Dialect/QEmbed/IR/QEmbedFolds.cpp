@@ -13,15 +13,31 @@
 using namespace mlir;
 using namespace mlir::qembed;
 
-/// Bytes of a constant operand, or nothing when it is not foldable.
-static std::optional<RawTensorData> constantBytes(Attribute attr) {
+/// Bytes of every element of a constant operand of type `type`, or nothing
+/// when it is not foldable. Splats are expanded only within
+/// kMaxFoldElements elements.
+static std::optional<RawTensorData> constantBytes(Attribute attr,
+                                                  ShapedType type) {
   if (!attr)
     return std::nullopt;
   std::string why;
   FailureOr<RawTensorData> data = getRawTensorData(attr, why);
   if (failed(data))
     return std::nullopt;
+  std::optional<int64_t> n = getNumElementsChecked(type);
+  if (!n || *n > kMaxFoldElements)
+    return std::nullopt;
+  if (failed(expandSplat(*data, type, kMaxFoldElements * 8, why)))
+    return std::nullopt;
   return std::move(*data);
+}
+
+/// Whether a folder may build a result of `type` (static, at most
+/// kMaxFoldElements elements): larger tables stay unfolded instead of being
+/// densified at compile time.
+static bool isFoldableSize(ShapedType type) {
+  std::optional<int64_t> n = getNumElementsChecked(type);
+  return n && *n <= kMaxFoldElements;
 }
 
 static ArrayRef<char> asBytes(const void *p, size_t n) {
@@ -31,9 +47,10 @@ static ArrayRef<char> asBytes(const void *p, size_t n) {
 LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
                                SmallVectorImpl<OpFoldResult> &results) {
   RankedTensorType tableType = getTable().getType();
-  if (!tableType.hasStaticShape() || !getScales().getType().hasStaticShape())
+  if (!isFoldableSize(tableType) || !getScales().getType().hasStaticShape())
     return failure();
-  std::optional<RawTensorData> table = constantBytes(adaptor.getTable());
+  std::optional<RawTensorData> table =
+      constantBytes(adaptor.getTable(), tableType);
   if (!table)
     return failure();
   ::qembed::Scheme s = toNumericsScheme(getScheme());
@@ -41,6 +58,10 @@ LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
   ::qembed::TableView view{table->bytes.data(),
                            *getFloatKind(tableType.getElementType()), rows,
                            cols};
+  // A table with NaN/Inf or an overflowing scale is not quantized; the op
+  // stays (folders cannot report why; --qembed-quantize does).
+  if (::qembed::checkTable(view, s))
+    return failure();
   int64_t groups = s.groupsPerRow(cols);
   std::vector<int8_t> codes(size_t(rows * cols));
   std::vector<float> scales(size_t(rows * groups));
@@ -63,9 +84,10 @@ LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
 
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   RankedTensorType codesType = getCodes().getType();
-  if (!codesType.hasStaticShape() || !getPacked().getType().hasStaticShape())
+  if (!isFoldableSize(codesType) || !getPacked().getType().hasStaticShape())
     return {};
-  std::optional<RawTensorData> codes = constantBytes(adaptor.getCodes());
+  std::optional<RawTensorData> codes =
+      constantBytes(adaptor.getCodes(), codesType);
   if (!codes)
     return {};
   int64_t rows = codesType.getDimSize(0), cols = codesType.getDimSize(1);
@@ -80,13 +102,15 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = getResult().getType();
-  if (!type.hasStaticShape() || !getScales().getType().hasStaticShape())
+  if (!isFoldableSize(type) || !getScales().getType().hasStaticShape())
     return {};
-  std::optional<RawTensorData> packed = constantBytes(adaptor.getPacked());
-  std::optional<RawTensorData> scales = constantBytes(adaptor.getScales());
+  std::optional<RawTensorData> packed =
+      constantBytes(adaptor.getPacked(), getPacked().getType());
+  std::optional<RawTensorData> scales =
+      constantBytes(adaptor.getScales(), getScales().getType());
   std::optional<RawTensorData> zps;
   if (getZeroPoints()) {
-    zps = constantBytes(adaptor.getZeroPoints());
+    zps = constantBytes(adaptor.getZeroPoints(), getZeroPoints().getType());
     if (!zps)
       return {};
   }

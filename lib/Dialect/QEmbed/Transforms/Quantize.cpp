@@ -9,9 +9,11 @@
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace mlir::qembed {
 #define GEN_PASS_DEF_QEMBEDQUANTIZE
@@ -73,31 +75,81 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
   FailureOr<RawTensorData> raw = getRawTensorData(value, why);
   if (failed(raw))
     return constant.emitError("cannot read the table: ") << why;
+  ::qembed::FloatKind kind = *getFloatKind(type.getElementType());
+  unsigned width = ::qembed::byteWidth(kind);
+  std::optional<int64_t> tableBytes = getByteSizeChecked(type);
+  if (!raw->isSplat && (!tableBytes || *tableBytes > opts.maxTableBytes))
+    return constant.emitError("cannot quantize this table: it takes more than ")
+           << int64_t(opts.maxTableBytes) << " bytes (max-table-bytes)";
+  if (raw->isSplat && cols > opts.maxTableBytes / width)
+    return constant.emitError("cannot quantize this table: a row takes more "
+                              "than ")
+           << int64_t(opts.maxTableBytes) << " bytes (max-table-bytes)";
+  int64_t rowBytes = cols * int64_t(width);
 
-  ::qembed::TableView view{raw->bytes.data(),
-                           *getFloatKind(type.getElementType()), rows, cols};
+  // A splat table quantizes one row: every row gives the same words, scales
+  // and zero points.
+  std::vector<char> splatRow;
+  ::qembed::TableView view{raw->bytes.data(), kind, rows, cols};
+  if (raw->isSplat) {
+    splatRow.resize(size_t(rowBytes));
+    for (int64_t c = 0; c < cols; ++c)
+      std::memcpy(splatRow.data() + c * width, raw->bytes.data(), width);
+    view = {splatRow.data(), kind, 1, cols};
+  }
+  if (std::optional<::qembed::TableProblem> problem =
+          ::qembed::checkTable(view, s))
+    return constant.emitError("cannot quantize this table: ")
+           << problem->message();
   ::qembed::PackedTable q = ::qembed::quantizeTable(view, s);
 
   auto result = std::make_unique<QuantizedConstants>();
   result->scheme = scheme;
-  int64_t groups = s.groupsPerRow(cols);
+  int64_t groups = s.groupsPerRow(cols), wpr = s.wordsPerRow(cols);
   bool asResource = raw->fromResource;
   auto i32 = IntegerType::get(ctx, 32), i8 = IntegerType::get(ctx, 8);
+  auto packedType = RankedTensorType::get({rows, wpr}, i32);
+  auto scalesType = RankedTensorType::get({rows, groups}, scaleType);
+  auto zpType = RankedTensorType::get({rows, groups}, i8);
+  std::vector<char> scaleBytes = encodeFloats(q.scales, s.scaleKind);
   ArrayRef<char> wordBytes(reinterpret_cast<const char *>(q.words.data()),
                            q.words.size() * 4);
-  result->packed = cast<TypedAttr>(
-      makeElementsAttr(RankedTensorType::get({rows, s.wordsPerRow(cols)}, i32),
-                       wordBytes, asResource, "qembed_packed"));
-  result->scales = cast<TypedAttr>(makeElementsAttr(
-      RankedTensorType::get({rows, groups}, scaleType),
-      encodeFloats(q.scales, s.scaleKind), asResource, "qembed_scales"));
-  if (!s.symmetric) {
-    ArrayRef<char> zpBytes(reinterpret_cast<const char *>(q.zeroPoints.data()),
-                           q.zeroPoints.size());
-    result->zeroPoints = cast<TypedAttr>(
-        makeElementsAttr(RankedTensorType::get({rows, groups}, i8), zpBytes,
-                         asResource, "qembed_zero_points"));
+  ArrayRef<char> zpBytes(reinterpret_cast<const char *>(q.zeroPoints.data()),
+                         q.zeroPoints.size());
+  std::vector<char> repeatedWords;
+  if (raw->isSplat) {
+    // Scales and zero points of one row are all equal: splats. The words
+    // are too unless codes straddle words or the row ends in padding; then
+    // the row is repeated, within the size limit.
+    scaleBytes.resize(::qembed::byteWidth(s.scaleKind));
+    zpBytes = zpBytes.take_front(1);
+    if (llvm::all_equal(q.words)) {
+      wordBytes = wordBytes.take_front(4);
+    } else {
+      std::optional<int64_t> words = getNumElementsChecked(packedType);
+      if (!words || *words > kMaxFoldElements)
+        return constant.emitError("cannot quantize this splat table: its "
+                                  "packed row is not one repeated word and "
+                                  "repeating it would take more than ")
+               << kMaxFoldElements << " words (qembed's limit)";
+      repeatedWords.resize(size_t(*words) * 4);
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(repeatedWords.data() + r * wordBytes.size(),
+                    wordBytes.data(), wordBytes.size());
+      wordBytes = repeatedWords;
+    }
+    // Statistics of the whole table: every row has the first row's.
+    q.signalPower *= double(rows);
+    q.noisePower *= double(rows);
+    q.rows = rows;
   }
+  result->packed = cast<TypedAttr>(
+      makeElementsAttr(packedType, wordBytes, asResource, "qembed_packed"));
+  result->scales = cast<TypedAttr>(
+      makeElementsAttr(scalesType, scaleBytes, asResource, "qembed_scales"));
+  if (!s.symmetric)
+    result->zeroPoints = cast<TypedAttr>(
+        makeElementsAttr(zpType, zpBytes, asResource, "qembed_zero_points"));
   q.words.clear();
   q.scales.clear();
   q.zeroPoints.clear();
@@ -138,6 +190,10 @@ static std::string describe(RankedTensorType type, const QuantizedConstants &q,
 
 LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
   // Options are checked once, before any IR is touched.
+  if (maxTableBytes <= 0)
+    return emitError(UnknownLoc::get(ctx))
+           << "invalid options: max-table-bytes must be > 0, got "
+           << int64_t(maxTableBytes);
   if (bits < 2 || bits > 8 || groupSize < 0)
     return emitError(UnknownLoc::get(ctx))
            << "invalid options: bits must be in [2, 8] and group-size >= 0, "
@@ -168,6 +224,7 @@ void QEmbedQuantizePass::runOnOperation() {
   opts.bits = bits;
   opts.groupSize = groupSize;
   opts.symmetric = symmetric;
+  opts.maxTableBytes = maxTableBytes;
   TableCache cache;
   bool failedAny = false;
   for (auto &[constant, lookups] : byTable) {

@@ -30,16 +30,23 @@ struct LookupMatch {
 };
 } // namespace
 
-/// Checks the table operand: a constant 2-D float tensor.
-static std::string checkTable(Value table) {
+/// Checks the table operand: a constant 2-D float tensor with more than one
+/// column (tables are constants, so their shape is static) defined outside
+/// `lookup`. (The pass's greedy driver hoists constants out of a generic's
+/// body; other users of the patterns may not.)
+static std::string checkTable(Value table, Operation *lookup) {
   auto type = dyn_cast<RankedTensorType>(table.getType());
   if (!type || type.getRank() != 2)
     return "the table is not a 2-D tensor";
   if (!type.getElementType().isF32() && !type.getElementType().isF16() &&
       !type.getElementType().isBF16())
     return "the table element type is not f32, f16 or bf16";
-  if (!table.getDefiningOp<arith::ConstantOp>())
-    return "the table is not a constant";
+  auto constant = table.getDefiningOp<arith::ConstantOp>();
+  if (!constant || lookup->isAncestor(constant))
+    return "the table is not a constant defined outside the lookup";
+  if (type.getDimSize(1) == 1)
+    return "the table has a single column: packed words and a scale per row "
+           "would take more memory than the dense table";
   return "";
 }
 
@@ -68,8 +75,16 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
     why = "expected one input (the ids) and one output";
     return failure();
   }
+  if (op->getNumResults() != 1) {
+    why = "the output is not a tensor (buffer semantics)";
+    return failure();
+  }
   unsigned loops = op.getNumLoops();
-  if (loops < 1 || op.getNumParallelLoops() != loops) {
+  if (loops < 1) {
+    why = "the generic has no loops";
+    return failure();
+  }
+  if (op.getNumParallelLoops() != loops) {
     why = "not all loops are parallel";
     return failure();
   }
@@ -106,12 +121,25 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
       return failure();
     }
   Value table = extract.getTensor();
-  if (op->isAncestor(table.getParentRegion()->getParentOp())) {
-    why = "the table is defined inside the body";
+  if (std::string t = checkTable(table, op); !t.empty()) {
+    why = t;
     return failure();
   }
-  if (std::string t = checkTable(table); !t.empty()) {
-    why = t;
+  // qembed.lookup yields whole rows: the output row length must be the
+  // table's column count, statically (a generic reading a slice of the
+  // columns is another op).
+  int64_t cols = cast<RankedTensorType>(table.getType()).getDimSize(1);
+  int64_t outCols =
+      cast<RankedTensorType>(op->getResult(0).getType()).getShape().back();
+  if (ShapedType::isDynamic(outCols)) {
+    why = "the output row length is dynamic; the table has " +
+          std::to_string(cols) + " columns";
+    return failure();
+  }
+  if (outCols != cols) {
+    why = "the output row length " + std::to_string(outCols) +
+          " differs from the table's " + std::to_string(cols) +
+          " columns (a slice of the columns)";
     return failure();
   }
   auto row = dyn_cast<BlockArgument>(stripIndexCasts(extract.getIndices()[0]));
@@ -128,7 +156,7 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
 }
 
 static std::string checkGather(tensor::GatherOp op) {
-  if (std::string t = checkTable(op.getSource()); !t.empty())
+  if (std::string t = checkTable(op.getSource(), op); !t.empty())
     return t;
   if (op.getGatherDims() != ArrayRef<int64_t>{0})
     return "gather_dims is not [0]";
@@ -136,17 +164,6 @@ static std::string checkGather(tensor::GatherOp op) {
   if (indices.getRank() < 2 || indices.getShape().back() != 1)
     return "the indices are not shaped [..., 1]";
   return "";
-}
-
-std::string mlir::qembed::whyNotRaisable(Operation *op) {
-  if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-    std::string why;
-    (void)matchGeneric(generic, why);
-    return why;
-  }
-  if (auto gather = dyn_cast<tensor::GatherOp>(op))
-    return checkGather(gather);
-  return "not a linalg.generic or tensor.gather";
 }
 
 namespace {
@@ -160,7 +177,7 @@ struct RaiseEmbeddingGeneric : OpRewritePattern<linalg::GenericOp> {
     FailureOr<LookupMatch> m = matchGeneric(op, why);
     if (failed(m))
       return rewriter.notifyMatchFailure(op, why);
-    auto type = cast<RankedTensorType>(op.getResultTypes()[0]);
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
     rewriter.replaceOpWithNewOp<LookupOp>(op, type, m->table, m->ids);
     return success();
   }
@@ -222,12 +239,15 @@ struct QEmbedRaiseLookupsPass
     // Explain every remaining candidate: generics that extract from a
     // tensor, and gathers.
     getOperation()->walk([](Operation *op) {
-      bool candidate = isa<tensor::GatherOp>(op);
-      if (auto generic = dyn_cast<linalg::GenericOp>(op))
-        candidate = llvm::any_of(generic.getBody()->getOperations(),
-                                 llvm::IsaPred<tensor::ExtractOp>);
-      if (candidate)
-        op->emitRemark("not raised to qembed.lookup: ") << whyNotRaisable(op);
+      std::string why;
+      if (auto gather = dyn_cast<tensor::GatherOp>(op))
+        why = checkGather(gather);
+      else if (auto generic = dyn_cast<linalg::GenericOp>(op);
+               generic && llvm::any_of(generic.getBody()->getOperations(),
+                                       llvm::IsaPred<tensor::ExtractOp>))
+        (void)matchGeneric(generic, why);
+      if (!why.empty())
+        op->emitRemark("not raised to qembed.lookup: ") << why;
     });
   }
 };

@@ -47,7 +47,8 @@ def QEmbed_QuantizeOp : QEmbed_Op<"quantize", [Pure]> {
     rules: codes are i8 in `[-2^(bits-1), 2^(bits-1) - 1]`, scales have the
     scheme's scale type and shape `V x D/group_size` (`V x 1` per row), and
     asymmetric schemes also return i8 zero points of the scales' shape.
-    Folds when the table is a constant.
+    Folds when the table is a constant of at most 2^24 elements with no
+    NaN/Inf and no overflowing scale (larger tables are left unfolded).
 
     ```mlir
     %codes, %scales = qembed.quantize %table
@@ -71,7 +72,7 @@ def QEmbed_PackOp : QEmbed_Op<"pack", [Pure]> {
     Packs each row of i8 codes into `ceil(D * bits / 32)` i32 words in the
     compressed-tensors layout (offset-binary, element 0 in the lowest bits,
     codes may straddle words for 3/5/6/7 bits, rows padded with zero bits).
-    Folds when the codes are a constant.
+    Folds when the codes are a constant of at most 2^24 elements.
 
     ```mlir
     %packed = qembed.pack %codes
@@ -136,7 +137,9 @@ def QEmbed_DequantizeOp : QEmbed_Op<"dequantize",
     Reconstructs the dense `V x D` table from packed words, scales and zero
     points, with the same arithmetic as `qembed.gather`. Used for uses of a
     quantized table that are not lookups, and as the reference the fused
-    gather is checked against. Folds when its operands are constants.
+    gather is checked against. Folds when its operands are constants and
+    the result has at most 2^24 elements: larger tables (splats included)
+    are never densified at compile time.
 
     ```mlir
     %table = qembed.dequantize %packed scales(%scales)

@@ -14,10 +14,6 @@ namespace mlir::qembed {
 #define GEN_PASS_DECL
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h.inc"
 
-/// Why `op` (a linalg.generic or tensor.gather) is not an embedding lookup
-/// that can be raised, or an empty string when it is one.
-std::string whyNotRaisable(Operation *op);
-
 /// Patterns rewriting front-end lookups (see --qembed-raise-lookups) into
 /// qembed.lookup.
 void populateRaiseLookupsPatterns(RewritePatternSet &patterns);

@@ -50,8 +50,11 @@ def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
     ```
 
     Anything else (transposed access, a body doing other work, a table that
-    is not a constant) is left untouched; with `remarks=true` each such
-    candidate gets a remark saying why.
+    is not a constant, an output row that is a slice of the table's columns
+    or has a dynamic length, a table of one column, where packing would
+    only add memory) is left untouched; every check runs before anything is
+    rewritten. With `remarks=true` each such candidate gets a remark saying
+    why.
   }];
   let options = [
     Option<"remarks", "remarks", "bool", /*default=*/"false",
@@ -76,6 +79,23 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     keeps its dense constant for those uses, which therefore stay exact; only
     the lookups read the packed copy. The module then carries both, so the
     table's memory is not saved; `report=true` says so.
+
+    Tables it refuses, with an error on the constant (the pass fails):
+
+    * a table holding NaN or +-Inf: the error names the row and column of
+      the first one (row-major), e.g. `element at row 1, column 2 is NaN`.
+      compressed-tensors 0.20 quantizes such a table without a word and
+      the group holding the value dequantizes to NaN (see the README).
+    * a table whose scale overflows the scale type, e.g. an f32 table with
+      values beyond 65504 * qmax quantized with `scale-type=f16`: the error
+      names the row; the row would otherwise dequantize to NaN.
+    * a table larger than `max-table-bytes` (default 2^34 bytes = 16 GiB).
+
+    A splat table (`dense<1.0> : tensor<1000000000x64xf32>`) is quantized
+    without being expanded: one row is quantized and the packed words,
+    scales and zero points are splats. When the packed row is not one
+    repeated word (codes straddling words, padding at the row end), the row
+    is repeated only up to 2^24 words in all; beyond that it is an error.
 
     Before:
 
@@ -107,6 +127,9 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
            "Scale element type: f16, bf16, f32, or empty for the table's">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit a remark per table with sizes, bits/param and error">,
+    Option<"maxTableBytes", "max-table-bytes", "int64_t",
+           /*default=*/"17179869184",
+           "Largest table (bytes) to quantize; default 2^34 = 16 GiB">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect"];
