@@ -164,41 +164,91 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
     return q
 
 
+def find_prefix(names):
+    """The one `<prefix>` with a `<prefix>.weight_packed` among `names`."""
+    found = [n[:-len(".weight_packed")] for n in names
+             if n.endswith(".weight_packed")]
+    if len(found) != 1:
+        raise ValueError("pass prefix=...: %d packed weights (%s)"
+                         % (len(found), ", ".join(found[:5])))
+    return found[0]
+
+
+def scheme_from_config(qcfg):
+    """(bits, group_size, symmetric) of a `quantization_config` block."""
+    if qcfg.get("format") != "pack-quantized":
+        raise ValueError("not a pack-quantized checkpoint: format %r"
+                         % qcfg.get("format"))
+    weights = next(iter(qcfg["config_groups"].values()))["weights"]
+    if weights.get("type", "int") != "int":
+        raise ValueError("only INT weights are supported")
+    if weights.get("strategy") not in ("channel", "group"):
+        raise ValueError("only channel and group strategies are supported, "
+                         "got %r" % weights.get("strategy"))
+    group = 0 if weights["strategy"] == "channel" else weights["group_size"]
+    return int(weights["num_bits"]), int(group), bool(weights["symmetric"])
+
+
+def table_from_tensors(tensors, prefix, bits, group_size, symmetric,
+                       scale_kind):
+    """A QuantizedTable from the compressed-tensors tensors of `prefix`
+    ({name: numpy array}; f16 scales as float16 or uint16 bits, bf16 as
+    uint16 bits), without re-quantization. Checks the shapes."""
+    def get(key):
+        if prefix + "." + key not in tensors:
+            raise KeyError("%s.%s not in the checkpoint" % (prefix, key))
+        return tensors[prefix + "." + key]
+    if prefix + ".weight_g_idx" in tensors:
+        raise ValueError("%s has weight_g_idx (activation ordering), which "
+                         "qembed does not support" % prefix)
+    shape = np.asarray(get("weight_shape")).reshape(-1)
+    if shape.size != 2:
+        raise ValueError("%s.weight_shape must have 2 entries, got %s"
+                         % (prefix, shape.tolist()))
+    rows, cols = int(shape[0]), int(shape[1])
+    packed = np.ascontiguousarray(get("weight_packed"))
+    scales = np.ascontiguousarray(get("weight_scale"))
+    if scale_kind == "f16":
+        scales = scales.view(np.float16)
+    groups = 1 if group_size == 0 else cols // max(group_size, 1)
+    words = (cols * bits + 31) // 32
+    if packed.dtype != np.int32 or packed.shape != (rows, words):
+        raise ValueError("%s.weight_packed must be int32 of shape (%d, %d) "
+                         "for %d bits, got %s %s" % (prefix, rows, words,
+                                                     bits, packed.dtype,
+                                                     packed.shape))
+    if scales.shape != (rows, groups):
+        raise ValueError("%s.weight_scale must have shape (%d, %d), got %s"
+                         % (prefix, rows, groups, scales.shape))
+    zps = None
+    if not symmetric:
+        zps = _unpack_rows_dim0(np.asarray(get("weight_zero_point")), bits,
+                                rows)
+    return qembed.QuantizedTable(packed, scales, zps, cols, bits, group_size,
+                                 symmetric, scale_kind)
+
+
 def load_embedding(ckpt_dir, prefix=None):
     """Reads a pack-quantized embedding back as a QuantizedTable (no
     re-quantization)."""
     files, config_path = _source_files(ckpt_dir)
-    tensors = {}
+    tensors, kinds = {}, {}
     for f in files:
-        tensors.update(read_safetensors(f)[0])
+        for name, (st_dtype, arr) in read_safetensors(f)[0].items():
+            tensors[name], kinds[name] = arr, _DTYPES[st_dtype][1]
     if prefix is None:
-        found = [n[:-len(".weight_packed")] for n in tensors
-                 if n.endswith(".weight_packed")]
-        if len(found) != 1:
-            raise ValueError("pass prefix=...: %d packed weights" % len(found))
-        prefix = found[0]
-    cfg = json.load(open(config_path))["quantization_config"]
-    if cfg.get("format") != "pack-quantized":
-        raise ValueError("not a pack-quantized checkpoint: format %r"
-                         % cfg.get("format"))
-    weights = next(iter(cfg["config_groups"].values()))["weights"]
-    if weights.get("type", "int") != "int":
-        raise ValueError("only INT weights are supported")
-    bits, symmetric = weights["num_bits"], weights["symmetric"]
-    group = 0 if weights["strategy"] == "channel" else weights["group_size"]
-    rows, cols = (int(x) for x in tensors[prefix + ".weight_shape"][1])
-    st_dtype, scales = tensors[prefix + ".weight_scale"]
-    kind = _DTYPES[st_dtype][1]
-    if kind == "f16":
-        scales = scales.view(np.float16)
-    zps = None
-    if not symmetric:
-        zps = _unpack_rows_dim0(tensors[prefix + ".weight_zero_point"][1],
-                                bits, rows)
-    packed = tensors[prefix + ".weight_packed"][1]
-    return qembed.QuantizedTable(np.ascontiguousarray(packed),
-                                 np.ascontiguousarray(scales), zps, cols,
-                                 bits, group, symmetric, kind)
+        prefix = find_prefix(tensors)
+    if not config_path or not os.path.exists(config_path):
+        raise ValueError("no config.json (quantization_config) next to %s"
+                         % ckpt_dir)
+    cfg = json.load(open(config_path))
+    if "quantization_config" not in cfg:
+        raise ValueError("%s has no quantization_config" % config_path)
+    bits, group, symmetric = scheme_from_config(cfg["quantization_config"])
+    kind = kinds.get(prefix + ".weight_scale")
+    if kind is None:
+        raise KeyError("%s.weight_scale not in the checkpoint" % prefix)
+    return table_from_tensors(tensors, prefix, bits, group, symmetric, kind)
 
 
 def _resource(name, arr):
