@@ -175,9 +175,12 @@ def choose_unroll(tokens, slices_per_row, block_size=BLOCK_SIZE,
     return 1 if tokens * slices_per_row < 2 * block_size * sm_count else 2
 
 
+_BYTES = {torch.float32: 4, torch.float16: 2, torch.bfloat16: 2}
+
+
 def _slices_per_row(cols, out_dtype):
     """16-byte output slices per row (the kernel's unit of work)."""
-    return -(-cols * torch.empty((), dtype=out_dtype).element_size() // 16)
+    return -(-cols * _BYTES[out_dtype] // 16)
 
 
 _lock = threading.RLock()
