@@ -60,6 +60,7 @@ def forget_kernels():
     """Drops the in-process kernel caches (memory PTX and loaded modules)."""
     qtorch._ptx.clear()
     qtorch._loaded.clear()
+    qtorch._launchers.clear()
 
 
 def timed_first_call(m, ids):

@@ -185,8 +185,9 @@ def _slices_per_row(cols, out_dtype):
 
 _lock = threading.RLock()
 _ptx = {}        # kernel parameters (a tuple) -> cache entry
-_loaded = {}     # (device index, kernel parameters) -> (module, function)
+_loaded = {}     # (device index, kernel parameters) -> (function, entry)
 _devices = {}    # device index -> (chip, SM count)
+_launchers = {}  # (device index, scheme, dtypes) -> see _launcher
 
 
 def _params(bits, group_size, symmetric, scale_type, out_type, cols, id_type,
@@ -304,32 +305,52 @@ def _function(index, params):
         return function, entry
 
 
+def _launcher(index, bits, group_size, symmetric, scale_dtype, out_dtype,
+              cols, id_dtype):
+    """(slices per row, SM count, {unroll: (function, block size, slices
+    per block)}) for a scheme on device `index`. Both unroll variants are
+    loaded at the first call, so that a CUDA graph captured later finds
+    whichever it needs; later calls are one dict lookup."""
+    key = (index, bits, group_size, symmetric, scale_dtype, out_dtype, cols,
+           id_dtype)
+    hit = _launchers.get(key)
+    if hit is not None:
+        return hit
+    with _lock:
+        chip, sms = _device_info(index)
+        spr = _slices_per_row(cols, out_dtype)
+        base = (bits, group_size, symmetric, _KIND[scale_dtype],
+                _KIND[out_dtype], cols, _ID_KIND[id_dtype], chip, BLOCK_SIZE)
+        variants = {}
+        for unroll in (1, 2):
+            function, entry = _function(index, _params(*base, unroll))
+            if entry["slices_per_row"] != spr:
+                raise _cuda.CudaError(
+                    "qembed: kernel %s works on %d slices per row, expected "
+                    "%d" % (entry["name"], entry["slices_per_row"], spr))
+            variants[unroll] = (function, entry["block_size"],
+                                entry["block_size"] * entry["unroll"])
+        hit = _launchers[key] = (spr, sms, variants)
+        return hit
+
+
 def _launch(packed, scales, zero_points, ids, out, cols, bits, group_size):
     device = ids.device
     index = device.index if device.index is not None else \
         torch.cuda.current_device()
-    for name, t in (("packed", packed), ("out", out)):
-        if t.data_ptr() % 16:
-            raise ValueError("qembed's GPU kernel needs %s 16-byte aligned"
-                             % name)
+    if packed.data_ptr() % 16 or out.data_ptr() % 16:
+        raise ValueError("qembed's GPU kernel needs the packed table and the "
+                         "output 16-byte aligned")
     rows = packed.shape[0]
     tokens = ids.numel()
     if tokens >= 2 ** 31 or rows >= 2 ** 31:
         raise ValueError("the GPU kernel takes fewer than 2^31 tokens and "
                          "rows")
-    chip, sms = _device_info(index)
-    spr = _slices_per_row(cols, out.dtype)
-    unroll = choose_unroll(tokens, spr, BLOCK_SIZE, sms)
-    base = (bits, group_size, zero_points is None, _KIND[scales.dtype],
-            _KIND[out.dtype], cols, _ID_KIND[ids.dtype], chip, BLOCK_SIZE)
-    # Both unroll variants are loaded at the first call, so that a CUDA
-    # graph captured later finds whichever it needs.
-    function, entry = _function(index, _params(*base, unroll))
-    _function(index, _params(*base, 3 - unroll))
-    if entry["slices_per_row"] != spr:
-        raise _cuda.CudaError("qembed: kernel %s works on %d slices per row, "
-                              "expected %d" % (entry["name"],
-                                               entry["slices_per_row"], spr))
+    spr, sms, variants = _launcher(index, bits, group_size,
+                                   zero_points is None, scales.dtype,
+                                   out.dtype, cols, ids.dtype)
+    function, block, per_block = variants[
+        choose_unroll(tokens, spr, BLOCK_SIZE, sms)]
     rt = _cuda.runtime()
     rt.ensure_context(index)
     args = [ctypes.c_void_p(packed.data_ptr()),
@@ -338,11 +359,9 @@ def _launch(packed, scales, zero_points, ids, out, cols, bits, group_size):
         args.append(ctypes.c_void_p(zero_points.data_ptr()))
     args += [ctypes.c_void_p(ids.data_ptr()), ctypes.c_void_p(out.data_ptr()),
              ctypes.c_int32(tokens), ctypes.c_int32(rows)]
-    per_block = entry["block_size"] * entry["unroll"]
     grid = -(-tokens * spr // per_block)
     stream = torch.cuda.current_stream(device).cuda_stream
-    rt.launch(function, (grid, 1, 1), (entry["block_size"], 1, 1), stream,
-              args)
+    rt.launch(function, (grid, 1, 1), (block, 1, 1), stream, args)
 
 
 #===-----------------------------------------------------------------------===#
