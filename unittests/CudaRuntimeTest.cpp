@@ -63,8 +63,7 @@ TEST_F(NoDriver, CallsReportAMissingDriver) {
 }
 
 TEST_F(NoDriver, InvalidArgumentsAreReported) {
-  EXPECT_EQ(qembedCudaDeviceCount(nullptr),
-            QEMBED_CUDA_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(qembedCudaDeviceCount(nullptr), QEMBED_CUDA_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(qembedCudaModuleLoad("x", 0, nullptr),
             QEMBED_CUDA_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(qembedCudaLastError()).find("empty image"),
@@ -87,8 +86,7 @@ TEST_F(NoDriver, MgpuCallsRecordAStickyError) {
   void *function = mgpuModuleGetFunction(module, "kernel");
   EXPECT_EQ(function, nullptr);
   void *stream = mgpuStreamCreate();
-  mgpuLaunchKernel(function, 1, 1, 1, 32, 1, 1, 0, stream, nullptr, nullptr,
-                   0);
+  mgpuLaunchKernel(function, 1, 1, 1, 32, 1, 1, 0, stream, nullptr, nullptr, 0);
   mgpuStreamSynchronize(stream);
   mgpuStreamDestroy(stream);
   mgpuModuleUnload(module);

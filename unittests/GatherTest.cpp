@@ -23,9 +23,12 @@ struct Table {
   PackedTable packed;
   std::vector<char> scaleStorage;
   PackedTableView view() const {
-    return {packed.words.data(), scaleStorage.data(),
+    return {packed.words.data(),
+            scaleStorage.data(),
             packed.scheme.symmetric ? nullptr : packed.zeroPoints.data(),
-            packed.rows, packed.cols, packed.scheme};
+            packed.rows,
+            packed.cols,
+            packed.scheme};
   }
 };
 
@@ -53,11 +56,11 @@ std::vector<char> expected(const Table &t, const std::vector<int64_t> &ids,
   for (size_t i = 0; i < ids.size(); ++i) {
     int64_t row = std::min(std::max<int64_t>(ids[i], 0), p.rows - 1);
     for (int64_t c = 0; c < p.cols; ++c)
-      storeElement(out, bytes.data(), int64_t(i) * p.cols + c,
-                   dequantizeElement(p.words.data(), p.scales.data(),
-                                     p.scheme.symmetric ? nullptr
-                                                        : p.zeroPoints.data(),
-                                     row, c, p.cols, p.scheme));
+      storeElement(
+          out, bytes.data(), int64_t(i) * p.cols + c,
+          dequantizeElement(p.words.data(), p.scales.data(),
+                            p.scheme.symmetric ? nullptr : p.zeroPoints.data(),
+                            row, c, p.cols, p.scheme));
   }
   return bytes;
 }
@@ -93,8 +96,8 @@ TEST_P(GatherTest, BitExactWithDequantizeElement) {
 
   std::vector<int32_t> ids32(ids.begin(), ids.end());
   std::vector<char> got32(want.size(), 0x55);
-  gatherRows(t.view(), ids32.data(), IndexKind::I32, int64_t(ids.size()),
-             c.out, got32.data(), 1);
+  gatherRows(t.view(), ids32.data(), IndexKind::I32, int64_t(ids.size()), c.out,
+             got32.data(), 1);
   EXPECT_EQ(std::memcmp(got32.data(), want.data(), want.size()), 0);
 }
 

@@ -62,9 +62,8 @@ static void gatherRow(const PackedTableView &t, int64_t row, FloatKind outKind,
 }
 
 template <typename Id>
-static void gatherTokens(const PackedTableView &t, const Id *ids,
-                         int64_t begin, int64_t end, FloatKind outKind,
-                         char *out) {
+static void gatherTokens(const PackedTableView &t, const Id *ids, int64_t begin,
+                         int64_t end, FloatKind outKind, char *out) {
   std::vector<float> codes(size_t(t.cols));
   int64_t rowBytes = t.cols * int64_t(byteWidth(outKind));
   for (int64_t i = begin; i < end; ++i) {

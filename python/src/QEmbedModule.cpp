@@ -421,6 +421,6 @@ NB_MODULE(_qembed, m) {
         "zero_points"_a.none(), "cols"_a, "bits"_a, "group"_a, "symmetric"_a,
         "scale_kind"_a, "out_kind"_a);
   m.def("gather_raw", &gatherRaw, "packed"_a, "scales"_a,
-        "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a,
-        "group"_a, "symmetric"_a, "scale_kind"_a, "out_kind"_a);
+        "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
+        "symmetric"_a, "scale_kind"_a, "out_kind"_a);
 }

@@ -66,9 +66,9 @@ struct Driver {
                                  CUjit_option *, void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned, CUstream,
-                             void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamSynchronize)(CUstream);
   CUresult (*cuStreamDestroy)(CUstream);
@@ -132,6 +132,8 @@ int driverFail(const char *api, const char *call, CUresult result,
                           " failed: " + describe(result) + detail);
 }
 
+/// Opens the driver library, resolves the functions and calls cuInit;
+/// records the outcome in driverStatus / driverMessage.
 void openDriver() {
   const char *override = std::getenv("QEMBED_CUDA_DRIVER");
   const char *path = override && *override ? override : "libcuda.so.1";
@@ -201,13 +203,14 @@ std::map<int, CUcontext> primaryContexts;
 /// Kernel lookups, per module and name.
 std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
 
+/// Makes a context of `device` current (see qembedCudaEnsureContext).
 int ensureContext(const char *api, int device) {
   if (int err = ensureDriver(api))
     return err;
   if (device < 0)
-    return fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT,
-                std::string(api) + ": negative device " +
-                    std::to_string(device));
+    return fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT, std::string(api) +
+                                                        ": negative device " +
+                                                        std::to_string(device));
   CUcontext current = nullptr;
   if (CUresult r = driver.cuCtxGetCurrent(&current))
     return driverFail(api, "cuCtxGetCurrent", r);
@@ -239,6 +242,7 @@ int ensureContext(const char *api, int device) {
   return QEMBED_CUDA_SUCCESS;
 }
 
+/// True for a cubin (ELF) or fatbin image, false for PTX text.
 bool isBinaryImage(const void *image, size_t size) {
   const unsigned char *p = static_cast<const unsigned char *>(image);
   if (size != 0 && size < 4)
@@ -279,6 +283,7 @@ int loadModule(const char *api, const void *image, size_t size, int optLevel,
   return QEMBED_CUDA_SUCCESS;
 }
 
+/// Looks up (and caches) kernel `name` of `module`.
 int getFunction(const char *api, CUmodule module, const char *name,
                 CUfunction *function) {
   if (!module || !name || !function)
@@ -298,6 +303,7 @@ int getFunction(const char *api, CUmodule module, const char *name,
   return QEMBED_CUDA_SUCCESS;
 }
 
+/// Forgets the cached functions of `module` and unloads it.
 int unloadModule(const char *api, CUmodule module) {
   if (!module)
     return fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT,
@@ -448,12 +454,11 @@ int qembedCudaLaunch(void *function, unsigned gridX, unsigned gridY,
   if (CUresult r =
           driver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
                                 blockZ, sharedBytes, stream, params, nullptr))
-    return driverFail(api, "cuLaunchKernel", r,
-                      " (grid " + std::to_string(gridX) + "x" +
-                          std::to_string(gridY) + "x" + std::to_string(gridZ) +
-                          ", block " + std::to_string(blockX) + "x" +
-                          std::to_string(blockY) + "x" +
-                          std::to_string(blockZ) + ")");
+    return driverFail(
+        api, "cuLaunchKernel", r,
+        " (grid " + std::to_string(gridX) + "x" + std::to_string(gridY) + "x" +
+            std::to_string(gridZ) + ", block " + std::to_string(blockX) + "x" +
+            std::to_string(blockY) + "x" + std::to_string(blockZ) + ")");
   return QEMBED_CUDA_SUCCESS;
 }
 
@@ -539,8 +544,7 @@ QEMBED_CUDA_EXPORT void mgpuModuleUnload(void *module) {
     (void)unloadModule("mgpuModuleUnload", module);
 }
 
-QEMBED_CUDA_EXPORT void *mgpuModuleGetFunction(void *module,
-                                               const char *name) {
+QEMBED_CUDA_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
   // The host code asks on every call; its names are string constants, so
   // their addresses are stable keys of a lock-free per-thread front cache.
   static thread_local struct {
@@ -602,13 +606,11 @@ QEMBED_CUDA_EXPORT void mgpuStreamDestroy(void *stream) {
     recordSticky(driverFail(api, "cuStreamDestroy", r));
 }
 
-QEMBED_CUDA_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
-                                         intptr_t gridY, intptr_t gridZ,
-                                         intptr_t blockX, intptr_t blockY,
-                                         intptr_t blockZ, int32_t smem,
-                                         void *stream, void **params,
-                                         void ** /*extra*/,
-                                         size_t /*paramsCount*/) {
+QEMBED_CUDA_EXPORT void
+mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                 intptr_t blockX, intptr_t blockY, intptr_t blockZ,
+                 int32_t smem, void *stream, void **params, void ** /*extra*/,
+                 size_t /*paramsCount*/) {
   if (stickyFailed())
     return;
   recordSticky(qembedCudaLaunch(function, unsigned(gridX), unsigned(gridY),

@@ -43,9 +43,9 @@ std::string checkGather(const PackedTableView &table);
 /// to the nearest row. Runs on up to `threads` threads (0 = all cores) when
 /// the output is large enough to pay for them. `table` must pass
 /// checkGather.
-void gatherRows(const PackedTableView &table, const void *ids,
-                IndexKind idKind, int64_t tokens, FloatKind outKind,
-                void *out, unsigned threads = 0);
+void gatherRows(const PackedTableView &table, const void *ids, IndexKind idKind,
+                int64_t tokens, FloatKind outKind, void *out,
+                unsigned threads = 0);
 
 } // namespace qembed
 
