@@ -2,11 +2,13 @@
 //
 // Implements gatherRows (see Gather.h): per token, the row's codes are
 // unpacked from a 64-bit bit buffer, dequantized with the arithmetic of
-// dequantizeElement and stored in the output type.
+// dequantizeElement and stored in the output type. The loops are
+// specialized on the scale and output types so the conversions inline.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Numerics/Gather.h"
+#include "FloatBits.h"
 
 #include <algorithm>
 #include <thread>
@@ -28,9 +30,47 @@ std::string checkGather(const PackedTableView &t) {
   return "";
 }
 
-/// Dequantizes row `row` of the table into `out` (cols values of outKind).
-static void gatherRow(const PackedTableView &t, int64_t row, FloatKind outKind,
-                      void *out, std::vector<float> &codes) {
+namespace {
+/// Element access specialized on the float kind, so that the hot loop
+/// inlines the conversions (same rounding as roundTo / storeElement).
+template <FloatKind K> struct Elem;
+template <> struct Elem<FloatKind::F32> {
+  static float load(const void *p, int64_t i) {
+    return static_cast<const float *>(p)[i];
+  }
+  static float round(float x) { return x; }
+  static void store(void *p, int64_t i, float x) {
+    static_cast<float *>(p)[i] = x;
+  }
+};
+template <> struct Elem<FloatKind::F16> {
+  static float load(const void *p, int64_t i) {
+    return detail::fromF16Bits(static_cast<const uint16_t *>(p)[i]);
+  }
+  static float round(float x) {
+    return detail::fromF16Bits(detail::toF16Bits(x));
+  }
+  static void store(void *p, int64_t i, float x) {
+    static_cast<uint16_t *>(p)[i] = detail::toF16Bits(x);
+  }
+};
+template <> struct Elem<FloatKind::BF16> {
+  static float load(const void *p, int64_t i) {
+    return detail::fromBF16Bits(static_cast<const uint16_t *>(p)[i]);
+  }
+  static float round(float x) {
+    return detail::fromBF16Bits(detail::toBF16Bits(x));
+  }
+  static void store(void *p, int64_t i, float x) {
+    static_cast<uint16_t *>(p)[i] = detail::toBF16Bits(x);
+  }
+};
+} // namespace
+
+/// Dequantizes row `row` of the table into `out` (cols values of Out).
+template <FloatKind Scale, FloatKind Out>
+static void gatherRow(const PackedTableView &t, int64_t row, void *out,
+                      float *codes) {
   const Scheme &s = t.scheme;
   const uint32_t *words = t.words + row * s.wordsPerRow(t.cols);
   int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
@@ -45,30 +85,56 @@ static void gatherRow(const PackedTableView &t, int64_t row, FloatKind outKind,
       buffer |= uint64_t(*next++) << have;
       have += 32;
     }
-    codes[size_t(c)] = float(int32_t(buffer & mask)) - offset;
+    codes[c] = float(int32_t(buffer & mask)) - offset;
     buffer >>= s.bits;
     have -= s.bits;
   }
   for (int64_t g = 0; g < groups; ++g) {
     int64_t index = row * groups + g;
-    float scale = loadElement(s.scaleKind, t.scales, index);
+    float scale = Elem<Scale>::load(t.scales, index);
     float zp = s.symmetric ? 0.0f : float(t.zeroPoints[index]);
     for (int64_t c = g * gs, e = c + gs; c < e; ++c) {
       // dequantizeElement: (q - zp) * scale, rounded to the scale type.
-      float v = roundTo(s.scaleKind, (codes[size_t(c)] - zp) * scale);
-      storeElement(outKind, out, c, v);
+      float v = Elem<Scale>::round((codes[c] - zp) * scale);
+      Elem<Out>::store(out, c, v);
     }
   }
 }
 
-template <typename Id>
+template <FloatKind Scale, FloatKind Out, typename Id>
 static void gatherTokens(const PackedTableView &t, const Id *ids, int64_t begin,
-                         int64_t end, FloatKind outKind, char *out) {
+                         int64_t end, char *out) {
   std::vector<float> codes(size_t(t.cols));
-  int64_t rowBytes = t.cols * int64_t(byteWidth(outKind));
+  int64_t rowBytes = t.cols * int64_t(byteWidth(Out));
   for (int64_t i = begin; i < end; ++i) {
     int64_t row = std::clamp<int64_t>(int64_t(ids[i]), 0, t.rows - 1);
-    gatherRow(t, row, outKind, out + i * rowBytes, codes);
+    gatherRow<Scale, Out>(t, row, out + i * rowBytes, codes.data());
+  }
+}
+
+template <FloatKind Scale, FloatKind Out>
+static void gatherRange(const PackedTableView &t, const void *ids,
+                        IndexKind idKind, int64_t begin, int64_t end,
+                        char *out) {
+  if (idKind == IndexKind::I32)
+    gatherTokens<Scale, Out>(t, static_cast<const int32_t *>(ids), begin, end,
+                             out);
+  else
+    gatherTokens<Scale, Out>(t, static_cast<const int64_t *>(ids), begin, end,
+                             out);
+}
+
+template <FloatKind Scale>
+static void gatherRange(const PackedTableView &t, const void *ids,
+                        IndexKind idKind, FloatKind outKind, int64_t begin,
+                        int64_t end, char *out) {
+  switch (outKind) {
+  case FloatKind::F32:
+    return gatherRange<Scale, FloatKind::F32>(t, ids, idKind, begin, end, out);
+  case FloatKind::F16:
+    return gatherRange<Scale, FloatKind::F16>(t, ids, idKind, begin, end, out);
+  case FloatKind::BF16:
+    return gatherRange<Scale, FloatKind::BF16>(t, ids, idKind, begin, end, out);
   }
 }
 
@@ -77,12 +143,17 @@ void gatherRows(const PackedTableView &t, const void *ids, IndexKind idKind,
                 unsigned threads) {
   auto run = [&](int64_t begin, int64_t end) {
     char *o = static_cast<char *>(out);
-    if (idKind == IndexKind::I32)
-      gatherTokens(t, static_cast<const int32_t *>(ids), begin, end, outKind,
-                   o);
-    else
-      gatherTokens(t, static_cast<const int64_t *>(ids), begin, end, outKind,
-                   o);
+    switch (t.scheme.scaleKind) {
+    case FloatKind::F32:
+      return gatherRange<FloatKind::F32>(t, ids, idKind, outKind, begin, end,
+                                         o);
+    case FloatKind::F16:
+      return gatherRange<FloatKind::F16>(t, ids, idKind, outKind, begin, end,
+                                         o);
+    case FloatKind::BF16:
+      return gatherRange<FloatKind::BF16>(t, ids, idKind, outKind, begin, end,
+                                          o);
+    }
   };
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
