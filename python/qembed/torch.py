@@ -103,6 +103,24 @@ def _check_op_args(packed, scales, zero_points, ids, embedding_dim, bits,
         raise ValueError("packed, scales and zero_points must be contiguous")
     if packed.shape[0] == 0:
         raise ValueError("the table must have at least one row")
+    if not 2 <= bits <= 8:
+        raise ValueError("bits must be in [2, 8], got %d" % bits)
+    if embedding_dim <= 0 or group_size < 0 or (
+            group_size and embedding_dim % group_size):
+        raise ValueError("group_size %d does not divide embedding_dim %d"
+                         % (group_size, embedding_dim))
+    rows, words = packed.shape[0], (embedding_dim * bits + 31) // 32
+    groups = 1 if group_size == 0 else embedding_dim // group_size
+    if packed.shape[1] != words:
+        raise ValueError("packed must have %d words per row, got %d"
+                         % (words, packed.shape[1]))
+    for name, t in (("scales", scales), ("zero_points", zero_points)):
+        if t is not None and tuple(t.shape) != (rows, groups):
+            raise ValueError("%s must have shape (%d, %d), got %s"
+                             % (name, rows, groups, tuple(t.shape)))
+    if ids.device.type not in ("cpu", "cuda"):
+        raise ValueError("qembed's gather runs on CPU and CUDA tensors, not "
+                         "%s" % ids.device)
 
 
 @torch.library.custom_op("qembed::gather", mutates_args=())

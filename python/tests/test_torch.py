@@ -150,6 +150,21 @@ def test_bad_ids_and_bad_tables():
     with pytest.raises(TypeError, match="zero_points"):
         QuantizedEmbedding(packed, scales, scales, embedding_dim=64, bits=4,
                            group_size=32)
+    # The op checks its arguments too (it can be called directly).
+    op = torch.ops.qembed.gather
+    with pytest.raises(ValueError, match="8 words per row"):
+        op(packed[:, :7].contiguous(), scales, None, torch.tensor([1]), 64, 4,
+           32, torch.float32)
+    with pytest.raises(ValueError, match="scales must have shape"):
+        op(packed, scales, None, torch.tensor([1]), 64, 4, 64, torch.float32)
+    with pytest.raises(ValueError, match="zero_points must have shape"):
+        op(packed, scales, torch.zeros(10, 1, dtype=torch.int8),
+           torch.tensor([1]), 64, 4, 32, torch.float32)
+    with pytest.raises(ValueError, match="bits must be in"):
+        op(packed, scales, None, torch.tensor([1]), 64, 9, 32, torch.float32)
+    with pytest.raises(ValueError, match="contiguous"):
+        op(packed, scales.t().contiguous().t(), None, torch.tensor([1]), 64,
+           4, 32, torch.float32)
     with pytest.raises(ValueError, match="bits"):
         QuantizedEmbedding.from_embedding(make_embedding(10, 64, "f32"),
                                           bits=9)
