@@ -77,8 +77,29 @@ struct Driver {
 Driver driver;
 /// Outcome of opening the driver and cuInit (set once).
 int driverStatus = QEMBED_CUDA_SUCCESS;
-std::string driverMessage;
 std::once_flag driverOnce;
+
+/// Process-wide state whose members have constructors. Globals of this kind
+/// are not safe here: an ahead-of-time compiled module linked into the same
+/// library calls mgpu* from its own global constructors and destructors, in
+/// no fixed order with ours. So the state is built at its first use and
+/// never destroyed.
+struct State {
+  /// Why the driver is unusable (with driverStatus).
+  std::string driverMessage;
+  /// Primary contexts this runtime retained, per device (never released:
+  /// the process keeps using them, as the CUDA runtime API does).
+  std::map<int, CUcontext> primaryContexts;
+  /// Kernel lookups, per module and name.
+  std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
+  /// Message of the first mgpu* failure (with stickyCode).
+  std::string stickyMessage;
+};
+
+State &state() {
+  static State *s = new State();
+  return *s;
+}
 
 //===----------------------------------------------------------------------===//
 // Errors
@@ -133,7 +154,7 @@ int driverFail(const char *api, const char *call, CUresult result,
 }
 
 /// Opens the driver library, resolves the functions and calls cuInit;
-/// records the outcome in driverStatus / driverMessage.
+/// records the outcome in driverStatus / State::driverMessage.
 void openDriver() {
   const char *override = std::getenv("QEMBED_CUDA_DRIVER");
   const char *path = override && *override ? override : "libcuda.so.1";
@@ -141,8 +162,9 @@ void openDriver() {
   if (!handle) {
     const char *why = dlerror();
     driverStatus = QEMBED_CUDA_ERROR_NO_DRIVER;
-    driverMessage = std::string("no CUDA driver: ") + path +
-                    " not found or not loadable (" + (why ? why : "?") + ")";
+    state().driverMessage = std::string("no CUDA driver: ") + path +
+                            " not found or not loadable (" + (why ? why : "?") +
+                            ")";
     return;
   }
   bool missing = false;
@@ -151,8 +173,8 @@ void openDriver() {
     if (!symbol && !missing) {
       missing = true;
       driverStatus = QEMBED_CUDA_ERROR_MISSING_SYMBOL;
-      driverMessage = std::string("the CUDA driver ") + path + " has no " +
-                      name + " (driver too old?)";
+      state().driverMessage = std::string("the CUDA driver ") + path +
+                              " has no " + name + " (driver too old?)";
     }
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(symbol);
   };
@@ -180,7 +202,7 @@ void openDriver() {
   CUresult result = driver.cuInit(0);
   if (result != kCudaSuccess) {
     driverStatus = result;
-    driverMessage = "cuInit failed: " + describe(result);
+    state().driverMessage = "cuInit failed: " + describe(result);
   }
 }
 
@@ -188,7 +210,7 @@ void openDriver() {
 int ensureDriver(const char *api) {
   std::call_once(driverOnce, openDriver);
   if (driverStatus != QEMBED_CUDA_SUCCESS)
-    return fail(driverStatus, std::string(api) + ": " + driverMessage);
+    return fail(driverStatus, std::string(api) + ": " + state().driverMessage);
   return QEMBED_CUDA_SUCCESS;
 }
 
@@ -196,12 +218,8 @@ int ensureDriver(const char *api) {
 // Contexts, modules, functions
 //===----------------------------------------------------------------------===//
 
+/// Guards State::primaryContexts and State::functions.
 std::mutex stateMutex;
-/// Primary contexts this runtime retained, per device (never released: the
-/// process keeps using them, as the CUDA runtime API does).
-std::map<int, CUcontext> primaryContexts;
-/// Kernel lookups, per module and name.
-std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
 
 /// Makes a context of `device` current (see qembedCudaEnsureContext).
 int ensureContext(const char *api, int device) {
@@ -224,8 +242,8 @@ int ensureContext(const char *api, int device) {
   CUcontext primary = nullptr;
   {
     std::lock_guard<std::mutex> lock(stateMutex);
-    auto it = primaryContexts.find(device);
-    if (it != primaryContexts.end()) {
+    auto it = state().primaryContexts.find(device);
+    if (it != state().primaryContexts.end()) {
       primary = it->second;
     } else {
       CUdevice handle;
@@ -234,7 +252,7 @@ int ensureContext(const char *api, int device) {
                           " for device " + std::to_string(device));
       if (CUresult r = driver.cuDevicePrimaryCtxRetain(&primary, handle))
         return driverFail(api, "cuDevicePrimaryCtxRetain", r);
-      primaryContexts[device] = primary;
+      state().primaryContexts[device] = primary;
     }
   }
   if (CUresult r = driver.cuCtxSetCurrent(primary))
@@ -291,6 +309,7 @@ int getFunction(const char *api, CUmodule module, const char *name,
                 std::string(api) + ": null module, name or result pointer");
   std::lock_guard<std::mutex> lock(stateMutex);
   auto key = std::make_pair(module, std::string(name));
+  auto &functions = state().functions;
   auto it = functions.find(key);
   if (it != functions.end()) {
     *function = it->second;
@@ -310,6 +329,7 @@ int unloadModule(const char *api, CUmodule module) {
                 std::string(api) + ": null module");
   {
     std::lock_guard<std::mutex> lock(stateMutex);
+    auto &functions = state().functions;
     for (auto it = functions.begin(); it != functions.end();)
       it = it->first.first == module ? functions.erase(it) : std::next(it);
   }
@@ -324,7 +344,6 @@ int unloadModule(const char *api, CUmodule module) {
 
 std::mutex stickyMutex;
 int stickyCode = QEMBED_CUDA_SUCCESS;
-std::string stickyMessage;
 
 CUstream callerStream = nullptr;
 bool useCallerStream = false;
@@ -344,7 +363,7 @@ void recordSticky(int code) {
   if (stickyCode != QEMBED_CUDA_SUCCESS)
     return;
   stickyCode = code;
-  stickyMessage = lastMessage;
+  state().stickyMessage = lastMessage;
 }
 
 /// The mgpu* calls use the current context, or the default device's
@@ -488,13 +507,13 @@ int qembedCudaStickyErrorCode(void) {
 const char *qembedCudaStickyError(void) {
   // The message only changes when cleared; callers read it before clearing.
   std::lock_guard<std::mutex> lock(stickyMutex);
-  return stickyMessage.c_str();
+  return state().stickyMessage.c_str();
 }
 
 void qembedCudaClearStickyError(void) {
   std::lock_guard<std::mutex> lock(stickyMutex);
   stickyCode = QEMBED_CUDA_SUCCESS;
-  stickyMessage.clear();
+  state().stickyMessage.clear();
 }
 
 void qembedSetStream(void *stream) {
