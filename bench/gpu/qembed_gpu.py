@@ -48,6 +48,7 @@ class Library:
         self.manifest = json.load(open(os.path.join(build, "manifest.json")))
         self.lib.qembedSetStream.argtypes = [ctypes.c_void_p]
         self.lib.qembedCudaStickyError.restype = ctypes.c_char_p
+        self.check()  # the modules load from the library's constructors
 
     def check(self):
         """Raises RuntimeError when an mgpu* call of the runtime failed
