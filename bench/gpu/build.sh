@@ -4,7 +4,8 @@
 # --qembed-gpu-pipeline (kernels as an sm_90 fatbin inside gpu.binary, host
 # code in the LLVM dialect), is translated to LLVM IR, compiled with clang and
 # linked with runtime/cuda/QEmbedCudaRuntime.cpp into build/gpu/libqembed_gpu.so,
-# which needs only the CUDA driver (libcuda.so.1). Also keeps the PTX.
+# which needs only the CUDA driver (libcuda.so.1, opened at run time). Also
+# keeps the PTX.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=build/gpu
@@ -20,8 +21,7 @@ build/bin/qembed-opt $OUT/entry_points.mlir \
 python3 test/Inputs/extract_ptx.py $OUT/lowered_isa.mlir $OUT/kernels.ptx
 $LLVM/bin/mlir-translate --mlir-to-llvmir $OUT/lowered.mlir -o $OUT/entry_points.ll
 clang-22 -O2 -fPIC -c $OUT/entry_points.ll -o $OUT/entry_points.o
-clang++-22 -O2 -fPIC -std=c++17 -I$CUDA/include -c runtime/cuda/QEmbedCudaRuntime.cpp \
+clang++-22 -O2 -fPIC -std=c++17 -fvisibility=hidden -c runtime/cuda/QEmbedCudaRuntime.cpp \
   -o $OUT/runtime.o
-clang++-22 -shared -o $OUT/libqembed_gpu.so $OUT/entry_points.o $OUT/runtime.o \
-  -L$CUDA/lib64/stubs -lcuda
+clang++-22 -shared -o $OUT/libqembed_gpu.so $OUT/entry_points.o $OUT/runtime.o -ldl
 ls -la $OUT/libqembed_gpu.so

@@ -47,6 +47,16 @@ class Library:
         self.lib = ctypes.CDLL(os.path.join(build, "libqembed_gpu.so"))
         self.manifest = json.load(open(os.path.join(build, "manifest.json")))
         self.lib.qembedSetStream.argtypes = [ctypes.c_void_p]
+        self.lib.qembedCudaStickyError.restype = ctypes.c_char_p
+        self.check()  # the modules load from the library's constructors
+
+    def check(self):
+        """Raises RuntimeError when an mgpu* call of the runtime failed
+        (they record a sticky error instead of aborting)."""
+        if self.lib.qembedCudaStickyErrorCode():
+            message = self.lib.qembedCudaStickyError().decode()
+            self.lib.qembedCudaClearStickyError()
+            raise RuntimeError(message)
 
     def use_torch_stream(self):
         self.lib.qembedSetStream(torch.cuda.current_stream().cuda_stream)
@@ -71,6 +81,7 @@ class Library:
 
         def call(packed, scales, ids, out, zero_points=None):
             prepare(packed, scales, ids, out, zero_points)()
+            self.check()
 
         call.cfg = cfg
         call.prepare = prepare

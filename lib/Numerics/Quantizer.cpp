@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Numerics/Quantizer.h"
+#include "FloatBits.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,40 +23,7 @@ namespace qembed {
 // Float formats
 //===----------------------------------------------------------------------===//
 
-static uint32_t bitsOf(float x) {
-  uint32_t b;
-  std::memcpy(&b, &x, 4);
-  return b;
-}
-
-static float fromBits(uint32_t b) {
-  float x;
-  std::memcpy(&x, &b, 4);
-  return x;
-}
-
-static uint16_t toBF16Bits(float x) {
-  uint32_t b = bitsOf(x);
-  if (std::isnan(x))
-    return uint16_t((b >> 16) | 0x40);
-  b += 0x7fffu + ((b >> 16) & 1u); // round to nearest, ties to even
-  return uint16_t(b >> 16);
-}
-
-static float fromBF16Bits(uint16_t h) { return fromBits(uint32_t(h) << 16); }
-
-static uint16_t toF16Bits(float x) {
-  _Float16 h = static_cast<_Float16>(x); // IEEE round-to-nearest-even
-  uint16_t b;
-  std::memcpy(&b, &h, 2);
-  return b;
-}
-
-static float fromF16Bits(uint16_t b) {
-  _Float16 h;
-  std::memcpy(&h, &b, 2);
-  return static_cast<float>(h);
-}
+using namespace detail;
 
 unsigned byteWidth(FloatKind kind) { return kind == FloatKind::F32 ? 4 : 2; }
 

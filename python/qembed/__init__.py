@@ -17,17 +17,49 @@ as ml_dtypes.bfloat16 arrays. Scales of a bf16 scale type are returned as
 uint16 bit patterns.
 """
 
+__version__ = "0.1.0"
+
 from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
 
-from . import _qembed
-from ._qembed import MLIRError
+from ._cuda import CudaError
 
-__all__ = ["MLIRError", "CheckpointError", "QuantizedTable", "quantize", "quantize_codes",
-           "pack", "dequantize", "run_pipeline", "quantize_embeddings"]
+# The compiler extension. Without it (a GPU machine that only runs kernels
+# compiled elsewhere, from qembed.torch's kernel cache) the package still
+# imports; the functions that need it raise ImportError saying why.
+try:
+    from . import _qembed
+    from ._qembed import MLIRError
+    _EXTENSION_ERROR = None
+except ImportError as _e:
+    _qembed = None
+    _EXTENSION_ERROR = _e
 
+    class MLIRError(RuntimeError):
+        """MLIR parse or pass failure (the extension is missing here)."""
+
+__all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
+           "quantize",
+           "quantize_codes", "pack", "dequantize", "gather", "run_pipeline",
+           "quantize_embeddings", "extension_available"]
+
+
+def extension_available():
+    """True when the compiler extension (qembed._qembed) is importable."""
+    return _qembed is not None
+
+
+def _native():
+    """The compiler extension, or ImportError when it could not be loaded."""
+    if _qembed is None:
+        raise ImportError(
+            "qembed's compiler extension (qembed._qembed) could not be "
+            "imported (%s); the compiler and numerics functions need it. "
+            "Build it with `pip install .` from a qembed checkout."
+            % _EXTENSION_ERROR)
+    return _qembed
 
 
 class CheckpointError(ValueError):
@@ -126,7 +158,7 @@ def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
-    packed, scales, zps, err, sqnr = _qembed.quantize_raw(
+    packed, scales, zps, err, sqnr = _native().quantize_raw(
         raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
     return QuantizedTable(packed, _scales_out(scales, scale_kind), zps,
                           raw.shape[1], int(bits), int(group_size),
@@ -139,7 +171,7 @@ def quantize_codes(table, bits=4, group_size=64, symmetric=True,
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
-    codes, scales, zps = _qembed.quantize_codes_raw(
+    codes, scales, zps = _native().quantize_codes_raw(
         raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
     return codes, _scales_out(scales, scale_kind), zps
 
@@ -151,7 +183,7 @@ def pack(codes, bits):
     if codes.ndim != 2:
         raise ValueError("codes must be 2-D, got shape %s" % (codes.shape,))
     _check_options(bits, 0)
-    return _qembed.pack_raw(np.ascontiguousarray(codes), int(bits))
+    return _native().pack_raw(np.ascontiguousarray(codes), int(bits))
 
 
 def dequantize(q: QuantizedTable, out_dtype=None):
@@ -166,10 +198,51 @@ def dequantize(q: QuantizedTable, out_dtype=None):
         zps = np.ascontiguousarray(q.zero_points)
         if zps.dtype != np.int8:
             raise TypeError("zero points must be int8")
-    out = _qembed.dequantize_raw(packed, _scales_in(q.scales, q.scale_dtype),
+    out = _native().dequantize_raw(packed, _scales_in(q.scales, q.scale_dtype),
                                  zps, q.cols, q.bits, q.group_size,
                                  q.symmetric, q.scale_dtype, out_kind)
     return _scales_out(out, out_kind)
+
+
+def gather(q: QuantizedTable, ids, out_dtype=None, out=None):
+    """The fused dequantizing gather on the CPU: the rows `ids` (int32 or
+    int64 numpy array, any shape) of the dequantized table, shape
+    ids.shape + (cols,), without densifying the table. Values equal
+    dequantize(q, out_dtype)[ids]; ids outside [0, rows) are clamped to the
+    nearest row, as the compiled kernels do. bf16 output is uint16 bit
+    patterns. `out` (a C-contiguous array of that shape and dtype) receives
+    the rows when given."""
+    out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+    ids = np.asarray(ids)
+    if ids.dtype not in (np.int32, np.int64):
+        raise TypeError("ids must be int32 or int64, got %s" % ids.dtype)
+    flat = np.ascontiguousarray(ids.reshape(-1))
+    storage = {"f32": np.float32, "f16": np.uint16, "bf16": np.uint16}[out_kind]
+    shape = ids.shape + (q.cols,)
+    if out is None:
+        result = np.empty(shape, dtype=storage)
+    else:
+        if not isinstance(out, np.ndarray) or out.shape != shape:
+            raise ValueError("out must be a numpy array of shape %s"
+                             % (shape,))
+        if out.dtype.itemsize != np.dtype(storage).itemsize or (
+                not out.flags.c_contiguous):
+            raise TypeError("out must be C-contiguous with %d-byte elements"
+                            % np.dtype(storage).itemsize)
+        result = out
+    packed = np.ascontiguousarray(q.packed)
+    if packed.dtype != np.int32 or packed.ndim != 2:
+        raise TypeError("packed must be a 2-D int32 array")
+    zps = None
+    if q.zero_points is not None:
+        zps = np.ascontiguousarray(q.zero_points)
+        if zps.dtype != np.int8:
+            raise TypeError("zero points must be int8")
+    rows2d = result.reshape(flat.shape[0], q.cols)
+    _native().gather_raw(packed, _scales_in(q.scales, q.scale_dtype), zps,
+                         flat, rows2d, q.cols, q.bits, q.group_size, q.symmetric,
+                         q.scale_dtype, out_kind)
+    return _scales_out(result, out_kind) if out is None else result
 
 
 def run_pipeline(module: Union[str, bytes], pipeline: str,
@@ -188,7 +261,7 @@ def run_pipeline(module: Union[str, bytes], pipeline: str,
     p = pipeline.strip()
     if p.startswith("builtin.module(") and p.endswith(")"):
         p = p[len("builtin.module("):-1]
-    return _qembed.run_pipeline(module, p, bool(bytecode), bool(diagnostics),
+    return _native().run_pipeline(module, p, bool(bytecode), bool(diagnostics),
                                 bool(allow_unregistered))
 
 

@@ -304,45 +304,21 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
     return q
 
 
-def _tensor(tensors, name, dtypes, shape, what):
-    """tensors[name] checked to be one of `dtypes` with `shape`."""
-    if name not in tensors:
-        raise CheckpointError("the checkpoint has no %s (%s)" % (what, name))
-    dtype, arr = tensors[name]
-    if dtype not in dtypes:
-        raise CheckpointError("%s has dtype %s; expected %s"
-                              % (name, dtype, " or ".join(dtypes)))
-    if shape is not None and tuple(arr.shape) != tuple(shape):
-        raise CheckpointError("%s has shape %s; expected %s"
-                              % (name, list(arr.shape), list(shape)))
-    return dtype, arr
+def find_prefix(names):
+    """The one `<prefix>` with a `<prefix>.weight_packed` among `names`."""
+    found = [n[:-len(".weight_packed")] for n in names
+             if n.endswith(".weight_packed")]
+    if len(found) != 1:
+        raise CheckpointError("pass prefix=...: %d packed weights (%s)"
+                              % (len(found), ", ".join(found[:5])))
+    return found[0]
 
 
-def load_embedding(ckpt_dir, prefix=None):
-    """Reads a pack-quantized embedding back as a QuantizedTable (no
-    re-quantization). Every field the module depends on is checked against
-    the others (bits, group size, weight_shape, tensor shapes and dtypes);
-    an inconsistent checkpoint raises CheckpointError."""
-    files, config_path = _source_files(ckpt_dir)
-    if config_path is None:
-        raise CheckpointError("%s: pass the checkpoint folder (with "
-                              "config.json), not a file" % ckpt_dir)
-    tensors = {}
-    for f in files:
-        tensors.update(read_safetensors(f)[0])
-    if prefix is None:
-        found = [n[:-len(".weight_packed")] for n in tensors
-                 if n.endswith(".weight_packed")]
-        if len(found) != 1:
-            raise CheckpointError("pass prefix=...: %d packed weights"
-                                  % len(found))
-        prefix = found[0]
-    if not os.path.exists(config_path):
-        raise CheckpointError("%s: no config.json" % ckpt_dir)
-    cfg = _read_config(config_path).get("quantization_config")
+def scheme_from_config(cfg):
+    """(bits, group_size, symmetric) of a `quantization_config` block, every
+    field checked (CheckpointError names the one that is wrong)."""
     if not isinstance(cfg, dict):
-        raise CheckpointError("%s has no quantization_config object"
-                              % config_path)
+        raise CheckpointError("quantization_config must be an object")
     if cfg.get("format") != "pack-quantized":
         raise CheckpointError("not a pack-quantized checkpoint: format %r"
                               % cfg.get("format"))
@@ -374,34 +350,89 @@ def load_embedding(ckpt_dir, prefix=None):
     else:
         raise CheckpointError("strategy must be 'channel' or 'group', got %r"
                               % (strategy,))
+    return bits, group, symmetric
 
-    _, shape = _tensor(tensors, prefix + ".weight_shape", ("I64", "I32"),
-                       (2,), "weight_shape")
+
+def _array(tensors, name, dtypes, shape, what):
+    """tensors[name] (a numpy array) checked to have one of the numpy
+    `dtypes` and `shape`."""
+    if name not in tensors:
+        raise CheckpointError("the checkpoint has no %s (%s)" % (what, name))
+    arr = np.asarray(tensors[name])
+    if arr.dtype not in [np.dtype(d) for d in dtypes]:
+        raise CheckpointError("%s has dtype %s; expected %s" % (
+            name, arr.dtype, " or ".join(np.dtype(d).name for d in dtypes)))
+    if shape is not None and tuple(arr.shape) != tuple(shape):
+        raise CheckpointError("%s has shape %s; expected %s"
+                              % (name, list(arr.shape), list(shape)))
+    return arr
+
+
+def table_from_tensors(tensors, prefix, bits, group_size, symmetric,
+                       scale_kind):
+    """A QuantizedTable from the compressed-tensors tensors of `prefix`
+    ({name: numpy array}; f16 scales as float16 or uint16 bits, bf16 as
+    uint16 bits), without re-quantization. Every shape and dtype is checked
+    against weight_shape and the scheme (CheckpointError)."""
+    if prefix + ".weight_g_idx" in tensors:
+        raise CheckpointError("%s has weight_g_idx (activation ordering), "
+                              "which qembed does not support" % prefix)
+    shape = _array(tensors, prefix + ".weight_shape", (np.int64, np.int32),
+                   (2,), "weight_shape")
     rows, cols = (int(x) for x in shape)
     if rows <= 0 or cols <= 0:
         raise CheckpointError("weight_shape %s must be positive"
                               % [rows, cols])
-    if group and cols % group:
+    if group_size and cols % group_size:
         raise CheckpointError("group_size %d does not divide the row length "
-                              "%d" % (group, cols))
-    groups = 1 if group == 0 else cols // group
-    _, packed = _tensor(tensors, prefix + ".weight_packed", ("I32",),
-                        (rows, (cols * bits + 31) // 32), "weight_packed")
-    st_dtype, scales = _tensor(tensors, prefix + ".weight_scale",
-                               tuple(_ST_NAME.values()), (rows, groups),
-                               "weight_scale")
-    kind = _DTYPES[st_dtype][1]
-    if kind == "f16":
+                              "%d" % (group_size, cols))
+    groups = 1 if group_size == 0 else cols // group_size
+    packed = _array(tensors, prefix + ".weight_packed", (np.int32,),
+                    (rows, (cols * bits + 31) // 32), "weight_packed")
+    scale_dtypes = {"f32": (np.float32,), "f16": (np.float16, np.uint16),
+                    "bf16": (np.uint16,)}[scale_kind]
+    scales = _array(tensors, prefix + ".weight_scale", scale_dtypes,
+                    (rows, groups), "weight_scale")
+    if scale_kind == "f16":
         scales = scales.view(np.float16)
     zps = None
     if not symmetric:
-        _, zp_packed = _tensor(tensors, prefix + ".weight_zero_point",
-                               ("I32",), ((rows * bits + 31) // 32, groups),
-                               "weight_zero_point")
+        zp_packed = _array(tensors, prefix + ".weight_zero_point",
+                           (np.int32,), ((rows * bits + 31) // 32, groups),
+                           "weight_zero_point")
         zps = _unpack_rows_dim0(zp_packed, bits, rows)
     return qembed.QuantizedTable(np.ascontiguousarray(packed),
                                  np.ascontiguousarray(scales), zps, cols,
-                                 bits, group, symmetric, kind)
+                                 bits, group_size, symmetric, scale_kind)
+
+
+def load_embedding(ckpt_dir, prefix=None):
+    """Reads a pack-quantized embedding back as a QuantizedTable (no
+    re-quantization). Every field the module depends on is checked against
+    the others (bits, group size, weight_shape, tensor shapes and dtypes);
+    an inconsistent checkpoint raises CheckpointError."""
+    files, config_path = _source_files(ckpt_dir)
+    if config_path is None:
+        raise CheckpointError("%s: pass the checkpoint folder (with "
+                              "config.json), not a file" % ckpt_dir)
+    tensors, kinds = {}, {}
+    for f in files:
+        for name, (st_dtype, arr) in read_safetensors(f)[0].items():
+            tensors[name], kinds[name] = arr, _DTYPES[st_dtype][1]
+    if prefix is None:
+        prefix = find_prefix(tensors)
+    if not os.path.exists(config_path):
+        raise CheckpointError("%s: no config.json" % ckpt_dir)
+    cfg = _read_config(config_path).get("quantization_config")
+    if not isinstance(cfg, dict):
+        raise CheckpointError("%s has no quantization_config object"
+                              % config_path)
+    bits, group, symmetric = scheme_from_config(cfg)
+    if prefix + ".weight_scale" not in kinds:
+        raise CheckpointError("the checkpoint has no weight_scale (%s)"
+                              % (prefix + ".weight_scale"))
+    return table_from_tensors(tensors, prefix, bits, group, symmetric,
+                              kinds[prefix + ".weight_scale"])
 
 
 def _resource(name, arr):

@@ -3,13 +3,14 @@
 // The native half of the `qembed` Python package: in-process MLIR (parse a
 // module, run a pass pipeline, print text or bytecode) with every upstream
 // dialect and qembed's dialect, passes and pipelines registered; and the
-// numerics library (quantize / pack / dequantize numpy arrays) — the same
-// C++ code the passes fold with.
+// numerics library (quantize / pack / dequantize numpy arrays, the CPU fused
+// gather) — the same C++ code the passes fold with.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 #include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
+#include "qembed/Numerics/Gather.h"
 #include "qembed/Numerics/Quantizer.h"
 #include "qembed/Pipelines/Pipelines.h"
 
@@ -364,6 +365,64 @@ nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
   return floatsToArray(table, rows, cols, out);
 }
 
+using IdArray = nb::ndarray<nb::ro, nb::c_contig, nb::ndim<1>, nb::device::cpu>;
+using OutArray = nb::ndarray<nb::c_contig, nb::ndim<2>, nb::device::cpu>;
+
+/// The CPU fused gather: writes the dequantized rows of `ids` (int32 or
+/// int64, clamped into the table) into `out` (tokens x cols, 32-bit floats
+/// or 16-bit patterns of `outKind`). Reads the arrays in place.
+void gatherRaw(AnyArray packed, AnyArray scales,
+               std::optional<AnyArray> zeroPoints, IdArray ids, OutArray out,
+               int64_t cols, unsigned bits, int64_t group, bool symmetric,
+               const std::string &scaleKind, const std::string &outKind) {
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  qembed::FloatKind outK = parseKind(outKind, "output dtype");
+  checkItemSize(packed, 4, "packed");
+  checkItemSize(scales, qembed::byteWidth(s.scaleKind), "scales");
+  int64_t rows = packed.shape(0), groups = s.groupsPerRow(cols);
+  if (packed.shape(1) != size_t(s.wordsPerRow(cols)))
+    throw nb::value_error(("packed rows must have " +
+                           std::to_string(s.wordsPerRow(cols)) + " words")
+                              .c_str());
+  if (scales.shape(0) != size_t(rows) || scales.shape(1) != size_t(groups))
+    throw nb::value_error(("scales must have shape (" + std::to_string(rows) +
+                           ", " + std::to_string(groups) + ")")
+                              .c_str());
+  if (zeroPoints) {
+    checkItemSize(*zeroPoints, 1, "zero points");
+    if (zeroPoints->shape(0) != size_t(rows) ||
+        zeroPoints->shape(1) != size_t(groups))
+      throw nb::value_error("zero points must have the shape of the scales");
+  }
+  nb::dlpack::dtype idType = ids.dtype();
+  if (idType.code != uint8_t(nb::dlpack::dtype_code::Int) ||
+      (idType.bits != 32 && idType.bits != 64))
+    throw nb::type_error("ids must be int32 or int64");
+  int64_t tokens = ids.shape(0);
+  if (out.shape(0) != size_t(tokens) || out.shape(1) != size_t(cols))
+    throw nb::value_error(("out must have shape (" + std::to_string(tokens) +
+                           ", " + std::to_string(cols) + ")")
+                              .c_str());
+  if (out.dtype().bits != qembed::byteWidth(outK) * 8)
+    throw nb::type_error(("out has " + std::to_string(out.dtype().bits) +
+                          "-bit elements, expected " +
+                          std::to_string(qembed::byteWidth(outK) * 8))
+                             .c_str());
+  qembed::PackedTableView table{
+      static_cast<const uint32_t *>(packed.data()),
+      scales.data(),
+      zeroPoints ? static_cast<const int8_t *>(zeroPoints->data()) : nullptr,
+      rows,
+      cols,
+      s};
+  if (std::string err = qembed::checkGather(table); !err.empty())
+    throw nb::value_error(err.c_str());
+  qembed::IndexKind idKind =
+      idType.bits == 32 ? qembed::IndexKind::I32 : qembed::IndexKind::I64;
+  nb::gil_scoped_release release;
+  qembed::gatherRows(table, ids.data(), idKind, tokens, outK, out.data());
+}
+
 } // namespace
 
 void bindGPUKernels(nb::module_ &m);
@@ -386,5 +445,8 @@ NB_MODULE(_qembed, m) {
   m.def("dequantize_raw", &dequantizeRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "cols"_a, "bits"_a, "group"_a, "symmetric"_a,
         "scale_kind"_a, "out_kind"_a);
+  m.def("gather_raw", &gatherRaw, "packed"_a, "scales"_a,
+        "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
+        "symmetric"_a, "scale_kind"_a, "out_kind"_a);
   bindGPUKernels(m);
 }

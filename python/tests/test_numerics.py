@@ -105,3 +105,36 @@ def test_same_numbers_as_the_compiler():
                       out).group(1)
     ir_words = [u32(x) for x in re.findall(r"-?\d+", words)]
     assert ir_words == [u32(x) for x in q.packed.ravel()]
+
+
+@pytest.mark.parametrize("bits,group,symmetric,out", [
+    (2, 16, True, "f32"), (3, 0, False, "bf16"), (4, 32, False, "f16"),
+    (8, 0, True, "bf16"), (5, 64, True, "f32")])
+def test_gather_equals_dequantized_rows(bits, group, symmetric, out):
+    rng = np.random.default_rng(bits)
+    table = (rng.standard_normal((70, 128)) * 0.03).astype(np.float32)
+    q = qembed.quantize(table, bits=bits, group_size=group,
+                        symmetric=symmetric, scale_dtype="f16")
+    ids = np.array([[0, 69, 3], [3, -2, 500]], dtype=np.int32)
+    rows = qembed.gather(q, ids, out_dtype=out)
+    want = qembed.dequantize(q, out_dtype=out)[np.clip(ids, 0, 69)]
+    assert rows.shape == (2, 3, 128) and rows.dtype == want.dtype
+    assert np.array_equal(rows.view(np.uint8), want.view(np.uint8))
+    # Into a caller's buffer, int64 ids, 0-d and empty id arrays.
+    buf = np.empty((2, 3, 128), dtype=want.dtype)
+    assert qembed.gather(q, ids.astype(np.int64), out, out=buf) is buf
+    assert np.array_equal(buf.view(np.uint8), want.view(np.uint8))
+    assert np.array_equal(qembed.gather(q, np.int64(7), out).view(np.uint8),
+                          qembed.dequantize(q, out)[7].view(np.uint8))
+    assert qembed.gather(q, np.zeros((0, 4), np.int64), out).shape == (0, 4,
+                                                                        128)
+
+
+def test_gather_errors():
+    q = qembed.quantize(np.ones((4, 32), np.float32), bits=4, group_size=32)
+    with pytest.raises(TypeError, match="int32 or int64"):
+        qembed.gather(q, np.array([1.0]))
+    with pytest.raises(ValueError, match="shape"):
+        qembed.gather(q, np.array([1]), out=np.empty((2, 32), np.float32))
+    with pytest.raises(TypeError, match="4-byte"):
+        qembed.gather(q, np.array([1]), out=np.empty((1, 32), np.float16))

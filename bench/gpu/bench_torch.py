@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Benchmark of the PyTorch front door on one GPU, in one process: dense
+fp16 F.embedding against qembed.torch.QuantizedEmbedding (f16 output) for a
+128256x4096 table, W4 g64 and W8 channel, 1/16/4096/32768 uniform random
+tokens. Times are medians of many CUDA-event-timed launches (each timed
+alone, after warm-up). Also the first-call cost of a module: JIT compile
+(when the compiler extension is present) + load, and a first call served
+from the disk cache, against the steady-state cached call.
+
+Imports only torch and qembed.torch, so it runs on a machine without the
+compiler extension when $QEMBED_CACHE_DIR holds the kernels. Prints a
+markdown table; writes JSON to argv[1] if given."""
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+
+from qembed import torch as qtorch
+from qembed.torch import QuantizedEmbedding
+
+ROWS, COLS = 128256, 4096
+SCHEMES = [("W4 g64", 4, 64), ("W8 channel", 8, 0)]
+TOKENS = [1, 16, 4096, 32768]
+REPS = 200
+
+
+def median_us(fn, reps=REPS, warmup=20):
+    for _ in range(warmup):
+        fn()
+    start = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
+    end = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
+    for s, e in zip(start, end):
+        s.record()
+        fn()
+        e.record()
+    torch.cuda.synchronize()
+    return statistics.median(s.elapsed_time(e) for s, e in
+                             zip(start, end)) * 1e3
+
+
+def random_module(bits, group):
+    gen = torch.Generator(device="cuda").manual_seed(bits)
+    words = COLS * bits // 32
+    groups = 1 if group == 0 else COLS // group
+    packed = torch.randint(-2 ** 31, 2 ** 31 - 1, (ROWS, words),
+                           dtype=torch.int32, device="cuda", generator=gen)
+    scales = (torch.rand(ROWS, groups, device="cuda", generator=gen) *
+              0.01).half()
+    return QuantizedEmbedding(packed, scales, embedding_dim=COLS, bits=bits,
+                              group_size=group, dtype=torch.float16)
+
+
+def forget_kernels():
+    """Drops the in-process kernel caches (memory PTX and loaded modules)."""
+    qtorch._ptx.clear()
+    qtorch._loaded.clear()
+    qtorch._launchers.clear()
+
+
+def timed_first_call(m, ids):
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    m(ids)
+    torch.cuda.synchronize()
+    return (time.perf_counter() - t) * 1e3
+
+
+def main():
+    torch.manual_seed(0)
+    device = torch.cuda.get_device_name()
+    have_jit = qtorch.qembed.extension_available() and hasattr(
+        qtorch.qembed._qembed, "gpu_gather_kernel")
+    dense = (torch.randn(ROWS, COLS, device="cuda") * 0.02).half()
+    results = {"device": device, "rows": ROWS, "cols": COLS, "runs": []}
+    ids_of = {n: torch.randint(0, ROWS, (n,), device="cuda") for n in TOKENS}
+
+    for label, bits, group in SCHEMES:
+        m = random_module(bits, group)
+        first = {}
+        if have_jit:  # cold: a fresh cache folder, the JIT runs
+            saved = os.environ.get("QEMBED_CACHE_DIR")
+            with tempfile.TemporaryDirectory() as cold:
+                os.environ["QEMBED_CACHE_DIR"] = cold
+                forget_kernels()
+                first["jit_ms"] = timed_first_call(m, ids_of[16])
+                forget_kernels()
+                first["disk_cache_ms"] = timed_first_call(m, ids_of[16])
+            if saved is None:
+                del os.environ["QEMBED_CACHE_DIR"]
+            else:
+                os.environ["QEMBED_CACHE_DIR"] = saved
+        forget_kernels()
+        first["first_call_ms"] = timed_first_call(m, ids_of[16])
+        t = time.perf_counter()
+        for _ in range(100):
+            m(ids_of[16])
+        torch.cuda.synchronize()
+        first["cached_call_us"] = (time.perf_counter() - t) * 1e4
+        results.setdefault("first_calls", {})[label] = first
+        for n in TOKENS:
+            ids = ids_of[n]
+            t_dense = median_us(lambda: F.embedding(ids, dense))
+            t_q = median_us(lambda: m(ids))
+            results["runs"].append({"scheme": label, "tokens": n,
+                                    "dense_us": t_dense, "qembed_us": t_q})
+
+    print("device: %s; table %dx%d, f16 output" % (device, ROWS, COLS))
+    print()
+    print("| scheme | tokens | F.embedding fp16 us | QuantizedEmbedding us "
+          "| speedup |")
+    print("|---|---:|---:|---:|---:|")
+    for r in results["runs"]:
+        print("| %s | %d | %.1f | %.1f | %.2fx |" % (
+            r["scheme"], r["tokens"], r["dense_us"], r["qembed_us"],
+            r["dense_us"] / r["qembed_us"]))
+    print()
+    for label, first in results["first_calls"].items():
+        print("%s: %s" % (label, ", ".join("%s %.2f" % kv
+                                           for kv in first.items())))
+    if len(sys.argv) > 1:
+        json.dump(results, open(sys.argv[1], "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
