@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark of the PyTorch front door on one GPU, in one process: dense
-fp16 F.embedding against qembed.torch.QuantizedEmbedding (f16 output) for a
-128256x4096 table, W4 g64 and W8 channel, 1/16/4096/32768 uniform random
-tokens. Times are medians of many CUDA-event-timed launches (each timed
+fp16 F.embedding, the Triton baseline written after vLLM's design
+(bench/gpu/triton_baseline.py, best of a block/warps sweep), qembed's kernel
+launched directly through the runtime (prepared arguments, no custom op) and
+qembed.torch.QuantizedEmbedding (f16 output) for a 128256x4096 table, W4 g64
+and W8 channel, 1/16/4096/32768 uniform random tokens. Times are medians of many CUDA-event-timed launches (each timed
 alone, after warm-up). Also the first-call cost of a module: JIT compile
 (when the compiler extension is present) + load, and a first call served
 from the disk cache, against the steady-state cached call.
@@ -20,6 +22,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qembed import torch as qtorch
 from qembed.torch import QuantizedEmbedding
@@ -54,6 +58,45 @@ def random_module(bits, group):
               0.01).half()
     return QuantizedEmbedding(packed, scales, embedding_dim=COLS, bits=bits,
                               group_size=group, dtype=torch.float16)
+
+
+def triton_us(m, ids, out, bits, group):
+    """The best Triton baseline configuration's median time."""
+    import triton_baseline
+    best = None
+    for block in (256, 512, 1024):
+        for warps in (4, 8):
+            t = median_us(lambda: triton_baseline.gather(
+                m.packed, m.scales, ids, out, bits, group, block, warps))
+            best = t if best is None else min(best, t)
+    return best
+
+
+def direct_launcher(m, ids, out):
+    """qembed's kernel launched through the runtime with arguments built
+    once: the kernel's cost without the custom op's per-call work."""
+    import ctypes
+    from qembed import _cuda
+    spr, sms, variants = qtorch._launcher(
+        ids.device.index or 0, m.bits, m.group_size, m.symmetric,
+        m.scales.dtype, m.dtype, m.embedding_dim, ids.dtype)
+    n = ids.numel()
+    function, block, per_block = variants[qtorch.choose_unroll(n, spr)]
+    args = [ctypes.c_void_p(m.packed.data_ptr()),
+            ctypes.c_void_p(m.scales.data_ptr()),
+            ctypes.c_void_p(ids.data_ptr()), ctypes.c_void_p(out.data_ptr()),
+            ctypes.c_int32(n), ctypes.c_int32(m.num_embeddings)]
+    grid = (-(-n * spr // per_block), 1, 1)
+    rt = _cuda.runtime()
+    stream = torch.cuda.current_stream().cuda_stream
+    return lambda: rt.launch(function, grid, (block, 1, 1), stream, args)
+
+
+def copy_gbps():
+    a = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    b = torch.empty_like(a)
+    return 2 * a.numel() / (median_us(lambda: b.copy_(a), reps=20) * 1e-6) \
+        / 1e9
 
 
 def forget_kernels():
@@ -105,20 +148,34 @@ def main():
         results.setdefault("first_calls", {})[label] = first
         for n in TOKENS:
             ids = ids_of[n]
+            out = torch.empty(n, COLS, dtype=torch.float16, device="cuda")
             t_dense = median_us(lambda: F.embedding(ids, dense))
             t_q = median_us(lambda: m(ids))
+            direct = direct_launcher(m, ids, out)
+            direct()
+            assert torch.equal(out, m(ids)), "direct launch differs"
+            t_direct = median_us(direct)
+            t_tri = triton_us(m, ids, out, bits, group)
             results["runs"].append({"scheme": label, "tokens": n,
-                                    "dense_us": t_dense, "qembed_us": t_q})
+                                    "dense_us": t_dense, "qembed_us": t_q,
+                                    "direct_us": t_direct,
+                                    "triton_us": t_tri})
 
-    print("device: %s; table %dx%d, f16 output" % (device, ROWS, COLS))
+    results["copy_gbps"] = copy_gbps()
+    print("device: %s; table %dx%d, f16 output; copy %.0f GB/s" % (
+        device, ROWS, COLS, results["copy_gbps"]))
     print()
-    print("| scheme | tokens | F.embedding fp16 us | QuantizedEmbedding us "
-          "| speedup |")
-    print("|---|---:|---:|---:|---:|")
+    print("| scheme | tokens | F.embedding fp16 us | Triton us | qembed "
+          "kernel direct us | QuantizedEmbedding us | module / direct | "
+          "module / Triton | dense / module |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results["runs"]:
-        print("| %s | %d | %.1f | %.1f | %.2fx |" % (
-            r["scheme"], r["tokens"], r["dense_us"], r["qembed_us"],
-            r["dense_us"] / r["qembed_us"]))
+        print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2fx |"
+              % (r["scheme"], r["tokens"], r["dense_us"], r["triton_us"],
+                 r["direct_us"], r["qembed_us"],
+                 r["qembed_us"] / r["direct_us"],
+                 r["qembed_us"] / r["triton_us"],
+                 r["dense_us"] / r["qembed_us"]))
     print()
     for label, first in results["first_calls"].items():
         print("%s: %s" % (label, ", ".join("%s %.2f" % kv

@@ -53,7 +53,10 @@ def check():
         deq = np.load(os.path.join(DIR, "deq_%s.npy" % cfg))
         for n in (0, 1, 7, 4096, 32768):
             ids = ids_for(n, V, n)
-            out = np.asarray(fn(ids).to_host())
+            result = fn(ids)
+            # IREE's Python binding cannot map an empty result to the host.
+            out = np.asarray(result.to_host()) if n else \
+                np.zeros(result.shape, np.float16)
             want = deq[ids]
             bad = int(np.count_nonzero(out.view(np.uint16) !=
                                        want.view(np.uint16))) \

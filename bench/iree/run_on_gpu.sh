@@ -34,3 +34,23 @@ print("ncu %s tokens: kernel in IREE %.2f us (n=%d), launched directly %.2f us (
       % (sys.argv[3], mi / 1e3, len(iree), md / 1e3, len(direct), mi / md))
 PY
 done 2>&1 | tee "$out/ncu.txt"
+# Kernel durations of all three variants at 32768 tokens, and every kernel
+# one call of each launches (what else IREE runs per call).
+for v in dispatch codegen dense; do
+  if [ $v = dense ]; then inputs=(--input=128256x4096xf16=0.5); else
+    inputs=(--input=128256x512xi32=305419896 --input=128256x64xf16=0.01); fi
+  ncu --clock-control none --metrics gpu__time_duration.sum --launch-skip 20 \
+    --launch-count 40 --csv "$bench" --device=cuda --device_allocator=caching \
+    --module=$d/speed_$v.vmfb --function=gather "${inputs[@]}" \
+    --input=@$d/ids_32768.npy --benchmark_repetitions=5 > "$out/ncu_all_$v.csv" 2>&1
+  python3 - "$out/ncu_all_$v.csv" $v <<'PY'
+import collections, csv, statistics, sys
+scale = {"ns": 1.0, "nsecond": 1.0, "us": 1e3, "usecond": 1e3, "ms": 1e6, "msecond": 1e6}
+by = collections.defaultdict(list)
+for r in csv.reader(open(sys.argv[1])):
+    if len(r) > 10 and r[-3] == "gpu__time_duration.sum":
+        by[r[4]].append(float(r[-1].replace(",", "")) * scale[r[-2]] / 1e3)
+print("ncu, 32768 tokens, %s: " % sys.argv[2] + "; ".join(
+    "%s x%d median %.1f us" % (k[:60], len(v), statistics.median(v)) for k, v in by.items()))
+PY
+done 2>&1 | tee -a "$out/ncu.txt"

@@ -390,7 +390,10 @@ def table_from_tensors(tensors, prefix, bits, group_size, symmetric,
     packed = _array(tensors, prefix + ".weight_packed", (np.int32,),
                     (rows, (cols * bits + 31) // 32), "weight_packed")
     scale_dtypes = {"f32": (np.float32,), "f16": (np.float16, np.uint16),
-                    "bf16": (np.uint16,)}[scale_kind]
+                    "bf16": (np.uint16,)}.get(scale_kind)
+    if scale_dtypes is None:
+        raise CheckpointError("scales must be f32, f16 or bf16, got %r"
+                              % (scale_kind,))
     scales = _array(tensors, prefix + ".weight_scale", scale_dtypes,
                     (rows, groups), "weight_scale")
     if scale_kind == "f16":
@@ -415,10 +418,10 @@ def load_embedding(ckpt_dir, prefix=None):
     if config_path is None:
         raise CheckpointError("%s: pass the checkpoint folder (with "
                               "config.json), not a file" % ckpt_dir)
-    tensors, kinds = {}, {}
+    tensors, st_dtypes = {}, {}
     for f in files:
         for name, (st_dtype, arr) in read_safetensors(f)[0].items():
-            tensors[name], kinds[name] = arr, _DTYPES[st_dtype][1]
+            tensors[name], st_dtypes[name] = arr, st_dtype
     if prefix is None:
         prefix = find_prefix(tensors)
     if not os.path.exists(config_path):
@@ -428,11 +431,14 @@ def load_embedding(ckpt_dir, prefix=None):
         raise CheckpointError("%s has no quantization_config object"
                               % config_path)
     bits, group, symmetric = scheme_from_config(cfg)
-    if prefix + ".weight_scale" not in kinds:
-        raise CheckpointError("the checkpoint has no weight_scale (%s)"
-                              % (prefix + ".weight_scale"))
+    name = prefix + ".weight_scale"
+    if name not in st_dtypes:
+        raise CheckpointError("the checkpoint has no weight_scale (%s)" % name)
+    if st_dtypes[name] not in _ST_NAME.values():
+        raise CheckpointError("%s has dtype %s; expected %s" % (
+            name, st_dtypes[name], " or ".join(_ST_NAME.values())))
     return table_from_tensors(tensors, prefix, bits, group, symmetric,
-                              kinds[prefix + ".weight_scale"])
+                              _DTYPES[st_dtypes[name]][1])
 
 
 def _resource(name, arr):

@@ -181,3 +181,21 @@ def test_multi_gpu():
     m = random_module(4, 64, True, "bf16", "bf16").to("cuda:1")
     ids = torch.randint(0, ROWS, (1000,), device="cuda:1")
     assert same_bits(m(ids), reference(m, ids))
+
+
+# Every group size that divides the row, for rows that are not a multiple of
+# the group: boundaries fall inside the kernel's 16-byte slices (issue 11:
+# one scale per slice gave wrong values past the boundary).
+STRADDLE = [(cols, group) for cols in (24, 40) for group in range(1, cols + 1)
+            if cols % group == 0]
+
+
+@pytest.mark.parametrize("out", ["f16", "f32"])
+@pytest.mark.parametrize("bits,symmetric", [(4, True), (8, False), (3, True)])
+@pytest.mark.parametrize("cols,group", STRADDLE)
+def test_groups_straddling_slices(cols, group, bits, symmetric, out):
+    m = random_module(bits, group, symmetric, out, out, rows=300, cols=cols,
+                      seed=cols * 100 + group)
+    ids = torch.randint(0, 300, (1000,), device="cuda")
+    ids[0], ids[-1] = 0, 299
+    assert same_bits(m(ids), reference(m, ids))

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Compiles (on a machine with the compiler extension, no GPU needed) every
+kernel the GPU tests and bench/gpu/bench_torch.py use into the kernel cache
+($QEMBED_CACHE_DIR), so that they run on a GPU machine where the extension
+cannot be imported. Usage: QEMBED_CACHE_DIR=DIR fill_kernel_cache.py CHIP"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_torch_cuda as t  # noqa: E402
+
+
+def configs():
+    for bits, group, sym in t.SCHEMES:
+        for scale, out in t.TYPES:
+            yield bits, group, sym, scale, out, t.COLS
+    yield from [(4, 64, False, "bf16", "bf16", t.COLS),
+                (4, 64, True, "f16", "f16", t.COLS),
+                (8, 0, False, "f32", "bf16", t.COLS),
+                (2, 64, True, "f16", "f16", t.COLS),
+                (4, 64, True, "bf16", "bf16", t.COLS)]
+    for cols, group in t.STRADDLE:
+        for bits, sym in ((4, True), (8, False), (3, True)):
+            for out in ("f16", "f32"):
+                yield bits, group, sym, out, out, cols
+    for bits, group in ((4, 64), (8, 0)):  # bench/gpu/bench_torch.py
+        yield bits, group, True, "f16", "f16", 4096
+
+
+def main():
+    chip = sys.argv[1]
+    seen = set()
+    for bits, group, sym, scale, out, cols in configs():
+        if (bits, group, sym, scale, out, cols) in seen:
+            continue
+        seen.add((bits, group, sym, scale, out, cols))
+        m = t.random_module(bits, group, sym, scale, out, rows=4, cols=cols,
+                            device="cpu")
+        m.compile_kernels(chip)
+    print("%d schemes compiled for %s into %s" % (
+        len(seen), chip, os.environ.get("QEMBED_CACHE_DIR", "~/.cache/qembed")))
+
+
+if __name__ == "__main__":
+    main()
