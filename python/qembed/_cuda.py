@@ -64,6 +64,9 @@ class Runtime:
             "qembedCudaLaunch": [c_void_p] + [c_uint] * 7 + [c_void_p,
                                                              p_void_p],
             "qembedCudaStreamSynchronize": [c_void_p],
+            "qembedCudaLaunchGather": [c_int, c_void_p, c_uint, c_uint,
+                                       c_void_p] + [ctypes.c_uint64] * 5 + [
+                                           ctypes.c_int32] * 2,
         }
         for name, args in signatures.items():
             fn = getattr(lib, name)
@@ -73,6 +76,7 @@ class Runtime:
         lib.qembedCudaLastError.argtypes = []
         lib.qembedCudaClearError.restype = None
         self._launch = lib.qembedCudaLaunch
+        self._launch_gather = lib.qembedCudaLaunchGather
 
     def _check(self, code):
         if code != 0:
@@ -136,6 +140,16 @@ class Runtime:
         self._check(self._launch(function, grid[0], grid[1], grid[2],
                                  block[0], block[1], block[2], shared_bytes,
                                  stream, pointers))
+
+    def launch_gather(self, device, function, grid, block, stream, packed,
+                      scales, zero_points, ids, out, tokens, rows):
+        """One launch of qembed's gather kernel: device addresses (ints; 0
+        zero_points for symmetric tables), 1-D grid and block."""
+        code = self._launch_gather(device, function, grid, block, stream,
+                                   packed, scales, zero_points, ids, out,
+                                   tokens, rows)
+        if code:
+            self._check(code)
 
     def synchronize(self, stream):
         self._check(self._lib.qembedCudaStreamSynchronize(stream))

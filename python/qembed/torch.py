@@ -369,17 +369,19 @@ def _launch(packed, scales, zero_points, ids, out, cols, bits, group_size):
                                    out.dtype, cols, ids.dtype)
     function, block, per_block = variants[
         choose_unroll(tokens, spr, BLOCK_SIZE, sms)]
-    rt = _cuda.runtime()
-    rt.ensure_context(index)
-    args = [ctypes.c_void_p(packed.data_ptr()),
-            ctypes.c_void_p(scales.data_ptr())]
-    if zero_points is not None:
-        args.append(ctypes.c_void_p(zero_points.data_ptr()))
-    args += [ctypes.c_void_p(ids.data_ptr()), ctypes.c_void_p(out.data_ptr()),
-             ctypes.c_int32(tokens), ctypes.c_int32(rows)]
-    grid = -(-tokens * spr // per_block)
-    stream = torch.cuda.current_stream(device).cuda_stream
-    rt.launch(function, (grid, 1, 1), (block, 1, 1), stream, args)
+    _cuda.runtime().launch_gather(
+        index, function, -(-tokens * spr // per_block), block,
+        _current_stream(index), packed.data_ptr(), scales.data_ptr(),
+        0 if zero_points is None else zero_points.data_ptr(),
+        ids.data_ptr(), out.data_ptr(), tokens, rows)
+
+
+def _current_stream(index):
+    """The raw handle of torch's current stream on device `index`."""
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+    if raw is not None:  # a plain int, without building a Stream object
+        return raw(index)
+    return torch.cuda.current_stream(index).cuda_stream
 
 
 #===-----------------------------------------------------------------------===#
@@ -500,6 +502,8 @@ class QuantizedEmbedding(nn.Module):
         self.register_buffer("scales", scales.contiguous())
         self.register_buffer("zero_points", None if zero_points is None
                              else zero_points.contiguous())
+        # Validated launch plans of the eager CUDA path (see _forward_cuda).
+        self._plans = {}
 
     @property
     def symmetric(self):
@@ -654,10 +658,61 @@ class QuantizedEmbedding(nn.Module):
         if ids.device != self.packed.device:
             raise ValueError("ids are on %s, the table on %s"
                              % (ids.device, self.packed.device))
+        if ids.is_cuda and not torch.compiler.is_compiling():
+            # Eager CUDA calls skip the custom op's dispatch (tens of us per
+            # call); traced/compiled graphs go through torch.ops.qembed.
+            return self._forward_cuda(ids)
         return torch.ops.qembed.gather(self.packed, self.scales,
                                        self.zero_points, ids,
                                        self.embedding_dim, self.bits,
                                        self.group_size, self.dtype)
+
+    def _plan(self, ids):
+        """Everything a launch needs except the ids and the output, checked
+        once per table storage, device, id dtype and output dtype."""
+        packed, scales, zps = self.packed, self.scales, self.zero_points
+        key = (ids.dtype, ids.device, self.dtype, packed.data_ptr(),
+               scales.data_ptr(), 0 if zps is None else zps.data_ptr(),
+               packed.shape, scales.shape, self.bits, self.group_size,
+               self.embedding_dim)
+        plan = self._plans.get(key)
+        if plan is None:
+            _check_op_args(packed, scales, zps, ids, self.embedding_dim,
+                           self.bits, self.group_size, self.dtype)
+            rows = packed.shape[0]
+            if packed.data_ptr() % 16:
+                raise ValueError("qembed's GPU kernel needs the packed table "
+                                 "16-byte aligned")
+            if rows >= 2 ** 31:
+                raise ValueError("the GPU kernel takes fewer than 2^31 rows")
+            index = ids.device.index if ids.device.index is not None else \
+                torch.cuda.current_device()
+            spr, sms, variants = _launcher(
+                index, self.bits, self.group_size, zps is None, scales.dtype,
+                self.dtype, self.embedding_dim, ids.dtype)
+            plan = self._plans[key] = (
+                index, spr, 2 * BLOCK_SIZE * sms, variants, rows, key[3],
+                key[4], key[5], _cuda.runtime())
+        return plan
+
+    def _forward_cuda(self, ids):
+        index, spr, small, variants, rows, p, s, z, rt = self._plan(ids)
+        flat = ids.reshape(-1)
+        if not flat.is_contiguous():
+            flat = flat.contiguous()
+        n = flat.numel()
+        out = torch.empty((n, self.embedding_dim), dtype=self.dtype,
+                          device=ids.device)
+        if n:
+            if n >= 2 ** 31:
+                raise ValueError("the GPU kernel takes fewer than 2^31 "
+                                 "tokens")
+            # choose_unroll, inlined: unroll 1 below two blocks per SM.
+            function, block, per_block = variants[1 if n * spr < small else 2]
+            rt.launch_gather(index, function, -(-n * spr // per_block), block,
+                             _current_stream(index), p, s, z, flat.data_ptr(),
+                             out.data_ptr(), n, rows)
+        return out.view(tuple(ids.shape) + (self.embedding_dim,))
 
     def _apply(self, fn, recurse=True):
         # Module casts move the scales but never convert them: they go
@@ -670,6 +725,7 @@ class QuantizedEmbedding(nn.Module):
                 raise TypeError("QuantizedEmbedding outputs float32, float16 "
                                 "or bfloat16, not %s" % probe.dtype)
             self.dtype = probe.dtype
+        self._plans = {}  # the buffers move: launch plans are stale
         scale_dtype = self.scales.dtype
         as_int = torch.int32 if scale_dtype == torch.float32 else torch.int16
         self._buffers["scales"] = self.scales.view(as_int)

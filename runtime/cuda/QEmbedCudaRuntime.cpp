@@ -481,6 +481,34 @@ int qembedCudaLaunch(void *function, unsigned gridX, unsigned gridY,
   return QEMBED_CUDA_SUCCESS;
 }
 
+int qembedCudaLaunchGather(int device, void *function, unsigned grid,
+                           unsigned block, void *stream, uint64_t packed,
+                           uint64_t scales, uint64_t zeroPoints, uint64_t ids,
+                           uint64_t out, int32_t tokens, int32_t rows) {
+  const char *api = "qembedCudaLaunchGather";
+  if (!function)
+    return fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT,
+                std::string(api) + ": null function");
+  if (int err = ensureContext(api, device))
+    return err;
+  void *params[8];
+  unsigned n = 0;
+  params[n++] = &packed;
+  params[n++] = &scales;
+  if (zeroPoints)
+    params[n++] = &zeroPoints;
+  params[n++] = &ids;
+  params[n++] = &out;
+  params[n++] = &tokens;
+  params[n++] = &rows;
+  if (CUresult r = driver.cuLaunchKernel(function, grid, 1, 1, block, 1, 1, 0,
+                                         stream, params, nullptr))
+    return driverFail(api, "cuLaunchKernel", r,
+                      " (grid " + std::to_string(grid) + ", block " +
+                          std::to_string(block) + ")");
+  return QEMBED_CUDA_SUCCESS;
+}
+
 int qembedCudaStreamSynchronize(void *stream) {
   const char *api = "qembedCudaStreamSynchronize";
   if (int err = ensureDriver(api))

@@ -22,6 +22,7 @@
 #define QEMBED_CUDA_RUNTIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,17 @@ QEMBED_CUDA_EXPORT int qembedCudaModuleUnload(void *module);
 ///  name.
 QEMBED_CUDA_EXPORT int
 qembedCudaModuleGetFunction(void *module, const char *name, void **function);
+
+/// Launches qembed's gather kernel (the bare-pointer ABI of
+/// include/qembed/Conversion/QEmbedToGPU/GatherKernel.h) in one call: makes
+/// `device`'s context current if it is not, then launches `function` on
+/// `stream` with a 1-D grid and the parameters packed, scales, zero points
+/// (only when `zeroPoints` is not 0), ids, out (device addresses), tokens,
+/// rows. The per-token call of qembed.torch: no argument arrays to build.
+QEMBED_CUDA_EXPORT int qembedCudaLaunchGather(
+    int device, void *function, unsigned grid, unsigned block, void *stream,
+    uint64_t packed, uint64_t scales, uint64_t zeroPoints, uint64_t ids,
+    uint64_t out, int32_t tokens, int32_t rows);
 
 /// Launches `function` on `stream` (null: the legacy default stream) with
 ///  kernel parameters `params` (an array of pointers to each argument, as
