@@ -60,6 +60,31 @@ def random_module(bits, group):
                               group_size=group, dtype=torch.float16)
 
 
+def graph_us(fn, calls=20, reps=50):
+    """GPU time per call of `fn` replayed from a CUDA graph of `calls`
+    calls: the kernels' own cost, without Python or launch overhead."""
+    fn()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(calls):
+            fn()
+    return median_us(graph.replay, reps=reps, warmup=3) / calls
+
+
+def triton_config(m, ids, out, bits, group):
+    """(median us, block, warps) of the best Triton baseline configuration."""
+    import triton_baseline
+    best = None
+    for block in (256, 512, 1024):
+        for warps in (4, 8):
+            t = median_us(lambda: triton_baseline.gather(
+                m.packed, m.scales, ids, out, bits, group, block, warps))
+            if best is None or t < best[0]:
+                best = (t, block, warps)
+    return best
+
+
 def triton_us(m, ids, out, bits, group):
     """The best Triton baseline configuration's median time."""
     import triton_baseline
@@ -128,7 +153,7 @@ def main():
     # so that the first calls below are those of a new scheme.
     t = time.perf_counter()
     warm = QuantizedEmbedding(
-        torch.zeros(8, 64, dtype=torch.int32, device="cuda"),
+        torch.zeros(8, 32, dtype=torch.int32, device="cuda"),
         torch.ones(8, 8, dtype=torch.float16, device="cuda"),
         embedding_dim=512, bits=2, group_size=64)
     warm(ids_of[16] % 8)
@@ -167,11 +192,20 @@ def main():
             direct()
             assert torch.equal(out, m(ids)), "direct launch differs"
             t_direct = median_us(direct)
-            t_tri = triton_us(m, ids, out, bits, group)
-            results["runs"].append({"scheme": label, "tokens": n,
-                                    "dense_us": t_dense, "qembed_us": t_q,
-                                    "direct_us": t_direct,
-                                    "triton_us": t_tri})
+            t_tri, block, warps = triton_config(m, ids, out, bits, group)
+            run = {"scheme": label, "tokens": n, "dense_us": t_dense,
+                   "qembed_us": t_q, "direct_us": t_direct,
+                   "triton_us": t_tri}
+            if n <= 16:  # GPU time alone, from CUDA graph replay
+                import triton_baseline
+                run["graph_qembed_us"] = graph_us(lambda: m(ids))
+                run["graph_triton_us"] = graph_us(
+                    lambda: triton_baseline.gather(m.packed, m.scales, ids,
+                                                   out, bits, group, block,
+                                                   warps))
+                run["graph_dense_us"] = graph_us(
+                    lambda: F.embedding(ids, dense))
+            results["runs"].append(run)
 
     results["copy_gbps"] = copy_gbps()
     print("device: %s; table %dx%d, f16 output; copy %.0f GB/s" % (
@@ -189,6 +223,14 @@ def main():
                  r["qembed_us"] / r["triton_us"],
                  r["dense_us"] / r["qembed_us"]))
     print()
+    print()
+    print("CUDA graph replay (GPU time per call, no launch overhead):")
+    for r in results["runs"]:
+        if "graph_qembed_us" in r:
+            print("  %s, %d tokens: QuantizedEmbedding %.2f us, Triton %.2f "
+                  "us, F.embedding %.2f us" % (
+                      r["scheme"], r["tokens"], r["graph_qembed_us"],
+                      r["graph_triton_us"], r["graph_dense_us"]))
     print("first use in the process (runtime library, driver): %.1f ms"
           % results["process_first_use_ms"])
     for label, first in results["first_calls"].items():

@@ -669,12 +669,13 @@ class QuantizedEmbedding(nn.Module):
 
     def _plan(self, ids):
         """Everything a launch needs except the ids and the output, checked
-        once per table storage, device, id dtype and output dtype."""
+        once per table, device, id dtype and output dtype. Keyed on the
+        buffer objects (the plan holds them, so their ids stay unique):
+        replacing a buffer, moving or casting the module makes a new plan;
+        in-place writes to the buffers' values need none."""
         packed, scales, zps = self.packed, self.scales, self.zero_points
-        key = (ids.dtype, ids.device, self.dtype, packed.data_ptr(),
-               scales.data_ptr(), 0 if zps is None else zps.data_ptr(),
-               packed.shape, scales.shape, self.bits, self.group_size,
-               self.embedding_dim)
+        key = (ids.dtype, ids.get_device(), self.dtype, id(packed),
+               id(scales), id(zps))
         plan = self._plans.get(key)
         if plan is None:
             _check_op_args(packed, scales, zps, ids, self.embedding_dim,
@@ -685,24 +686,24 @@ class QuantizedEmbedding(nn.Module):
                                  "16-byte aligned")
             if rows >= 2 ** 31:
                 raise ValueError("the GPU kernel takes fewer than 2^31 rows")
-            index = ids.device.index if ids.device.index is not None else \
-                torch.cuda.current_device()
+            index = ids.get_device()
             spr, sms, variants = _launcher(
                 index, self.bits, self.group_size, zps is None, scales.dtype,
                 self.dtype, self.embedding_dim, ids.dtype)
             plan = self._plans[key] = (
-                index, spr, 2 * BLOCK_SIZE * sms, variants, rows, key[3],
-                key[4], key[5], _cuda.runtime())
+                index, spr, 2 * BLOCK_SIZE * sms, variants, rows,
+                packed.data_ptr(), scales.data_ptr(),
+                0 if zps is None else zps.data_ptr(), _cuda.runtime(),
+                (packed, scales, zps))
         return plan
 
     def _forward_cuda(self, ids):
-        index, spr, small, variants, rows, p, s, z, rt = self._plan(ids)
+        index, spr, small, variants, rows, p, s, z, rt, _ = self._plan(ids)
         flat = ids.reshape(-1)
         if not flat.is_contiguous():
             flat = flat.contiguous()
         n = flat.numel()
-        out = torch.empty((n, self.embedding_dim), dtype=self.dtype,
-                          device=ids.device)
+        out = ids.new_empty((n, self.embedding_dim), dtype=self.dtype)
         if n:
             if n >= 2 ** 31:
                 raise ValueError("the GPU kernel takes fewer than 2^31 "
