@@ -650,6 +650,12 @@ class QuantizedEmbedding(nn.Module):
     # -- nn.Module ------------------------------------------------------------
 
     def forward(self, ids):
+        if isinstance(ids, torch.Tensor) and ids.is_cuda and \
+                not torch.compiler.is_compiling():
+            # Eager CUDA calls skip the custom op's dispatch (tens of us per
+            # call); traced/compiled graphs go through torch.ops.qembed. The
+            # checks below run once per plan (_plan).
+            return self._forward_cuda(ids)
         if not isinstance(ids, torch.Tensor):
             raise TypeError("ids must be a tensor, got %s"
                             % type(ids).__name__)
@@ -658,10 +664,6 @@ class QuantizedEmbedding(nn.Module):
         if ids.device != self.packed.device:
             raise ValueError("ids are on %s, the table on %s"
                              % (ids.device, self.packed.device))
-        if ids.is_cuda and not torch.compiler.is_compiling():
-            # Eager CUDA calls skip the custom op's dispatch (tens of us per
-            # call); traced/compiled graphs go through torch.ops.qembed.
-            return self._forward_cuda(ids)
         return torch.ops.qembed.gather(self.packed, self.scales,
                                        self.zero_points, ids,
                                        self.embedding_dim, self.bits,
@@ -673,11 +675,19 @@ class QuantizedEmbedding(nn.Module):
         buffer objects (the plan holds them, so their ids stay unique):
         replacing a buffer, moving or casting the module makes a new plan;
         in-place writes to the buffers' values need none."""
-        packed, scales, zps = self.packed, self.scales, self.zero_points
+        buffers = self._buffers  # a plain dict: no nn.Module.__getattr__
+        packed, scales, zps = (buffers["packed"], buffers["scales"],
+                               buffers["zero_points"])
         key = (ids.dtype, ids.get_device(), self.dtype, id(packed),
                id(scales), id(zps))
         plan = self._plans.get(key)
         if plan is None:
+            if ids.dtype not in _ID_KIND:
+                raise TypeError("ids must be int32 or int64, got %s"
+                                % ids.dtype)
+            if ids.device != packed.device:
+                raise ValueError("ids are on %s, the table on %s"
+                                 % (ids.device, packed.device))
             _check_op_args(packed, scales, zps, ids, self.embedding_dim,
                            self.bits, self.group_size, self.dtype)
             rows = packed.shape[0]
@@ -693,27 +703,30 @@ class QuantizedEmbedding(nn.Module):
             plan = self._plans[key] = (
                 index, spr, 2 * BLOCK_SIZE * sms, variants, rows,
                 packed.data_ptr(), scales.data_ptr(),
-                0 if zps is None else zps.data_ptr(), _cuda.runtime(),
+                0 if zps is None else zps.data_ptr(),
+                _cuda.runtime().launch_gather, self.embedding_dim,
                 (packed, scales, zps))
         return plan
 
     def _forward_cuda(self, ids):
-        index, spr, small, variants, rows, p, s, z, rt, _ = self._plan(ids)
-        flat = ids.reshape(-1)
+        index, spr, small, variants, rows, p, s, z, launch, cols, _ = \
+            self._plan(ids)
+        flat = ids if ids.dim() == 1 else ids.reshape(-1)
         if not flat.is_contiguous():
             flat = flat.contiguous()
-        n = flat.numel()
-        out = ids.new_empty((n, self.embedding_dim), dtype=self.dtype)
+        n = flat.shape[0]
+        out = torch.empty((n, cols), dtype=self.dtype, device=ids.device)
         if n:
             if n >= 2 ** 31:
                 raise ValueError("the GPU kernel takes fewer than 2^31 "
                                  "tokens")
             # choose_unroll, inlined: unroll 1 below two blocks per SM.
             function, block, per_block = variants[1 if n * spr < small else 2]
-            rt.launch_gather(index, function, -(-n * spr // per_block), block,
-                             _current_stream(index), p, s, z, flat.data_ptr(),
-                             out.data_ptr(), n, rows)
-        return out.view(tuple(ids.shape) + (self.embedding_dim,))
+            launch(index, function, -(-n * spr // per_block), block,
+                   _current_stream(index), p, s, z, flat.data_ptr(),
+                   out.data_ptr(), n, rows)
+        return out if ids.dim() == 1 else \
+            out.view(tuple(ids.shape) + (cols,))
 
     def _apply(self, fn, recurse=True):
         # Module casts move the scales but never convert them: they go
