@@ -78,13 +78,19 @@ def check():
     return ok
 
 
-def iree_bench(vmfb, inputs, reps=20):
+# IREE's CUDA HAL defaults trace every kernel (--cuda_tracing=2) and use
+# stream-ordered allocations; the "lean" runs turn both off.
+LEAN = ["--cuda_tracing=0", "--cuda_async_allocations=false"]
+
+
+def iree_bench(vmfb, inputs, reps=20, flags=()):
     """Median time per call of iree-benchmark-module (microseconds) and the
     per-dispatch rows of IREE's own profiling (--dispatch_statistics)."""
     cmd = [benchmark_tool(), "--device=cuda", "--device_allocator=caching",
            "--module=" + os.path.join(DIR, vmfb), "--function=gather",
            "--benchmark_repetitions=%d" % reps, "--benchmark_format=json",
-           "--benchmark_min_warmup_time=0.2"] + ["--input=" + i for i in inputs]
+           "--benchmark_min_warmup_time=0.2"] + list(flags) + [
+               "--input=" + i for i in inputs]
     # IREE's per-dispatch profiling is not available on every backend: fall
     # back to the plain run (and say why) if it fails.
     run = subprocess.run(cmd + ["--dispatch_statistics=true"],
@@ -190,6 +196,19 @@ def speed():
         print("| %d | %.1f us | %.1f us | %.1f us | %.1f us (%.0f%% of copy) "
               "| %.1fx |" % (n, a, b, c, k, 100 * n * (d * 2 + w * 4 + g * 2)
                              / (k * 1e-6) / 1e9 / copy, b / a))
+    print("Same, iree-benchmark-module with %s:" % " ".join(LEAN))
+    print("| tokens | (a) dispatch | (b) codegen | (c) dense | (b)/(a) |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in (1, 4096, 32768):
+        ids = "@" + os.path.join(DIR, "ids_%d.npy" % n)
+        quant = ["%dx%dxi32=305419896" % (rows, w),
+                 "%dx%dxf16=0.01" % (rows, g), ids]
+        a = iree_bench("speed_dispatch.vmfb", quant, flags=LEAN)[0]
+        b = iree_bench("speed_codegen.vmfb", quant, flags=LEAN)[0]
+        c = iree_bench("speed_dense.vmfb", ["%dx%dxf16=0.5" % (rows, d), ids],
+                       flags=LEAN)[0]
+        print("| %d | %.1f us | %.1f us | %.1f us | %.1fx |" % (n, a, b, c,
+                                                             b / a))
     print("IREE dispatch statistics (per dispatch function, per call):")
     for line in profile:
         print("  " + line)
