@@ -2,6 +2,7 @@
 
 #include "qembed/Pipelines/Pipelines.h"
 #include "qembed/Conversion/Passes.h"
+#include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -34,43 +35,67 @@ void mlir::qembed::buildQuantizeEmbeddingsPipeline(
   pm.addPass(createCSEPass());
 }
 
-void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertQEmbedToLinalg());
-  pm.addPass(createCanonicalizerPass());
+/// One-Shot Bufferize of whole modules (function boundaries included, with
+/// identity layouts) and buffer deallocation.
+static void addBufferization(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+/// Host code of linalg / scf / affine / memref ops as loops, bf16
+/// arithmetic as integer code (no runtime library needed).
+static void addHostLoops(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // bf16 <-> f32 conversions become integer code: no runtime library needed.
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
+}
+
+void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertQEmbedToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  addBufferization(pm);
+  addHostLoops(pm);
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createQEmbedVerifyLowered());
 }
 
 void mlir::qembed::buildGPUPipeline(OpPassManager &pm,
                                     const GPUPipelineOptions &options) {
+  QEmbedCheckGPUOptionsOptions check;
+  check.chip = options.chip;
+  check.format = options.format;
+  check.blockSize = options.blockSize;
+  check.unroll = options.unroll;
+  pm.addPass(createQEmbedCheckGPUOptions(check));
+  // Tensor-level functions: bufferize, give the gathers device buffers.
+  // (Hand-written memref entry points pass through both steps unchanged.)
+  addBufferization(pm);
+  pm.addPass(createQEmbedGPUStageBuffers());
   ConvertQEmbedGatherToGPUOptions lower;
   lower.blockSize = options.blockSize;
   lower.maxBlocks = options.maxBlocks;
   lower.unroll = options.unroll;
   pm.addPass(createConvertQEmbedGatherToGPU(lower));
   pm.addPass(createCanonicalizerPass());
-  // Upstream's NVVM pipeline; PTX 8.0 is the first to know sm_90.
+  addHostLoops(pm);
+  // Upstream's NVVM pipeline with the PTX ISA version the chip needs.
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
-  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFeatures = nvvmFeaturesForChip(options.chip);
   nvvm.cubinFormat = options.format;
   nvvm.optLevel = 3;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  pm.addPass(createQEmbedVerifyLowered());
 }
 
 void mlir::qembed::registerQEmbedPipelines() {

@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -72,6 +73,10 @@ struct Driver {
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamSynchronize)(CUstream);
   CUresult (*cuStreamDestroy)(CUstream);
+  CUresult (*cuMemAlloc)(uint64_t *, size_t);
+  CUresult (*cuMemFree)(uint64_t);
+  CUresult (*cuMemcpyAsync)(uint64_t, uint64_t, size_t, CUstream);
+  CUresult (*cuMemcpyHtoD)(uint64_t, const void *, size_t);
 };
 
 Driver driver;
@@ -94,6 +99,9 @@ struct State {
   std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
   /// Message of the first mgpu* failure (with stickyCode).
   std::string stickyMessage;
+  /// Device copies of constant host buffers (qembedDeviceConstant_*), per
+  /// context, host address and size; kept for the life of the process.
+  std::map<std::tuple<CUcontext, const void *, size_t>, uint64_t> constants;
 };
 
 State &state() {
@@ -197,6 +205,10 @@ void openDriver() {
   bind(driver.cuStreamCreate, "cuStreamCreate");
   bind(driver.cuStreamSynchronize, "cuStreamSynchronize");
   bind(driver.cuStreamDestroy, "cuStreamDestroy_v2");
+  bind(driver.cuMemAlloc, "cuMemAlloc_v2");
+  bind(driver.cuMemFree, "cuMemFree_v2");
+  bind(driver.cuMemcpyAsync, "cuMemcpyAsync");
+  bind(driver.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
   if (missing)
     return;
   CUresult result = driver.cuInit(0);
@@ -672,5 +684,131 @@ QEMBED_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {
     return;
   recordSticky(ensureContext("mgpuSetDefaultDevice", device));
 }
+
+/// Device memory for gpu.alloc (host-shared memory is not supported).
+QEMBED_CUDA_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, CUstream /*stream*/,
+                                      bool isHostShared) {
+  const char *api = "mgpuMemAlloc";
+  if (stickyFailed())
+    return nullptr;
+  int err = ensureAnyContext(api);
+  uint64_t pointer = 0;
+  if (!err && isHostShared)
+    err = fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT,
+               std::string(api) + ": host-shared allocations are not "
+                                  "supported");
+  if (!err && sizeBytes) {
+    if (CUresult r = driver.cuMemAlloc(&pointer, sizeBytes))
+      err = driverFail(api, "cuMemAlloc", r,
+                       " of " + std::to_string(sizeBytes) + " bytes");
+  }
+  recordSticky(err);
+  return reinterpret_cast<void *>(pointer);
+}
+
+/// Frees gpu.alloc memory once the work queued on `stream` is done.
+QEMBED_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
+  const char *api = "mgpuMemFree";
+  if (!pointer || stickyFailed())
+    return;
+  int err = ensureDriver(api);
+  if (!err) {
+    if (CUresult r = driver.cuStreamSynchronize(stream))
+      err = driverFail(api, "cuStreamSynchronize", r);
+    else if (CUresult r =
+                 driver.cuMemFree(reinterpret_cast<uint64_t>(pointer)))
+      err = driverFail(api, "cuMemFree", r);
+  }
+  recordSticky(err);
+}
+
+/// gpu.memcpy between any two addresses (unified addressing).
+QEMBED_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,
+                                   CUstream stream) {
+  const char *api = "mgpuMemcpy";
+  if (!sizeBytes || stickyFailed())
+    return;
+  int err = ensureDriver(api);
+  if (!err) {
+    if (CUresult r = driver.cuMemcpyAsync(reinterpret_cast<uint64_t>(dst),
+                                          reinterpret_cast<uint64_t>(src),
+                                          sizeBytes, stream))
+      err = driverFail(api, "cuMemcpyAsync", r,
+                       " of " + std::to_string(sizeBytes) + " bytes");
+  }
+  recordSticky(err);
+}
+
+namespace {
+/// The descriptor of a rank-2 memref (MLIR's C interface).
+struct MemRef2D {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+};
+
+/// A device copy of the constant host buffer `source` (identity layout),
+/// made at the first call per context and host address and reused after:
+/// the tables of --qembed-gpu-pipeline's tensor-level functions are
+/// uploaded once per process, not per call.
+void deviceConstant(const char *api, MemRef2D *result, const MemRef2D *source,
+                    size_t elementBytes) {
+  *result = *source;
+  result->allocated = result->aligned = nullptr;
+  result->offset = 0;
+  if (stickyFailed())
+    return;
+  int err = ensureAnyContext(api);
+  const char *host =
+      static_cast<const char *>(source->aligned) + source->offset * elementBytes;
+  size_t bytes = size_t(source->sizes[0]) * size_t(source->sizes[1]) *
+                 elementBytes;
+  if (!err && (source->strides[1] != 1 || source->strides[0] != source->sizes[1]))
+    err = fail(QEMBED_CUDA_ERROR_INVALID_ARGUMENT,
+               std::string(api) + ": the buffer is not contiguous");
+  CUcontext context = nullptr;
+  if (!err) {
+    if (CUresult r = driver.cuCtxGetCurrent(&context))
+      err = driverFail(api, "cuCtxGetCurrent", r);
+  }
+  uint64_t device = 0;
+  if (!err) {
+    std::lock_guard<std::mutex> lock(stateMutex);
+    auto key = std::make_tuple(context, static_cast<const void *>(host), bytes);
+    auto it = state().constants.find(key);
+    if (it != state().constants.end()) {
+      device = it->second;
+    } else if (CUresult r = driver.cuMemAlloc(&device, bytes ? bytes : 1)) {
+      err = driverFail(api, "cuMemAlloc", r,
+                       " of " + std::to_string(bytes) + " bytes");
+    } else if (CUresult r = driver.cuMemcpyHtoD(device, host, bytes)) {
+      driver.cuMemFree(device);
+      err = driverFail(api, "cuMemcpyHtoD", r);
+    } else {
+      state().constants[key] = device;
+    }
+  }
+  recordSticky(err);
+  if (!err) {
+    result->allocated = result->aligned = reinterpret_cast<void *>(device);
+    result->strides[0] = source->sizes[1];
+    result->strides[1] = 1;
+  }
+}
+} // namespace
+
+#define QEMBED_DEVICE_CONSTANT(TYPE, BYTES)                                    \
+  QEMBED_CUDA_EXPORT void _mlir_ciface_qembedDeviceConstant_##TYPE(             \
+      MemRef2D *result, MemRef2D *source) {                                    \
+    deviceConstant("qembedDeviceConstant_" #TYPE, result, source, BYTES);       \
+  }
+QEMBED_DEVICE_CONSTANT(i32, 4)
+QEMBED_DEVICE_CONSTANT(f32, 4)
+QEMBED_DEVICE_CONSTANT(f16, 2)
+QEMBED_DEVICE_CONSTANT(bf16, 2)
+QEMBED_DEVICE_CONSTANT(i8, 1)
+#undef QEMBED_DEVICE_CONSTANT
 
 } // extern "C"

@@ -177,4 +177,93 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
+def QEmbedGPUStageBuffers : Pass<"qembed-gpu-stage-buffers", "::mlir::ModuleOp"> {
+  let summary = "Move the host buffers of bufferized gathers to the GPU";
+  let description = [{
+    Bufferizing a tensor-level function leaves each lookup as a
+    `qembed.buffer_gather` marked `qembed.host_buffers`: its table, ids and
+    output are host memory. This pass gives such a gather device buffers so
+    that `--qembed-gather-to-gpu` can launch it, keeping the function's
+    interface (host tensors in, host tensors out):
+
+    * a table read from a constant `memref.global` (what bufferization makes
+      of `arith.constant`) goes through `qembedDeviceConstant_<type>`, a
+      runtime function (runtime/cuda) that uploads it at the first call and
+      returns the same device copy on every later call;
+    * any other input (the ids, a table passed in) is copied to a
+      `gpu.alloc` buffer on each call;
+    * the output is written to a `gpu.alloc` buffer and copied back into the
+      host buffer after the gather.
+
+    The copies run on one stream (async tokens from `gpu.wait async`),
+    waited for before the launch and after the copy back. Buffers must have an
+    identity layout (bufferization with identity function boundaries gives
+    that); anything else is an error.
+
+    Before:
+
+    ```mlir
+    %p = memref.get_global @packed : memref<100x16xi32>
+    qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <...>
+        {qembed.host_buffers} : ...
+    ```
+
+    After:
+
+    ```mlir
+    %pc = memref.cast %p : memref<100x16xi32> to memref<?x?xi32>
+    %pd = call @qembedDeviceConstant_i32(%pc) : (memref<?x?xi32>) -> memref<?x?xi32>
+    %dp = memref.cast %pd : memref<?x?xi32> to memref<100x16xi32>
+    %t0 = gpu.wait async
+    %di, %t1 = gpu.alloc async [%t0] (%n) : memref<?xi64>
+    %t2 = gpu.memcpy async [%t1] %di, %ids : memref<?xi64>, memref<?xi64>
+    %do, %t3 = gpu.alloc async [%t2] (%n) : memref<?x128xf32>
+    gpu.wait [%t3]
+    qembed.buffer_gather %dp[%di] scales(%ds) into %do scheme <...> : ...
+    %t4 = gpu.wait async
+    %t5 = gpu.memcpy async [%t4] %out, %do : memref<?x128xf32>, memref<?x128xf32>
+    %t6 = gpu.dealloc async [%t5] %di : memref<?xi64>
+    %t7 = gpu.dealloc async [%t6] %do : memref<?x128xf32>
+    gpu.wait [%t7]
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def QEmbedVerifyLowered : Pass<"qembed-verify-lowered", "::mlir::ModuleOp"> {
+  let summary = "Fail unless only LLVM dialect and GPU binaries remain";
+  let description = [{
+    The last step of `--qembed-gpu-pipeline` and `--qembed-cpu-pipeline`:
+    an op that the pipeline could not place (a qembed op, a tensor, an op of
+    a dialect no lowering handled) is an error naming it, so a pipeline
+    never exits 0 with a half-lowered module. Allowed: `builtin.module`,
+    the `llvm` dialect, `gpu.binary` and `gpu.launch_func` on LLVM-typed
+    operands (the translation to LLVM IR lowers it to runtime calls).
+  }];
+}
+
+def QEmbedCheckGPUOptions : Pass<"qembed-check-gpu-options", "::mlir::ModuleOp"> {
+  let summary = "Validate the options of --qembed-gpu-pipeline";
+  let description = [{
+    The first step of `--qembed-gpu-pipeline`: rejects, with an error and
+    before any work, a chip qembed cannot emit PTX for (`sm_75` ...
+    `sm_120a`; not `sm_20`, not an AMD `gfx` target, not empty), a format
+    other than `isa`, `bin` or `fatbin`, a block size outside 32..1024 or
+    not a multiple of 32, an unroll outside 1..16. Upstream's NVVM pipeline
+    would otherwise crash, abort or emit code that cannot run on them.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"", "GPU chip">,
+    Option<"format", "format", "std::string", /*default=*/"\"fatbin\"",
+           "isa, bin or fatbin">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"2",
+           "Slices per thread and iteration">,
+  ];
+}
+
 #endif // QEMBED_CONVERSION_PASSES_TD

@@ -126,8 +126,11 @@ struct ConvertQEmbedGatherToGPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (blockSize <= 0 || maxBlocks <= 0 || unroll <= 0) {
-      module.emitError("block-size, max-blocks and unroll must be positive");
+    // Bounded so that the unrolled body and blockSize * unroll stay small.
+    if (blockSize < 1 || blockSize > 1024 || maxBlocks < 1 || unroll < 1 ||
+        unroll > 16) {
+      module.emitError("--qembed-gather-to-gpu: block-size must be in "
+                       "1..1024, max-blocks positive and unroll in 1..16");
       return signalPassFailure();
     }
     SmallVector<BufferGatherOp> gathers;

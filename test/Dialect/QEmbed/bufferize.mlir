@@ -6,7 +6,7 @@
 // CHECK-SAME: (%[[P:.*]]: memref<100x16xi32>, %[[S:.*]]: memref<100x2xf16>, %[[I:.*]]: memref<?xi64>) -> memref<?x128xf16>
 // CHECK: %[[N:.*]] = memref.dim %[[I]], %c0
 // CHECK: %[[OUT:.*]] = memref.alloc(%[[N]]) {{.*}} : memref<?x128xf16>
-// CHECK: qembed.buffer_gather %[[P]][%[[I]]] scales(%[[S]]) into %[[OUT]] scheme <bits = 4, group_size = 64, symmetric, scale_type = f16> : memref<100x16xi32>, memref<100x2xf16>, memref<?xi64>, memref<?x128xf16>
+// CHECK: qembed.buffer_gather %[[P]][%[[I]]] scales(%[[S]]) into %[[OUT]] scheme <bits = 4, group_size = 64, symmetric, scale_type = f16> {qembed.host_buffers} : memref<100x16xi32>, memref<100x2xf16>, memref<?xi64>, memref<?x128xf16>
 // CHECK: return %[[OUT]]
 // GPU-LABEL: func.func @embed
 // GPU: gpu.launch_func @qembed_kernels::@gather

@@ -1,7 +1,8 @@
 //===- BufferizableOpInterfaceImpl.cpp - qembed bufferization -------------===//
 //
 // qembed.gather reads its operands and produces a new tensor; bufferized, it
-// allocates the output and fills it with qembed.buffer_gather.
+// allocates the output and fills it with qembed.buffer_gather, marked
+// `qembed.host_buffers` (its buffers live in host memory).
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,8 +60,14 @@ struct GatherOpInterface
     if (failed(alloc))
       return failure();
     Value zeroPoints = gather.getZeroPoints() ? buffers[3] : Value();
-    BufferGatherOp::create(rewriter, loc, buffers[0], buffers[1], buffers[2],
-                           zeroPoints, *alloc, gather.getScheme());
+    auto bufferGather =
+        BufferGatherOp::create(rewriter, loc, buffers[0], buffers[1],
+                               buffers[2], zeroPoints, *alloc,
+                               gather.getScheme());
+    // Bufferization makes host buffers; --qembed-gpu-stage-buffers moves
+    // exactly these to the GPU (hand-written buffer_gathers take device
+    // buffers).
+    bufferGather->setAttr(kHostBuffersAttrName, rewriter.getUnitAttr());
     replaceOpWithBufferizedValues(rewriter, op, *alloc);
     return success();
   }

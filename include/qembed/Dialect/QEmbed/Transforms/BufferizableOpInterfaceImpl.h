@@ -7,6 +7,10 @@ namespace mlir {
 class DialectRegistry;
 
 namespace qembed {
+/// Unit attribute on the qembed.buffer_gather ops that bufferization makes:
+/// their buffers are host memory (--qembed-gpu-stage-buffers stages them).
+inline constexpr const char kHostBuffersAttrName[] = "qembed.host_buffers";
+
 /// Lets One-Shot Bufferize turn qembed.gather into a new buffer filled by
 /// qembed.buffer_gather (the form the GPU lowering starts from).
 void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);
