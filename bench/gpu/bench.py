@@ -15,8 +15,11 @@ import torch.nn.functional as F
 import triton
 from triton.testing import do_bench
 
+import os as _os
+import sys as _sys
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "..", "python", "tests", "gpu"))
 import triton_baseline
-from qembed_gpu import Library
+from aot_library import Library
 from reference import dequant_rows
 
 TABLES = [(128256, 4096), (152064, 8192)]

@@ -6,7 +6,10 @@ import sys
 
 import torch
 
-from qembed_gpu import Library
+import os as _os
+import sys as _sys
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "..", "python", "tests", "gpu"))
+from aot_library import Library
 
 
 def main():

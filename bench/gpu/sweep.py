@@ -8,7 +8,10 @@ import os
 import torch
 from triton.testing import do_bench
 
-from qembed_gpu import Library
+import os as _os
+import sys as _sys
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..", "..", "python", "tests", "gpu"))
+from aot_library import Library
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS = [int(t) for t in os.environ.get("TOKENS", "4096,32768").split(",")]

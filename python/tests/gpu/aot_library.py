@@ -1,4 +1,5 @@
-"""ctypes front end of build/gpu/libqembed_gpu.so: calls the AOT-compiled
+"""ctypes front end of build/gpu/libqembed_gpu.so (the AOT library of
+bench/gpu/build.sh; used by test_entry_points.py and the bench/gpu scripts): calls the AOT-compiled
 entry points of bench/gpu/gen_entry_points.py with torch CUDA tensors, by
 passing MLIR memref descriptors (allocated, aligned, offset, sizes, strides)
 to their `_mlir_ciface_` wrappers. Launches go to torch's current stream."""
@@ -10,7 +11,7 @@ import os
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 
 DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}
 
