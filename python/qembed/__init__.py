@@ -265,12 +265,26 @@ def run_pipeline(module: Union[str, bytes], pipeline: str,
                                 bool(allow_unregistered))
 
 
-def quantize_embeddings(module: Union[str, bytes], bits=4, group_size=64,
-                        symmetric=True, scale_type=None, bytecode=False):
-    """Runs --quantize-embeddings with the given options."""
+def quantize_embeddings(module, bits=4, group_size=64,
+                        symmetric=True, scale_type=None, bytecode=False,
+                        min_rows=0,
+                        min_table_bytes=0, diagnostics=False):
+    """Runs --quantize-embeddings with the given options on `module` (what
+    run_pipeline accepts). Tables with
+    fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
+    row length `group_size` does not divide, stay dense: each gets a
+    `table left dense: <why>` remark, returned with diagnostics=True as
+    (result, diagnostics text)."""
     _check_options(bits, group_size)
-    opts = "bits=%d group-size=%d symmetric=%s" % (
-        bits, group_size, "true" if symmetric else "false")
+    for name, v in (("min_rows", min_rows), ("min_table_bytes",
+                                             min_table_bytes)):
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError("%s must be an integer >= 0, got %r" % (name, v))
+    opts = "bits=%d group-size=%d symmetric=%s min-rows=%d " \
+        "min-table-bytes=%d" % (bits, group_size,
+                                "true" if symmetric else "false",
+                                min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
-    return run_pipeline(module, "quantize-embeddings{%s}" % opts, bytecode)
+    return run_pipeline(module, "quantize-embeddings{%s}" % opts, bytecode,
+                        diagnostics=diagnostics)

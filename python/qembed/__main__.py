@@ -24,6 +24,11 @@ def main(argv=None):
     q.add_argument("--asymmetric", action="store_true")
     q.add_argument("--scale-type", choices=["f32", "f16", "bf16"])
     q.add_argument("--emit-bytecode", action="store_true")
+    q.add_argument("--min-rows", type=int, default=0,
+                   help="tables with fewer rows stay dense (e.g. 2048: "
+                   "vocabularies only, not position/token-type tables)")
+    q.add_argument("--min-table-bytes", type=int, default=0,
+                   help="tables smaller than this stay dense")
     e = sub.add_parser("export-ct", help="quantize an embedding weight into "
                        "a compressed-tensors pack-quantized checkpoint")
     e.add_argument("source", help="a .safetensors file or a model folder")
@@ -59,9 +64,14 @@ def main(argv=None):
             return 0
         with open(a.input, "rb") as f:
             data = f.read()
-        out = qembed.quantize_embeddings(
+        out, diags = qembed.quantize_embeddings(
             data, a.bits, a.group_size, not a.asymmetric, a.scale_type,
-            a.emit_bytecode)
+            a.emit_bytecode, a.min_rows,
+            a.min_table_bytes, diagnostics=True)
+        # Tables left dense are said, never skipped silently.
+        for line in diags.splitlines():
+            if "remark: table left dense" in line:
+                print("qembed: %s" % line, file=sys.stderr)
         if not a.emit_bytecode:
             out = out.encode()
         checkpoint._write_atomically(a.output, lambda f: f.write(out))

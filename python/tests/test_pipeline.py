@@ -37,8 +37,23 @@ def test_console_entry_point(tmp_path):
                         "--asymmetric"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "zero_points(" in out.read_text()
+    # A group size that does not divide the 256 columns leaves the table
+    # dense, with a remark on stderr.
+    dense = subprocess.run([sys.executable, "-m", "qembed", "quantize",
+                            EXAMPLE, "-o", str(out), "--group-size", "48"],
+                           capture_output=True, text=True)
+    assert dense.returncode == 0, dense.stderr
+    assert ("table left dense: group-size 48 does not divide its row "
+            "length 256") in dense.stderr
+    assert "qembed.gather" not in out.read_text()
+    small = subprocess.run([sys.executable, "-m", "qembed", "quantize",
+                            EXAMPLE, "-o", str(out), "--min-rows", "1025"],
+                           capture_output=True, text=True)
+    assert small.returncode == 0, small.stderr
+    assert "it has 1024 rows, fewer than min-rows=1025" in small.stderr
+    assert "qembed.gather" not in out.read_text()
     bad = subprocess.run([sys.executable, "-m", "qembed", "quantize", EXAMPLE,
-                          "-o", str(out), "--group-size", "48"],
+                          "-o", str(out), "--min-table-bytes", "-1"],
                          capture_output=True, text=True)
     assert bad.returncode == 1
-    assert "does not divide" in bad.stderr
+    assert "min_table_bytes must be an integer >= 0" in bad.stderr

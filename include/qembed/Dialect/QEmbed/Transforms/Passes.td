@@ -80,6 +80,21 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     the lookups read the packed copy. The module then carries both, so the
     table's memory is not saved; `report=true` says so.
 
+    Tables it leaves dense, with a remark `table left dense: <why>` on the
+    constant (always emitted, not only with `report=true`; the lookups stay
+    `qembed.lookup`, which `--qembed-to-linalg` lowers to a dense gather,
+    and the pass succeeds):
+
+    * a table whose row length the group size does not divide (T5's relative
+      attention bias, buckets x heads, e.g. 32x8, with the default group of 64);
+    * a table with fewer rows than `min-rows` (default 0). Vocabulary
+      tables have tens of thousands of rows, position tables hundreds to a
+      few thousand and token-type tables 2: `min-rows=2048` quantizes only
+      the vocabulary of GPT-2 (wte, not wpe) and BERT. (A filter by name is
+      not offered: Torch-MLIR's fx importer names constants by shape and
+      dtype, `torch_tensor_50257_768_torch.float32`, not by module.)
+    * a table smaller than `min-table-bytes` (default 0).
+
     Tables it refuses, with an error on the constant (the pass fails):
 
     * a table holding NaN or +-Inf: the error names the row and column of
@@ -130,6 +145,12 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     Option<"maxTableBytes", "max-table-bytes", "int64_t",
            /*default=*/"17179869184",
            "Largest table (bytes) to quantize; default 2^34 = 16 GiB">,
+    Option<"minTableBytes", "min-table-bytes", "int64_t", /*default=*/"0",
+           "Tables smaller than this (bytes) stay dense, with a remark">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"0",
+           "Tables with fewer rows stay dense, with a remark (e.g. 2048 "
+           "keeps position and token-type tables dense and quantizes "
+           "vocabularies)">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect"];
