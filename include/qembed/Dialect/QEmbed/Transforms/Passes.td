@@ -22,6 +22,21 @@ def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
       yields `tensor.extract %table[%id, %col]` of a constant 2-D table from
       the enclosing scope. `arith.cmpi` + `cf.assert` bounds checks in the
       body are accepted and dropped (the lowerings clamp ids instead).
+    * Torch-MLIR's `aten.index.Tensor` lowering (`weight[ids]`): the same
+      generic, whose ids map may hold the constant 0 for a dimension of size
+      1, and whose body first wraps negative ids,
+      `%w = arith.select (arith.cmpi slt %id, 0), (arith.addi %id, R), %id`
+      with R the table's row count. The wrap is kept: it becomes an
+      elementwise `linalg.generic` on the ids feeding the `qembed.lookup`,
+      so ids in `[-R, R)` read the rows torch reads (torch raises for ids
+      outside that range; the lookup clamps them).
+
+    Lookups still in the torch dialect (`torch.aten.embedding`,
+    `torch.aten.index_select`, `torch.aten.index.Tensor[_hacked_twin]`,
+    e.g. `output_type="torch"` printed in generic form) are not raised; each
+    gets a remark (whatever `remarks` says) saying to export with
+    `output_type="linalg-on-tensors"` or to run torch-mlir's
+    `torch-backend-to-linalg-on-tensors-backend-pipeline` first.
     * `tensor.gather %table[%indices] gather_dims([0])` on a constant 2-D
       table.
 
