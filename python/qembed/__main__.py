@@ -29,6 +29,8 @@ def main(argv=None):
                    "vocabularies only, not position/token-type tables)")
     q.add_argument("--min-table-bytes", type=int, default=0,
                    help="tables smaller than this stay dense")
+    q.add_argument("--allow-unregistered-dialect", action="store_true",
+                   help="keep ops of other dialects (generic form only)")
     e = sub.add_parser("export-ct", help="quantize an embedding weight into "
                        "a compressed-tensors pack-quantized checkpoint")
     e.add_argument("source", help="a .safetensors file or a model folder")
@@ -66,7 +68,7 @@ def main(argv=None):
             data = f.read()
         out, diags = qembed.quantize_embeddings(
             data, a.bits, a.group_size, not a.asymmetric, a.scale_type,
-            a.emit_bytecode, a.min_rows,
+            a.emit_bytecode, a.allow_unregistered_dialect, a.min_rows,
             a.min_table_bytes, diagnostics=True)
         # Tables left dense are said, never skipped silently.
         for line in diags.splitlines():
