@@ -7,6 +7,7 @@
 
 import argparse
 import sys
+import warnings
 
 import qembed
 
@@ -35,10 +36,15 @@ def main(argv=None):
                        "a compressed-tensors pack-quantized checkpoint")
     e.add_argument("source", help="a .safetensors file or a model folder")
     e.add_argument("-o", "--output", required=True, help="output folder")
-    e.add_argument("--tensor", help="default: the *embed_tokens.weight")
+    e.add_argument("--tensor", help="default: the input embedding by "
+                   "config.json's model_type or common names (embed_tokens, "
+                   "wte, word_embeddings, shared)")
     e.add_argument("--bits", type=int, default=4)
     e.add_argument("--group-size", type=int, default=64)
     e.add_argument("--asymmetric", action="store_true")
+    e.add_argument("--untie", action="store_true",
+                   help="the embedding is tied to the output head: write "
+                   "the head as a dense copy of the original table")
     i = sub.add_parser("import-ct", help="MLIR module (qembed.gather over the "
                        "packed constants) from a pack-quantized checkpoint")
     i.add_argument("checkpoint")
@@ -49,9 +55,13 @@ def main(argv=None):
     from qembed import checkpoint
     try:
         if a.command == "export-ct":
-            q = checkpoint.export_embedding(a.source, a.output, a.tensor,
-                                            a.bits, a.group_size,
-                                            not a.asymmetric)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", checkpoint.TiedEmbeddingWarning)
+                q = checkpoint.export_embedding(a.source, a.output, a.tensor,
+                                                a.bits, a.group_size,
+                                                not a.asymmetric, a.untie)
+            for w in caught:
+                print("qembed: warning: %s" % w.message, file=sys.stderr)
             print("wrote %s: %d x %d, max |error| %.4g, SQNR %.1f dB" % (
                 a.output, q.packed.shape[0], q.cols, q.max_abs_error,
                 q.sqnr_db))
