@@ -20,6 +20,7 @@ uint16 bit patterns.
 __version__ = "0.1.0"
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -42,6 +43,7 @@ except ImportError as _e:
         """MLIR parse or pass failure (the extension is missing here)."""
 
 __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
+           "TableLeftDenseWarning",
            "quantize",
            "quantize_codes", "pack", "dequantize", "gather", "run_pipeline",
            "quantize_embeddings", "extension_available"]
@@ -61,6 +63,11 @@ def _native():
             "Build it with `pip install .` from a qembed checkout."
             % _EXTENSION_ERROR)
     return _qembed
+
+
+class TableLeftDenseWarning(UserWarning):
+    """quantize_embeddings left a table dense (a `table left dense: <why>`
+    remark of --qembed-quantize)."""
 
 
 class CheckpointError(ValueError):
@@ -338,7 +345,7 @@ def quantize_embeddings(module, bits=4, group_size=64,
     fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
     row length `group_size` does not divide, stay dense: each gets a
     `table left dense: <why>` remark, returned with diagnostics=True as
-    (result, diagnostics text)."""
+    (result, diagnostics text), else issued as a TableLeftDenseWarning."""
     _check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -350,6 +357,13 @@ def quantize_embeddings(module, bits=4, group_size=64,
                                 min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
-    return run_pipeline(module, "quantize-embeddings{%s}" % opts, bytecode,
-                        diagnostics=diagnostics,
-                        allow_unregistered=allow_unregistered)
+    out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
+                              bytecode, diagnostics=True,
+                              allow_unregistered=allow_unregistered)
+    if diagnostics:
+        return out, diags
+    # Without the diagnostics, tables left dense are still said.
+    for line in diags.splitlines():
+        if "remark: table left dense" in line:
+            warnings.warn(line, TableLeftDenseWarning, stacklevel=2)
+    return out

@@ -11,6 +11,9 @@ tm_tensor ops as they are (its default `--iree-input-type=auto` converts
 them; `--iree-input-type=tm_tensor` works too).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -153,7 +156,7 @@ def test_hf_model_through_iree(name, bits, group):
     assert np.abs(got - fp).max() > 1e-3
 
 
-def test_generic_text_and_custom_text():
+def test_generic_text_and_custom_text(tmp_path):
     """Generic-form text parses with allow_unregistered=True and gives the
     same module as the Module object; custom-form text with tm_tensor gets
     an error naming the dialect and both ways out."""
@@ -175,6 +178,19 @@ def test_generic_text_and_custom_text():
         qembed.quantize_embeddings(generic)
     with pytest.raises(TypeError, match="Python-bindings Module"):
         qembed.quantize_embeddings(42)
+    # The CLI: custom text fails with the same message, the generic form
+    # goes through with --allow-unregistered-dialect.
+    custom, gen = tmp_path / "custom.mlir", tmp_path / "generic.mlir"
+    custom.write_text(str(module))
+    gen.write_text(generic)
+    out = tmp_path / "q.mlir"
+    cli = [sys.executable, "-m", "qembed", "quantize", "-o", str(out)]
+    r = subprocess.run(cli + [str(custom)], capture_output=True, text=True)
+    assert r.returncode == 1 and "print_generic_op_form=True" in r.stderr
+    r = subprocess.run(cli + [str(gen), "--allow-unregistered-dialect"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == a
 
 
 class Indexed(torch.nn.Module):

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import qembed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -20,6 +22,18 @@ def test_quantize_embeddings_on_the_example():
     assert "tensor<1024x32xi32>" in out
     assert "524288 -> 139264 bytes" in diags
     assert out == qembed.quantize_embeddings(src)
+
+
+def test_tables_left_dense_warn():
+    src = open(EXAMPLE).read()
+    with pytest.warns(qembed.TableLeftDenseWarning,
+                      match="it has 1024 rows, fewer than min-rows=2048"):
+        out = qembed.quantize_embeddings(src, min_rows=2048)
+    assert "qembed.gather" not in out
+    out, diags = qembed.quantize_embeddings(src, group_size=48,
+                                            diagnostics=True)
+    assert "group-size 48 does not divide its row length 256" in diags
+    assert "qembed.gather" not in out
 
 
 def test_bytecode_in_and_out():
