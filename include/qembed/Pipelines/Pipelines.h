@@ -38,8 +38,8 @@ struct QuantizeEmbeddingsOptions
       llvm::cl::desc("Tables smaller than this (bytes) stay dense"),
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> minRows{
-      *this, "min-rows",
-      llvm::cl::desc("Tables with fewer rows stay dense"), llvm::cl::init(0)};
+      *this, "min-rows", llvm::cl::desc("Tables with fewer rows stay dense"),
+      llvm::cl::init(0)};
 };
 
 /// Options of --qembed-gpu-pipeline.

@@ -88,8 +88,8 @@ static std::string matchNegativeWrap(arith::SelectOp select, Block *body,
   auto cmp = select.getCondition().getDefiningOp<arith::CmpIOp>();
   APInt zero, added;
   if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::slt ||
-      !isId(cmp.getLhs()) || !matchPattern(cmp.getRhs(), m_ConstantInt(&zero)) ||
-      !zero.isZero())
+      !isId(cmp.getLhs()) ||
+      !matchPattern(cmp.getRhs(), m_ConstantInt(&zero)) || !zero.isZero())
     return "the row index is a select that is not the negative-id wrap "
            "(its condition is not 'id < 0')";
   auto add = select.getTrueValue().getDefiningOp<arith::AddIOp>();
@@ -235,10 +235,10 @@ static Value wrapNegativeIds(OpBuilder &b, Location loc, Value ids,
       b, loc, TypeRange{type}, ValueRange{ids}, ValueRange{init},
       ArrayRef<AffineMap>{id, id}, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value zero = arith::ConstantOp::create(nb, nloc, elem,
-                                               nb.getZeroAttr(elem));
-        Value count = arith::ConstantOp::create(
-            nb, nloc, elem, nb.getIntegerAttr(elem, rows));
+        Value zero =
+            arith::ConstantOp::create(nb, nloc, elem, nb.getZeroAttr(elem));
+        Value count = arith::ConstantOp::create(nb, nloc, elem,
+                                                nb.getIntegerAttr(elem, rows));
         Value negative = arith::CmpIOp::create(
             nb, nloc, arith::CmpIPredicate::slt, args[0], zero);
         Value shifted = arith::AddIOp::create(nb, nloc, args[0], count);
