@@ -124,7 +124,11 @@ def test_hf_model_through_iree(name, bits, group):
         fp = Forward(model, name)(ids).numpy()
     module = export(model, name, ids)
     has_scan = "tm_tensor.scan" in str(module)
-    assert has_scan == (name in ("llama", "gemma", "gpt2"))
+    # torch-mlir 20261001 + transformers 5.24: the mask's cumsum of these
+    # three is a tm_tensor.scan, which this test is here to carry through.
+    assert has_scan == (name in ("llama", "gemma", "gpt2")), (
+        "tm_tensor.scan %s in %s: update the expectation"
+        % ("found" if has_scan else "not found", name))
     if has_scan:
         # The printed (custom) form cannot be parsed without tm_tensor.
         with pytest.raises(qembed.MLIRError, match="pass the torch-mlir "
