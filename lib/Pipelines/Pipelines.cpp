@@ -30,6 +30,8 @@ void mlir::qembed::buildQuantizeEmbeddingsPipeline(
   quantize.symmetric = options.symmetric;
   quantize.scaleType = options.scaleType;
   quantize.report = options.report;
+  quantize.minTableBytes = options.minTableBytes;
+  quantize.minRows = options.minRows;
   pm.addPass(createQEmbedQuantize(quantize));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

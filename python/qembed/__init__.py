@@ -19,8 +19,10 @@ uint16 bit patterns.
 
 __version__ = "0.1.0"
 
+import re
+import warnings
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 
@@ -41,6 +43,7 @@ except ImportError as _e:
         """MLIR parse or pass failure (the extension is missing here)."""
 
 __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
+           "TableLeftDenseWarning",
            "quantize",
            "quantize_codes", "pack", "dequantize", "gather", "run_pipeline",
            "quantize_embeddings", "extension_available"]
@@ -60,6 +63,11 @@ def _native():
             "Build it with `pip install .` from a qembed checkout."
             % _EXTENSION_ERROR)
     return _qembed
+
+
+class TableLeftDenseWarning(UserWarning):
+    """quantize_embeddings left a table dense (a `table left dense: <why>`
+    remark of --qembed-quantize)."""
 
 
 class CheckpointError(ValueError):
@@ -245,32 +253,117 @@ def gather(q: QuantizedTable, ids, out_dtype=None, out=None):
     return _scales_out(result, out_kind) if out is None else result
 
 
-def run_pipeline(module: Union[str, bytes], pipeline: str,
+def _is_mlir_module(obj):
+    """True for an MLIR Python-bindings Module (torch-mlir's, IREE's, ...):
+    duck-typed, since each project ships its own copy of the bindings."""
+    op = getattr(obj, "operation", None)
+    return op is not None and callable(getattr(op, "get_asm", None))
+
+
+def _module_source(module, allow_unregistered):
+    """Returns (text or bytes to parse, allow_unregistered). A bindings
+    Module is printed in generic form, which parses without its dialects
+    (torch-mlir's tm_tensor.scan, IREE's util ops), and those ops are kept
+    intact."""
+    if _is_mlir_module(module):
+        return module.operation.get_asm(print_generic_op_form=True), True
+    if isinstance(module, (str, bytes)):
+        return module, allow_unregistered
+    raise TypeError("module must be MLIR text (str), text or bytecode "
+                    "(bytes), or an MLIR Python-bindings Module (e.g. what "
+                    "torch_mlir.fx.export_and_import returns), got %s"
+                    % type(module).__name__)
+
+
+_CUSTOM_UNKNOWN = re.compile(r"Dialect `([\w.]+)' not found for custom op "
+                             r"'([\w.]+)'")
+_GENERIC_UNKNOWN = "operation being parsed with an unregistered dialect"
+
+
+def _explain_unknown_dialect(err):
+    """An MLIRError for a module using a dialect qembed does not load,
+    saying how to hand such a module over; None for other errors."""
+    text = str(err)
+    m = _CUSTOM_UNKNOWN.search(text)
+    if m:
+        return MLIRError(
+            "the module uses the '%s' dialect (%s) in its custom syntax, "
+            "which cannot be parsed without the dialect (qembed does not "
+            "load it), so qembed cannot retry it any other way. Pass the "
+            "torch-mlir Module object itself (qembed prints it in generic "
+            "form), or its generic form: "
+            "module.operation.get_asm(print_generic_op_form=True) with "
+            "allow_unregistered=True (qembed-opt: --allow-unregistered-dialect "
+            "on `--mlir-print-op-generic` output).\n%s"
+            % (m.group(1), m.group(2), text))
+    if _GENERIC_UNKNOWN in text:
+        return MLIRError(
+            "the module has ops of a dialect qembed does not load; pass "
+            "allow_unregistered=True to keep them as they are (they are in "
+            "generic form, so they parse).\n%s" % text)
+    return None
+
+
+def run_pipeline(module, pipeline: str,
                  bytecode: bool = False, diagnostics: bool = False,
                  allow_unregistered: bool = False):
-    """Parses `module` (MLIR text, or text/bytecode as bytes), runs the pass
+    """Parses `module` (MLIR text, text/bytecode as bytes, or an MLIR
+    Python-bindings Module such as torch_mlir.fx.export_and_import's), runs
+    the pass
     pipeline and returns the result as text (or bytecode bytes); with
     diagnostics=True, a (result, remarks and warnings text) pair. The
     pipeline runs on the module: "quantize-embeddings{bits=4}" or
     "builtin.module(quantize-embeddings{bits=4})". allow_unregistered
     accepts ops of dialects qembed does not know (IREE's util.func, ...)
     in generic form, e.g. `iree-compile --compile-to=input
-    --mlir-print-op-generic` output."""
+    --mlir-print-op-generic` output. A Module object is printed in generic
+    form and parsed with allow_unregistered, so ops of dialects qembed does
+    not know (torch-mlir's tm_tensor.scan) pass through unchanged; MLIR text
+    in custom form that uses such a dialect raises MLIRError saying so."""
     if not isinstance(pipeline, str):
         raise TypeError("pipeline must be a string")
+    source, allow = _module_source(module, bool(allow_unregistered))
     p = pipeline.strip()
     if p.startswith("builtin.module(") and p.endswith(")"):
         p = p[len("builtin.module("):-1]
-    return _native().run_pipeline(module, p, bool(bytecode), bool(diagnostics),
-                                bool(allow_unregistered))
+    try:
+        return _native().run_pipeline(source, p, bool(bytecode),
+                                      bool(diagnostics), allow)
+    except MLIRError as err:
+        better = _explain_unknown_dialect(err)
+        if better is None:
+            raise
+        raise better from None
 
 
-def quantize_embeddings(module: Union[str, bytes], bits=4, group_size=64,
-                        symmetric=True, scale_type=None, bytecode=False):
-    """Runs --quantize-embeddings with the given options."""
+def quantize_embeddings(module, bits=4, group_size=64,
+                        symmetric=True, scale_type=None, bytecode=False,
+                        allow_unregistered=False, min_rows=0,
+                        min_table_bytes=0, diagnostics=False):
+    """Runs --quantize-embeddings with the given options on `module` (what
+    run_pipeline accepts, a torch-mlir Module object included). Tables with
+    fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
+    row length `group_size` does not divide, stay dense: each gets a
+    `table left dense: <why>` remark, returned with diagnostics=True as
+    (result, diagnostics text), else issued as a TableLeftDenseWarning."""
     _check_options(bits, group_size)
-    opts = "bits=%d group-size=%d symmetric=%s" % (
-        bits, group_size, "true" if symmetric else "false")
+    for name, v in (("min_rows", min_rows), ("min_table_bytes",
+                                             min_table_bytes)):
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError("%s must be an integer >= 0, got %r" % (name, v))
+    opts = "bits=%d group-size=%d symmetric=%s min-rows=%d " \
+        "min-table-bytes=%d" % (bits, group_size,
+                                "true" if symmetric else "false",
+                                min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
-    return run_pipeline(module, "quantize-embeddings{%s}" % opts, bytecode)
+    out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
+                              bytecode, diagnostics=True,
+                              allow_unregistered=allow_unregistered)
+    if diagnostics:
+        return out, diags
+    # Without the diagnostics, tables left dense are still said.
+    for line in diags.splitlines():
+        if "remark: table left dense" in line:
+            warnings.warn(line, TableLeftDenseWarning, stacklevel=2)
+    return out

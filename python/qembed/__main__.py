@@ -7,6 +7,7 @@
 
 import argparse
 import sys
+import warnings
 
 import qembed
 
@@ -24,14 +25,26 @@ def main(argv=None):
     q.add_argument("--asymmetric", action="store_true")
     q.add_argument("--scale-type", choices=["f32", "f16", "bf16"])
     q.add_argument("--emit-bytecode", action="store_true")
+    q.add_argument("--min-rows", type=int, default=0,
+                   help="tables with fewer rows stay dense (e.g. 2048: "
+                   "vocabularies only, not position/token-type tables)")
+    q.add_argument("--min-table-bytes", type=int, default=0,
+                   help="tables smaller than this stay dense")
+    q.add_argument("--allow-unregistered-dialect", action="store_true",
+                   help="keep ops of other dialects (generic form only)")
     e = sub.add_parser("export-ct", help="quantize an embedding weight into "
                        "a compressed-tensors pack-quantized checkpoint")
     e.add_argument("source", help="a .safetensors file or a model folder")
     e.add_argument("-o", "--output", required=True, help="output folder")
-    e.add_argument("--tensor", help="default: the *embed_tokens.weight")
+    e.add_argument("--tensor", help="default: the input embedding by "
+                   "config.json's model_type or common names (embed_tokens, "
+                   "wte, word_embeddings, shared)")
     e.add_argument("--bits", type=int, default=4)
     e.add_argument("--group-size", type=int, default=64)
     e.add_argument("--asymmetric", action="store_true")
+    e.add_argument("--untie", action="store_true",
+                   help="the embedding is tied to the output head: write "
+                   "the head as a dense copy of the original table")
     i = sub.add_parser("import-ct", help="MLIR module (qembed.gather over the "
                        "packed constants) from a pack-quantized checkpoint")
     i.add_argument("checkpoint")
@@ -42,9 +55,13 @@ def main(argv=None):
     from qembed import checkpoint
     try:
         if a.command == "export-ct":
-            q = checkpoint.export_embedding(a.source, a.output, a.tensor,
-                                            a.bits, a.group_size,
-                                            not a.asymmetric)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", checkpoint.TiedEmbeddingWarning)
+                q = checkpoint.export_embedding(a.source, a.output, a.tensor,
+                                                a.bits, a.group_size,
+                                                not a.asymmetric, a.untie)
+            for w in caught:
+                print("qembed: warning: %s" % w.message, file=sys.stderr)
             print("wrote %s: %d x %d, max |error| %.4g, SQNR %.1f dB" % (
                 a.output, q.packed.shape[0], q.cols, q.max_abs_error,
                 q.sqnr_db))
@@ -59,9 +76,14 @@ def main(argv=None):
             return 0
         with open(a.input, "rb") as f:
             data = f.read()
-        out = qembed.quantize_embeddings(
+        out, diags = qembed.quantize_embeddings(
             data, a.bits, a.group_size, not a.asymmetric, a.scale_type,
-            a.emit_bytecode)
+            a.emit_bytecode, a.allow_unregistered_dialect, a.min_rows,
+            a.min_table_bytes, diagnostics=True)
+        # Tables left dense are said, never skipped silently.
+        for line in diags.splitlines():
+            if "remark: table left dense" in line:
+                print("qembed: %s" % line, file=sys.stderr)
         if not a.emit_bytecode:
             out = out.encode()
         checkpoint._write_atomically(a.output, lambda f: f.write(out))

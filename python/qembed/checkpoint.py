@@ -16,8 +16,11 @@ length, a JSON header, raw little-endian data), so bf16 needs no torch.
 import json
 import math
 import os
+import re
+import shutil
 import struct
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -200,16 +203,81 @@ def _read_config(path):
     return config
 
 
-def _find_embedding(tensors, name):
+# The input embedding's tensor by config.json's model_type, then by the
+# names common models use (Llama/Mistral/Gemma/Qwen: embed_tokens; GPT-2:
+# transformer.wte; BERT: embeddings.word_embeddings; T5: shared).
+_EMBEDDING_BY_MODEL_TYPE = {
+    "gpt2": "wte.weight", "gpt_neo": "wte.weight", "gptj": "wte.weight",
+    "bert": "embeddings.word_embeddings.weight",
+    "roberta": "embeddings.word_embeddings.weight",
+    "t5": "shared.weight", "mt5": "shared.weight"}
+_EMBEDDING_SUFFIXES = ("embed_tokens.weight", "wte.weight",
+                       "word_embeddings.weight", "shared.weight")
+# The output projection a tied embedding doubles as, by model_type.
+_HEAD_BY_MODEL_TYPE = {"bert": "cls.predictions.decoder.weight",
+                       "roberta": "lm_head.decoder.weight"}
+# Architectures (config.json "architectures") that have an LM head.
+_HEAD_ARCHITECTURE = re.compile(
+    r"(ForCausalLM|LMHeadModel|ForConditionalGeneration|ForMaskedLM)$")
+# Files of a Hugging Face model folder copied next to the checkpoint.
+_COPIED_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                 "special_tokens_map.json", "added_tokens.json", "vocab.json",
+                 "merges.txt", "vocab.txt", "spiece.model",
+                 "sentencepiece.bpe.model", "generation_config.json",
+                 "chat_template.jinja", "chat_template.json")
+
+
+class TiedEmbeddingWarning(UserWarning):
+    """The quantized embedding is also the model's (tied) output head."""
+
+
+def _ends_with(name, suffix):
+    return name == suffix or name.endswith("." + suffix)
+
+
+def _find_embedding(tensors, name, config=None):
+    """The input embedding's tensor name: `name` when given, else the one
+    config.json's model_type names, else the one tensor ending in a common
+    embedding name (the first of _EMBEDDING_SUFFIXES that matches)."""
     if name is not None:
         if name not in tensors:
             raise CheckpointError("tensor %r not in the checkpoint" % name)
         return name
-    candidates = [n for n in tensors if n.endswith("embed_tokens.weight")]
-    if len(candidates) != 1:
-        raise CheckpointError("pass tensor=...: %d tensors named "
-                              "*embed_tokens.weight" % len(candidates))
-    return candidates[0]
+    model_type = (config or {}).get("model_type")
+    suffixes = _EMBEDDING_SUFFIXES
+    if model_type in _EMBEDDING_BY_MODEL_TYPE:
+        suffixes = (_EMBEDDING_BY_MODEL_TYPE[model_type],)
+    for suffix in suffixes:
+        hits = sorted(n for n in tensors if _ends_with(n, suffix))
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            raise CheckpointError("pass tensor=... (--tensor): %d tensors "
+                                  "named *%s (%s)"
+                                  % (len(hits), suffix, ", ".join(hits[:5])))
+    raise CheckpointError("no input embedding found (looked for %s%s); "
+                          "pass tensor=... (--tensor)"
+                          % (", ".join("*" + s for s in suffixes),
+                             " for model_type %r" % model_type
+                             if model_type in _EMBEDDING_BY_MODEL_TYPE
+                             else ""))
+
+
+def _tied_head(tensors, config, name):
+    """The output head's tensor name when the embedding `name` is tied to it
+    (config tie_word_embeddings true, or an LM-head model whose checkpoint
+    has no head tensor), else None."""
+    archs = config.get("architectures") or []
+    if archs and not any(isinstance(a, str) and _HEAD_ARCHITECTURE.search(a)
+                         for a in archs):
+        return None  # e.g. BertModel: no output head at all
+    head = _HEAD_BY_MODEL_TYPE.get(config.get("model_type"), "lm_head.weight")
+    tied = config.get("tie_word_embeddings") is True
+    if not archs and not tied:
+        return None  # nothing says there is a head
+    if tied or head not in tensors:
+        return head
+    return None
 
 
 def quantization_config(bits, group_size, symmetric, scale_dtype, targets):
@@ -247,27 +315,46 @@ def _unpack_rows_dim0(packed, bits, rows):
 
 
 def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
-                     symmetric=True):
-    """Writes dst_dir/model.safetensors (the embedding compressed, every
-    other tensor unchanged) and dst_dir/config.json. Returns the
-    QuantizedTable. Everything is read, checked and quantized before
-    anything is written; the files are written to temporary names and
-    renamed at the end, so a failure leaves no partial output."""
+                     symmetric=True, untie=False):
+    """Writes dst_dir/model.safetensors (the input embedding compressed,
+    every other tensor unchanged), dst_dir/config.json with a
+    `quantization_config` that targets exactly that module, and copies of
+    the tokenizer, generation-config and special-tokens files. Returns the
+    QuantizedTable.
+
+    The embedding is `tensor`, or found by config.json's model_type and
+    common names (embed_tokens, GPT-2's wte, BERT's word_embeddings, T5's
+    shared). When it is tied to the output head (tie_word_embeddings, or an
+    LM-head model whose checkpoint has no head tensor), loaders would tie
+    the head to the quantized table: a TiedEmbeddingWarning says so, and
+    untie=True writes the head as a dense copy of the original table (so it
+    stays exact) and sets tie_word_embeddings to false.
+
+    Everything is read, checked and quantized before anything is written;
+    the files are written to temporary names and renamed at the end, so a
+    failure leaves no partial output."""
     files, config_path = _source_files(src)
     tensors = {}
     for f in files:
         tensors.update(read_safetensors(f)[0])
     config = _read_config(config_path)
-    name = _find_embedding(tensors, tensor)
-    st_dtype, weight = tensors.pop(name)
+    name = _find_embedding(tensors, tensor, config)
+    st_dtype, weight = tensors[name]
     if st_dtype not in _ST_NAME.values() or weight.ndim != 2:
         raise CheckpointError("%s has dtype %s and shape %s; expected a 2-D "
                               "F32, F16 or BF16 tensor"
                               % (name, st_dtype, list(weight.shape)))
+    head = _tied_head(tensors, config, name)
+    if head is not None and untie and config.get("model_type") in (
+            "t5", "mt5"):
+        raise CheckpointError(
+            "--untie is not exact for T5: a tied T5 scales the decoder output "
+            "by d_model**-0.5, an untied one does not")
     kind = _DTYPES[st_dtype][1]
     table = weight.view(np.float16) if kind == "f16" else weight
     q = qembed.quantize(table, bits=bits, group_size=group_size,
                         symmetric=symmetric, dtype=kind)
+    del tensors[name]
     prefix = name[:-len(".weight")] if name.endswith(".weight") else name
     scales = q.scales.view(np.uint16) if kind != "f32" else q.scales
     tensors[prefix + ".weight_packed"] = ("I32", q.packed)
@@ -277,25 +364,53 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
     if not symmetric:
         tensors[prefix + ".weight_zero_point"] = (
             "I32", _pack_rows_dim0(q.zero_points, bits))
+    if head is not None:
+        if untie:
+            if head not in tensors:
+                tensors[head] = (st_dtype, weight)
+            config["tie_word_embeddings"] = False
+        else:
+            warnings.warn(
+                "%s is tied to the output head (%s): loaders tie the head to "
+                "the quantized embedding, so the logits change too; pass "
+                "untie=True (--untie) to write %s as a dense copy of the "
+                "original table" % (name, head, head), TiedEmbeddingWarning,
+                stacklevel=2)
+    # Target the module by its full name: the class name "Embedding" would
+    # also match GPT-2's wpe or BERT's position embeddings.
     config["quantization_config"] = quantization_config(
-        bits, group_size, symmetric, kind, ["Embedding"])
+        bits, group_size, symmetric, kind, [prefix])
     config_text = json.dumps(config, indent=2, sort_keys=True).encode()
+    copied = []
+    if config_path is not None:
+        folder = os.path.dirname(config_path)
+        copied = [f for f in _COPIED_FILES
+                  if os.path.isfile(os.path.join(folder, f))]
 
-    # Both files go to temporary names in dst_dir first and are renamed
-    # only once both are complete.
+    # Every file goes to a temporary name in dst_dir first; all are renamed
+    # only once all are complete.
     created = not os.path.isdir(dst_dir)
     os.makedirs(dst_dir, exist_ok=True)
     temps = []
+
+    def copier(path):
+        def write(f):
+            with open(path, "rb") as src_file:
+                shutil.copyfileobj(src_file, f)
+        return write
+    outputs = [("model.safetensors",
+                _safetensors_writer(tensors, {"format": "pt"})),
+               ("config.json", lambda f: f.write(config_text))] + [
+        (f, copier(os.path.join(os.path.dirname(config_path), f)))
+        for f in copied]
     try:
-        temps.append(_write_temp(os.path.join(dst_dir, "model.safetensors"),
-                                 _safetensors_writer(tensors,
-                                                     {"format": "pt"})))
-        temps.append(_write_temp(os.path.join(dst_dir, "config.json"),
-                                 lambda f: f.write(config_text)))
-        os.replace(temps[0], os.path.join(dst_dir, "model.safetensors"))
-        os.replace(temps[1], os.path.join(dst_dir, "config.json"))
+        for out_name, write in outputs:
+            temps.append((_write_temp(os.path.join(dst_dir, out_name), write),
+                          out_name))
+        for tmp, out_name in temps:
+            os.replace(tmp, os.path.join(dst_dir, out_name))
     except BaseException:
-        for tmp in temps:
+        for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         if created and not os.listdir(dst_dir):

@@ -76,8 +76,16 @@ def test_mlir_errors():
   %r = qembed.lookup %t[%ids] : tensor<1x12xf32>, tensor<2xi64> -> tensor<2x12xf32>
   return %r : tensor<2x12xf32>
 }"""
-    with pytest.raises(qembed.MLIRError, match="group size 8 does not divide"):
-        qembed.run_pipeline(module, "qembed-quantize{group-size=8}")
+    # A group size that does not divide the row leaves the table dense.
+    out, diags = qembed.run_pipeline(module, "qembed-quantize{group-size=8}",
+                                     diagnostics=True)
+    assert "qembed.lookup" in out
+    assert "table left dense: group-size 8 does not divide" in diags
+    # A pass failure raises MLIRError with the diagnostics.
+    with pytest.raises(qembed.MLIRError, match="pass pipeline failed"
+                       "(.|\n)*row 0, column 1 is NaN"):
+        qembed.run_pipeline(module.replace("2.0,", "0x7FC00000,"),
+                            "qembed-quantize{group-size=4}")
 
 
 # --- Non-finite tables -----------------------------------------------------
@@ -217,7 +225,7 @@ def test_bad_safetensors(tmp_path, capsys, header, data, pattern):
         raw_safetensors(path, header, data)
     out = str(tmp_path / "out")
     if pattern is None:
-        pattern = r"0 tensors named \*embed_tokens.weight"
+        pattern = r"no input embedding found \(looked for \*embed_tokens.weight"
     else:
         with pytest.raises(qembed.CheckpointError, match=pattern):
             checkpoint.read_safetensors(path)

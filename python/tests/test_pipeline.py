@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import qembed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -22,6 +24,18 @@ def test_quantize_embeddings_on_the_example():
     assert out == qembed.quantize_embeddings(src)
 
 
+def test_tables_left_dense_warn():
+    src = open(EXAMPLE).read()
+    with pytest.warns(qembed.TableLeftDenseWarning,
+                      match="it has 1024 rows, fewer than min-rows=2048"):
+        out = qembed.quantize_embeddings(src, min_rows=2048)
+    assert "qembed.gather" not in out
+    out, diags = qembed.quantize_embeddings(src, group_size=48,
+                                            diagnostics=True)
+    assert "group-size 48 does not divide its row length 256" in diags
+    assert "qembed.gather" not in out
+
+
 def test_bytecode_in_and_out():
     src = open(EXAMPLE, "rb").read()
     bc = qembed.quantize_embeddings(src, bits=8, group_size=0, bytecode=True)
@@ -37,8 +51,23 @@ def test_console_entry_point(tmp_path):
                         "--asymmetric"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "zero_points(" in out.read_text()
+    # A group size that does not divide the 256 columns leaves the table
+    # dense, with a remark on stderr.
+    dense = subprocess.run([sys.executable, "-m", "qembed", "quantize",
+                            EXAMPLE, "-o", str(out), "--group-size", "48"],
+                           capture_output=True, text=True)
+    assert dense.returncode == 0, dense.stderr
+    assert ("table left dense: group-size 48 does not divide its row "
+            "length 256") in dense.stderr
+    assert "qembed.gather" not in out.read_text()
+    small = subprocess.run([sys.executable, "-m", "qembed", "quantize",
+                            EXAMPLE, "-o", str(out), "--min-rows", "1025"],
+                           capture_output=True, text=True)
+    assert small.returncode == 0, small.stderr
+    assert "it has 1024 rows, fewer than min-rows=1025" in small.stderr
+    assert "qembed.gather" not in out.read_text()
     bad = subprocess.run([sys.executable, "-m", "qembed", "quantize", EXAMPLE,
-                          "-o", str(out), "--group-size", "48"],
+                          "-o", str(out), "--min-table-bytes", "-1"],
                          capture_output=True, text=True)
     assert bad.returncode == 1
-    assert "does not divide" in bad.stderr
+    assert "min_table_bytes must be an integer >= 0" in bad.stderr

@@ -33,6 +33,13 @@ struct QuantizeEmbeddingsOptions
       *this, "report",
       llvm::cl::desc("Remark on each lookup found and each table quantized"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> minTableBytes{
+      *this, "min-table-bytes",
+      llvm::cl::desc("Tables smaller than this (bytes) stay dense"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> minRows{
+      *this, "min-rows", llvm::cl::desc("Tables with fewer rows stay dense"),
+      llvm::cl::init(0)};
 };
 
 /// Options of --qembed-gpu-pipeline.

@@ -11,15 +11,6 @@
 // BITS1: error: invalid options: bits must be in [2, 8] and group-size >= 0, got bits=1 group-size=64
 // PARSE: for the --bits option: 'four' value invalid for uint argument
 
-func.func @group_does_not_divide(%ids: tensor<2xi64>) -> tensor<2x12xf32> {
-  // expected-error @+1 {{cannot quantize this table: group size 8 does not divide the row length 12}}
-  %t = arith.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]]> : tensor<1x12xf32>
-  %r = qembed.lookup %t[%ids] : tensor<1x12xf32>, tensor<2xi64> -> tensor<2x12xf32>
-  return %r : tensor<2x12xf32>
-}
-
-// -----
-
 func.func @elided_resource(%ids: tensor<2xi64>) -> tensor<2x8xf32> {
   // expected-error @+1 {{cannot read the table: dense_resource '__elided__' has no data in this module}}
   %t = arith.constant dense_resource<__elided__> : tensor<4x8xf32>

@@ -75,7 +75,8 @@ def main():
     p.add_argument("--cols", type=int, default=128)
     p.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--form", choices=["embedding", "index_select", "gather"],
+    p.add_argument("--form", choices=["embedding", "index_select", "gather",
+                                     "index_tensor"],
                    default="embedding")
     p.add_argument("--static", action="store_true",
                    help="static ids shape (default: dynamic dims)")
@@ -93,11 +94,14 @@ def main():
 
     # Ids: the first and last row, repeats, and random rows.
     ids2d = [[0, V - 1, 2, 2, 1], [3, rng.randrange(V), V - 1, 0, 3]]
-    if a.form == "embedding":
+    if a.form == "index_tensor":
+        # weight[ids]: negative ids count from the end, down to -V.
+        ids2d = [[0, -1, 2, -V, 1], [3, -rng.randrange(1, V), V - 1, 0, -3]]
+    if a.form in ("embedding", "index_tensor"):
         ids = ids2d
     else:
         ids = ids2d[0] + ids2d[1]
-    one_d = a.form != "embedding"
+    one_d = a.form not in ("embedding", "index_tensor")
     n0, n1 = (len(ids), None) if one_d else (len(ids), len(ids[0]))
     static_ids = "%d" % n0 if one_d else "%dx%d" % (n0, n1)
     dyn_ids = "?" if one_d else "?x?"
@@ -150,7 +154,14 @@ def main():
               ids_map, out_map, ", ".join(['"parallel"'] * loops), ids_t,
               out_t))
         w("  ^bb0(%%in: i64, %%out: %s):" % T)
-        w("    %row = arith.index_cast %in : i64 to index")
+        if a.form == "index_tensor":
+            # Torch-MLIR's aten.index.Tensor body: wrap negative ids.
+            w("    %neg = arith.cmpi slt, %in, %c0_i64 : i64")
+            w("    %%wrapped = arith.addi %%in, %%c%d_i64 : i64" % V)
+            w("    %sel = arith.select %neg, %wrapped, %in : i64")
+            w("    %row = arith.index_cast %sel : i64 to index")
+        else:
+            w("    %row = arith.index_cast %in : i64 to index")
         w("    %%col = linalg.index %d : index" % (loops - 1))
         if a.form == "embedding":
             w("    %%lt = arith.cmpi slt, %%in, %%c%d_i64 : i64" % V)

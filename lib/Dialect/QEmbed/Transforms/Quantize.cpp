@@ -159,6 +159,30 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
   return ptr;
 }
 
+/// Returns why the table of `constant` stays dense under the pass options
+/// (the scheme cannot serve its row length, or it is below `min-rows` /
+/// `min-table-bytes`), or "" when it is to be quantized.
+static std::string whyLeftDense(arith::ConstantOp constant,
+                                const QEmbedQuantizeOptions &opts) {
+  auto type = cast<RankedTensorType>(constant.getType());
+  if (!type.hasStaticShape())
+    return "";
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (opts.groupSize != 0 && cols % opts.groupSize != 0)
+    return "group-size " + std::to_string(int64_t(opts.groupSize)) +
+           " does not divide its row length " + std::to_string(cols) +
+           " (choose a group size dividing it, or 0 for one scale per row)";
+  if (rows < opts.minRows)
+    return "it has " + std::to_string(rows) + " rows, fewer than min-rows=" +
+           std::to_string(int64_t(opts.minRows));
+  std::optional<int64_t> bytes = getByteSizeChecked(type);
+  if (bytes && *bytes < opts.minTableBytes)
+    return "it takes " + std::to_string(*bytes) +
+           " bytes, fewer than min-table-bytes=" +
+           std::to_string(int64_t(opts.minTableBytes));
+  return "";
+}
+
 /// Describes the size and error of a quantized table, for `report=true`.
 static std::string describe(RankedTensorType type, const QuantizedConstants &q,
                             unsigned lookups, bool keptDense) {
@@ -194,6 +218,11 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
     return emitError(UnknownLoc::get(ctx))
            << "invalid options: max-table-bytes must be > 0, got "
            << int64_t(maxTableBytes);
+  if (minTableBytes < 0 || minRows < 0)
+    return emitError(UnknownLoc::get(ctx))
+           << "invalid options: min-table-bytes and min-rows must be >= 0, "
+              "got min-table-bytes="
+           << int64_t(minTableBytes) << " min-rows=" << int64_t(minRows);
   if (bits < 2 || bits > 8 || groupSize < 0)
     return emitError(UnknownLoc::get(ctx))
            << "invalid options: bits must be in [2, 8] and group-size >= 0, "
@@ -225,9 +254,17 @@ void QEmbedQuantizePass::runOnOperation() {
   opts.groupSize = groupSize;
   opts.symmetric = symmetric;
   opts.maxTableBytes = maxTableBytes;
+  opts.minTableBytes = minTableBytes;
+  opts.minRows = minRows;
   TableCache cache;
   bool failedAny = false;
   for (auto &[constant, lookups] : byTable) {
+    // Tables the options leave dense keep their dense lookups; this is
+    // reported whatever `report` says, so a table is never skipped silently.
+    if (std::string why = whyLeftDense(constant, opts); !why.empty()) {
+      constant.emitRemark("table left dense: ") << why;
+      continue;
+    }
     FailureOr<QuantizedConstants *> q =
         quantizeTable(constant, opts, requestedScaleType, cache);
     if (failed(q)) {

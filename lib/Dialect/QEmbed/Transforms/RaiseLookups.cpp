@@ -1,8 +1,9 @@
 //===- RaiseLookups.cpp - --qembed-raise-lookups --------------------------===//
 //
 // Recognises embedding lookups as front ends spell them (Torch-MLIR's
-// aten.embedding / index_select linalg.generic, tensor.gather) and raises
-// them to qembed.lookup.
+// aten.embedding / index_select / index.Tensor linalg.generic,
+// tensor.gather) and raises them to qembed.lookup. Lookups still in the
+// torch dialect get a remark saying how to export them instead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,8 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qembed {
@@ -23,10 +26,12 @@ using namespace mlir;
 using namespace mlir::qembed;
 
 namespace {
-/// A recognised lookup: `table[ids[...], :]`.
+/// A recognised lookup: `table[ids[...], :]`, where `wrapsNegative` says
+/// the body maps a negative id `i` to `i + rows` first (aten.index.Tensor).
 struct LookupMatch {
   Value table;
   Value ids;
+  bool wrapsNegative = false;
 };
 } // namespace
 
@@ -69,6 +74,44 @@ static bool isBookkeeping(Operation *op) {
              arith::AndIOp, cf::AssertOp, linalg::IndexOp, tensor::DimOp>(op);
 }
 
+/// Matches Torch-MLIR's negative-index wrap of `aten.index.Tensor`,
+/// `select(cmpi slt %id, 0), addi %id, R, %id`, with `%id` the body's first
+/// argument, and records its ops in `ops`. Returns "" on a match whose R is
+/// `rows`, a reason when the select is another computation.
+static std::string matchNegativeWrap(arith::SelectOp select, Block *body,
+                                     int64_t rows,
+                                     SmallPtrSetImpl<Operation *> &ops) {
+  auto isId = [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(stripIndexCasts(v));
+    return arg && arg.getOwner() == body && arg.getArgNumber() == 0;
+  };
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpIOp>();
+  APInt zero, added;
+  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::slt ||
+      !isId(cmp.getLhs()) ||
+      !matchPattern(cmp.getRhs(), m_ConstantInt(&zero)) || !zero.isZero())
+    return "the row index is a select that is not the negative-id wrap "
+           "(its condition is not 'id < 0')";
+  auto add = select.getTrueValue().getDefiningOp<arith::AddIOp>();
+  if (!add || !isId(select.getFalseValue()))
+    return "the row index is a select that is not the negative-id wrap "
+           "(expected 'id < 0 ? id + rows : id')";
+  Value addend = isId(add.getLhs()) ? add.getRhs() : add.getLhs();
+  if (!isId(add.getLhs()) && !isId(add.getRhs()))
+    return "the row index is a select that is not the negative-id wrap "
+           "(the addition does not add to the id)";
+  if (!matchPattern(addend, m_ConstantInt(&added)))
+    return "the negative-id wrap adds a value that is not a constant";
+  if (added.getSExtValue() != rows)
+    return "the negative-id wrap adds " + std::to_string(added.getSExtValue()) +
+           " to negative ids, not the table's " + std::to_string(rows) +
+           " rows";
+  ops.insert(select);
+  ops.insert(cmp);
+  ops.insert(add);
+  return "";
+}
+
 static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
                                            std::string &why) {
   if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1) {
@@ -93,15 +136,24 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
     why = "the output indexing map is not the identity";
     return failure();
   }
+  // The ids map is (d0, ..., d[n-2]); aten.index.Tensor's lowering writes
+  // the constant 0 for a dimension of size 1 on both sides.
   AffineMap idsMap = maps[0];
-  bool dropsLast = idsMap.getNumResults() == loops - 1;
-  for (unsigned i = 0; dropsLast && i + 1 < loops; ++i)
-    dropsLast = idsMap.getResult(i) == getAffineDimExpr(i, op.getContext());
+  Value ids = op.getDpsInputs()[0];
+  auto idsType = dyn_cast<RankedTensorType>(ids.getType());
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+  bool dropsLast = idsType && idsMap.getNumResults() == loops - 1;
+  for (unsigned i = 0; dropsLast && i + 1 < loops; ++i) {
+    AffineExpr e = idsMap.getResult(i);
+    auto c = dyn_cast<AffineConstantExpr>(e);
+    dropsLast = e == getAffineDimExpr(i, op.getContext()) ||
+                (c && c.getValue() == 0 && idsType.getDimSize(i) == 1 &&
+                 outType.getDimSize(i) == 1);
+  }
   if (!dropsLast) {
     why = "the ids indexing map does not drop exactly the last loop";
     return failure();
   }
-  Value ids = op.getDpsInputs()[0];
   if (!getElementTypeOrSelf(ids.getType()).isSignlessIntOrIndex()) {
     why = "the ids are not integers";
     return failure();
@@ -114,17 +166,29 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
     why = "the body does not yield a tensor.extract";
     return failure();
   }
-  for (Operation &inner : body->without_terminator())
-    if (&inner != extract.getOperation() && !isBookkeeping(&inner)) {
-      why = "the body does other work ('" +
-            inner.getName().getStringRef().str() + "')";
-      return failure();
-    }
   Value table = extract.getTensor();
   if (std::string t = checkTable(table, op); !t.empty()) {
     why = t;
     return failure();
   }
+  int64_t rows = cast<RankedTensorType>(table.getType()).getDimSize(0);
+  // aten.index.Tensor wraps negative ids into [0, rows) before the extract.
+  SmallPtrSet<Operation *, 4> wrapOps;
+  Value rowIndex = stripIndexCasts(extract.getIndices()[0]);
+  if (auto select = rowIndex.getDefiningOp<arith::SelectOp>();
+      select && select->getBlock() == body) {
+    why = matchNegativeWrap(select, body, rows, wrapOps);
+    if (!why.empty())
+      return failure();
+    rowIndex = stripIndexCasts(select.getFalseValue());
+  }
+  for (Operation &inner : body->without_terminator())
+    if (&inner != extract.getOperation() && !wrapOps.contains(&inner) &&
+        !isBookkeeping(&inner)) {
+      why = "the body does other work ('" +
+            inner.getName().getStringRef().str() + "')";
+      return failure();
+    }
   // qembed.lookup yields whole rows: the output row length must be the
   // table's column count, statically (a generic reading a slice of the
   // columns is another op).
@@ -142,7 +206,7 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
           " columns (a slice of the columns)";
     return failure();
   }
-  auto row = dyn_cast<BlockArgument>(stripIndexCasts(extract.getIndices()[0]));
+  auto row = dyn_cast<BlockArgument>(rowIndex);
   if (!row || row.getOwner() != body || row.getArgNumber() != 0) {
     why = "the row index is not the id read from the ids input";
     return failure();
@@ -152,7 +216,37 @@ static FailureOr<LookupMatch> matchGeneric(linalg::GenericOp op,
     why = "the column index is not linalg.index of the last loop";
     return failure();
   }
-  return LookupMatch{table, ids};
+  return LookupMatch{table, ids, !wrapOps.empty()};
+}
+
+/// Returns `ids` with each negative id `i` replaced by `i + rows`, as an
+/// elementwise linalg.generic (torch's wrap of negative indices; ids below
+/// -rows stay negative and are clamped by the lookup's lowering).
+static Value wrapNegativeIds(OpBuilder &b, Location loc, Value ids,
+                             int64_t rows) {
+  auto type = cast<RankedTensorType>(ids.getType());
+  Type elem = type.getElementType();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, ids);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, elem);
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{ids}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value zero =
+            arith::ConstantOp::create(nb, nloc, elem, nb.getZeroAttr(elem));
+        Value count = arith::ConstantOp::create(nb, nloc, elem,
+                                                nb.getIntegerAttr(elem, rows));
+        Value negative = arith::CmpIOp::create(
+            nb, nloc, arith::CmpIPredicate::slt, args[0], zero);
+        Value shifted = arith::AddIOp::create(nb, nloc, args[0], count);
+        Value wrapped =
+            arith::SelectOp::create(nb, nloc, negative, shifted, args[0]);
+        linalg::YieldOp::create(nb, nloc, wrapped);
+      });
+  return generic->getResult(0);
 }
 
 static std::string checkGather(tensor::GatherOp op) {
@@ -167,7 +261,9 @@ static std::string checkGather(tensor::GatherOp op) {
 }
 
 namespace {
-/// Raises Torch-MLIR's aten.embedding / index_select generic.
+/// Raises Torch-MLIR's aten.embedding / index_select / index.Tensor
+/// generic. index.Tensor's negative-id wrap is kept as a generic on the ids
+/// before the lookup.
 struct RaiseEmbeddingGeneric : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -178,7 +274,12 @@ struct RaiseEmbeddingGeneric : OpRewritePattern<linalg::GenericOp> {
     if (failed(m))
       return rewriter.notifyMatchFailure(op, why);
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    rewriter.replaceOpWithNewOp<LookupOp>(op, type, m->table, m->ids);
+    Value ids = m->ids;
+    if (m->wrapsNegative)
+      ids = wrapNegativeIds(
+          rewriter, op.getLoc(), ids,
+          cast<RankedTensorType>(m->table.getType()).getDimSize(0));
+    rewriter.replaceOpWithNewOp<LookupOp>(op, type, m->table, ids);
     return success();
   }
 };
@@ -226,6 +327,21 @@ struct QEmbedRaiseLookupsPass
   using Base::Base;
 
   void runOnOperation() override {
+    // Lookups still in the torch dialect (output_type="torch", parsed in
+    // generic form) are explained whatever `remarks` says: nothing in such
+    // a module can be raised.
+    getOperation()->walk([](Operation *op) {
+      StringRef name = op->getName().getStringRef();
+      if (name == "torch.aten.embedding" || name == "torch.aten.index_select" ||
+          name == "torch.aten.index.Tensor" ||
+          name == "torch.aten.index.Tensor_hacked_twin")
+        op->emitRemark("not raised to qembed.lookup: '")
+            << name
+            << "' in the torch dialect is not supported; export with "
+               "torch_mlir.fx.export_and_import(..., "
+               "output_type=\"linalg-on-tensors\") or run torch-mlir's "
+               "torch-backend-to-linalg-on-tensors-backend-pipeline first";
+    });
     RewritePatternSet patterns(&getContext());
     populateRaiseLookupsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

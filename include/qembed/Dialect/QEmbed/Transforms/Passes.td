@@ -22,6 +22,21 @@ def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
       yields `tensor.extract %table[%id, %col]` of a constant 2-D table from
       the enclosing scope. `arith.cmpi` + `cf.assert` bounds checks in the
       body are accepted and dropped (the lowerings clamp ids instead).
+    * Torch-MLIR's `aten.index.Tensor` lowering (`weight[ids]`): the same
+      generic, whose ids map may hold the constant 0 for a dimension of size
+      1, and whose body first wraps negative ids,
+      `%w = arith.select (arith.cmpi slt %id, 0), (arith.addi %id, R), %id`
+      with R the table's row count. The wrap is kept: it becomes an
+      elementwise `linalg.generic` on the ids feeding the `qembed.lookup`,
+      so ids in `[-R, R)` read the rows torch reads (torch raises for ids
+      outside that range; the lookup clamps them).
+
+    Lookups still in the torch dialect (`torch.aten.embedding`,
+    `torch.aten.index_select`, `torch.aten.index.Tensor[_hacked_twin]`,
+    e.g. `output_type="torch"` printed in generic form) are not raised; each
+    gets a remark (whatever `remarks` says) saying to export with
+    `output_type="linalg-on-tensors"` or to run torch-mlir's
+    `torch-backend-to-linalg-on-tensors-backend-pipeline` first.
     * `tensor.gather %table[%indices] gather_dims([0])` on a constant 2-D
       table.
 
@@ -80,6 +95,21 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     the lookups read the packed copy. The module then carries both, so the
     table's memory is not saved; `report=true` says so.
 
+    Tables it leaves dense, with a remark `table left dense: <why>` on the
+    constant (always emitted, not only with `report=true`; the lookups stay
+    `qembed.lookup`, which `--qembed-to-linalg` lowers to a dense gather,
+    and the pass succeeds):
+
+    * a table whose row length the group size does not divide (T5's relative
+      attention bias, buckets x heads, e.g. 32x8, with the default group of 64);
+    * a table with fewer rows than `min-rows` (default 0). Vocabulary
+      tables have tens of thousands of rows, position tables hundreds to a
+      few thousand and token-type tables 2: `min-rows=2048` quantizes only
+      the vocabulary of GPT-2 (wte, not wpe) and BERT. (A filter by name is
+      not offered: Torch-MLIR's fx importer names constants by shape and
+      dtype, `torch_tensor_50257_768_torch.float32`, not by module.)
+    * a table smaller than `min-table-bytes` (default 0).
+
     Tables it refuses, with an error on the constant (the pass fails):
 
     * a table holding NaN or +-Inf: the error names the row and column of
@@ -130,6 +160,12 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     Option<"maxTableBytes", "max-table-bytes", "int64_t",
            /*default=*/"17179869184",
            "Largest table (bytes) to quantize; default 2^34 = 16 GiB">,
+    Option<"minTableBytes", "min-table-bytes", "int64_t", /*default=*/"0",
+           "Tables smaller than this (bytes) stay dense, with a remark">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"0",
+           "Tables with fewer rows stay dense, with a remark (e.g. 2048 "
+           "keeps position and token-type tables dense and quantizes "
+           "vocabularies)">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect"];
