@@ -90,6 +90,40 @@ def test_mlir_errors():
 
 # --- Non-finite tables -----------------------------------------------------
 
+GPU_MODULE = """
+func.func @g(%p: memref<?x16xi32>, %s: memref<?x2xf16>, %ids: memref<?xi64>, %out: memref<?x128xf16>) {
+  qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 64, symmetric, scale_type = f16> : memref<?x16xi32>, memref<?x2xf16>, memref<?xi64>, memref<?x128xf16>
+  return
+}
+"""
+
+
+@pytest.mark.parametrize("options,message", [
+    ("chip=", "unknown or unsupported GPU chip ''"),
+    ("chip=sm_20", "unknown or unsupported GPU chip 'sm_20'"),
+    ("chip=gfx90a", "unknown or unsupported GPU chip 'gfx90a'"),
+    ("format=foo", "format must be isa, bin or fatbin"),
+    ("block-size=1025", "block-size must be a multiple of 32"),
+    ("unroll=1099511627776", "unroll must be in 1..16")])
+def test_gpu_pipeline_options_raise(options, message):
+    # These crashed or aborted the interpreter before the options were
+    # checked (an empty chip segfaulted inside NVVM's target verifier).
+    with pytest.raises(qembed.MLIRError, match=re.escape(message)):
+        qembed.run_pipeline(GPU_MODULE, "qembed-gpu-pipeline{%s}" % options)
+
+
+def test_gpu_kernel_jit_errors():
+    k = qembed._qembed.gpu_gather_kernel
+    with pytest.raises(ValueError, match="unknown or unsupported GPU chip"):
+        k(4, 64, True, "f16", "f16", 4096, "i64", "sm_20")
+    with pytest.raises(ValueError, match="multiple of 8"):
+        k(4, 0, True, "f16", "f16", 12, "i64", "sm_90")
+    with pytest.raises(ValueError, match="id_type must be"):
+        k(4, 64, True, "f16", "f16", 4096, "u8", "sm_90")
+    ptx = k(3, 6, False, "bf16", "f32", 24, "i32", "sm_90", 128, 1)
+    assert ".entry " + ptx["name"] in ptx["ptx"] and ptx["slices_per_row"] == 6
+
+
 def test_nan_and_inf_tables_are_refused():
     t = np.ones((3, 8), dtype=np.float32)
     t[1, 2] = np.nan

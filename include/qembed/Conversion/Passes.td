@@ -13,7 +13,8 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     Torch-MLIR backends consume. The packed table is not densified: each
     output element extracts its i32 word, shifts and masks out the code and
     dequantizes it in f32 (`(q - zp) * scale`, rounded to the scale type).
-    Ids are clamped to `[0, V)`. `qembed.quantize` / `qembed.pack` on
+    Ids are clamped to `[0, V)`; a table whose row count is dynamic gets a
+    `cf.assert` that it is not empty. `qembed.quantize` / `qembed.pack` on
     non-constant tables have no lowering and make the pass fail.
 
     Before:
@@ -44,7 +45,8 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect"];
 }
 
 def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> {
@@ -174,7 +176,8 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::affine::AffineDialect"];
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::cf::ControlFlowDialect"];
 }
 
 def QEmbedGPUStageBuffers : Pass<"qembed-gpu-stage-buffers", "::mlir::ModuleOp"> {

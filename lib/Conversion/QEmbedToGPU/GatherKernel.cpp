@@ -290,7 +290,13 @@ void mlir::qembed::emitGatherKernelBody(OpBuilder &fb, Location loc,
   Value step = arith::MulIOp::create(fb, loc, gdim, bdim);
   KernelBuilder kernel{scheme, cols, outType, bool(zps)};
   Value slices = constIndex(fb, loc, kernel.slicesPerRow());
-  Value total = arith::MulIOp::create(fb, loc, tokens, slices);
+  // An empty table (rows == 0 at run time) has no row to clamp ids into:
+  // no work then, and the output is left as it is.
+  Value empty = arith::CmpIOp::create(fb, loc, arith::CmpIPredicate::eq, rows,
+                                      constIndex(fb, loc, 0));
+  Value total = arith::SelectOp::create(
+      fb, loc, empty, constIndex(fb, loc, 0),
+      arith::MulIOp::create(fb, loc, tokens, slices));
   // Each iteration handles `unroll` slices `step` apart (so a warp's
   // accesses stay contiguous) and issues all their loads before any store:
   // more bytes in flight per thread. Slices past the end are clamped to the

@@ -11,6 +11,7 @@
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -126,6 +127,21 @@ static Value buildRowGather(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 namespace {
+/// The number of rows of `table` as an index; a dynamic count is asserted
+/// to be non-zero at run time (ids are clamped into [0, rows): an empty
+/// table has no row to read, and reading one would be out of bounds).
+static Value rowCount(OpBuilder &b, Location loc, Value table) {
+  Value rows = tensor::DimOp::create(b, loc, table, 0);
+  if (ShapedType::isDynamic(cast<RankedTensorType>(table.getType())
+                                .getDimSize(0))) {
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rows,
+                                      constIndex(b, loc, 0));
+    cf::AssertOp::create(b, loc, any,
+                         "qembed: lookup in an embedding table with no rows");
+  }
+  return rows;
+}
+
 struct GatherLowering : OpConversionPattern<GatherOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -137,7 +153,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     PackedTable t{adaptor.getPacked(), adaptor.getScales(),
                   adaptor.getZeroPoints(), op.getScheme(),
                   type.getShape().back()};
-    Value rows = tensor::DimOp::create(rewriter, loc, t.packed, 0);
+    Value rows = rowCount(rewriter, loc, t.packed);
     Type elt = type.getElementType();
     rewriter.replaceOp(
         op, buildRowGather(rewriter, loc, type, adaptor.getIds(), rows,
@@ -156,7 +172,7 @@ struct LookupLowering : OpConversionPattern<LookupOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value table = adaptor.getTable();
-    Value rows = tensor::DimOp::create(rewriter, loc, table, 0);
+    Value rows = rowCount(rewriter, loc, table);
     rewriter.replaceOp(
         op,
         buildRowGather(
@@ -206,7 +222,7 @@ struct ConvertQEmbedToLinalgPass
     ConversionTarget target(getContext());
     target.addIllegalDialect<QEmbedDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect>();
+                           arith::ArithDialect, cf::ControlFlowDialect>();
     RewritePatternSet patterns(&getContext());
     populateQEmbedToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

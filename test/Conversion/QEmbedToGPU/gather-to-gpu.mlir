@@ -11,6 +11,10 @@
 // CHECK: gpu.launch_func @qembed_kernels::@gather blocks in (%{{.*}}, %c1, %c1) threads in (%c256, %c1, %c1) args(%[[P]] : memref<?x512xi32>, %[[S]] : memref<?x64xf16>, %[[I]] : memref<?xi64>, %[[O]] : memref<?x4096xf16>, %[[N]] : index)
 // CHECK: gpu.module @qembed_kernels
 // CHECK: gpu.func @gather({{.*}}) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+// An empty table (0 rows at run time) means no work (no out-of-bounds read).
+// CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %c0 : memref<?x512xi32>
+// CHECK: %[[EMPTY:.*]] = arith.cmpi eq, %[[ROWS]], %c0
+// CHECK: arith.select %[[EMPTY]], %c0
 // CHECK: scf.for
 // CHECK-COUNT-2: vector.load %{{.*}} {alignment = 4 : i64} : memref<?x512xi32>, vector<1xi32>
 // CHECK-NOT: vector.load

@@ -10,6 +10,7 @@
 // CHECK: %[[ROW0:.*]] = arith.index_cast %[[ID]] : i64 to index
 // CHECK: %[[ROW1:.*]] = arith.maxsi %[[ROW0]]
 // CHECK: %[[ROW:.*]] = arith.minsi %[[ROW1]]
+// CHECK-NOT: cf.assert
 // CHECK: %[[COL:.*]] = linalg.index 1 : index
 // CHECK: %[[W:.*]] = arith.divui %[[COL]], %c8
 // CHECK: %[[SLOT:.*]] = arith.remui %[[COL]], %c8
@@ -68,9 +69,14 @@ func.func @gather_w3_asym(%p: tensor<10x6xi32>, %s: tensor<10x1xbf16>, %z: tenso
 // -----
 
 // A dense lookup: clamped row, direct extract.
+// A table with a dynamic row count is asserted non-empty at run time (ids
+// are clamped into it; an empty one has no row to read). Static tables have
+// at least one row by the verifier: no assert (gather_w4 above).
 // CHECK-LABEL: func @lookup
 // CHECK-SAME: (%[[T:.*]]: tensor<?x16xf32>, %[[I:.*]]: tensor<4xi32>)
 // CHECK: %[[V:.*]] = tensor.dim %[[T]], %c0
+// CHECK: %[[NZ:.*]] = arith.cmpi ne, %[[V]], %c0
+// CHECK: cf.assert %[[NZ]], "qembed: lookup in an embedding table with no rows"
 // CHECK: linalg.generic
 // CHECK: arith.minsi
 // CHECK: %[[E:.*]] = tensor.extract %[[T]]
