@@ -85,18 +85,6 @@ def triton_config(m, ids, out, bits, group):
     return best
 
 
-def triton_us(m, ids, out, bits, group):
-    """The best Triton baseline configuration's median time."""
-    import triton_baseline
-    best = None
-    for block in (256, 512, 1024):
-        for warps in (4, 8):
-            t = median_us(lambda: triton_baseline.gather(
-                m.packed, m.scales, ids, out, bits, group, block, warps))
-            best = t if best is None else min(best, t)
-    return best
-
-
 def direct_launcher(m, ids, out):
     """qembed's kernel launched through the runtime with arguments built
     once: the kernel's cost without the custom op's per-call work."""

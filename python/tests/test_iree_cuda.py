@@ -16,6 +16,7 @@ import pytest
 
 import qembed
 from test_iree import torch_mlir_module
+from test_torch_mlir import Stack  # embedding -> RMSNorm -> Linear / tied
 
 iree_compiler = pytest.importorskip("iree.compiler")
 torch = pytest.importorskip("torch")
@@ -75,36 +76,9 @@ def test_torch_mlir_shaped_module_compiles_for_cuda(opts, dispatches,
                         str(tmp_path / "k.cubin")], check=True)
 
 
-class RMSNorm(torch.nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.weight = torch.nn.Parameter(torch.rand(d) + 0.5)
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.weight
-
-
-class LlamaLike(torch.nn.Module):
-    """embedding -> RMSNorm -> Linear, or a tied lm_head."""
-
-    def __init__(self, tied, v=1000, d=128, h=64):
-        super().__init__()
-        self.embed_tokens = torch.nn.Embedding(v, d)
-        torch.nn.init.normal_(self.embed_tokens.weight, std=0.02)
-        self.norm = RMSNorm(d)
-        self.tied = tied
-        self.proj = torch.nn.Linear(d, h)
-
-    def forward(self, ids):
-        h = self.norm(self.embed_tokens(ids))
-        if self.tied:
-            return torch.nn.functional.linear(h, self.embed_tokens.weight)
-        return self.proj(h)
-
-
 def llama_like_input_ir(tied):
     torch.manual_seed(0)
-    model = LlamaLike(tied).eval()
+    model = Stack(tied).eval()
     ids = torch.tensor([[0, 999, 17, 17, 512], [3, 1, 4, 1, 5]])
     module = fx.export_and_import(model, ids, output_type="linalg-on-tensors",
                                   func_name="forward")

@@ -219,6 +219,18 @@ struct KernelBuilder {
 } // namespace
 
 
+std::string mlir::qembed::elementTypeName(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  if (t.isSignlessInteger())
+    return "i" + std::to_string(t.getIntOrFloatBitWidth());
+  return "";
+}
+
 int64_t mlir::qembed::gatherSliceCodes(unsigned outBits) {
   return 16 / (outBits / 8);
 }

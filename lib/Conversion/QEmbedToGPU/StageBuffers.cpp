@@ -35,20 +35,10 @@ static bool isConstantGlobal(Value v, SymbolTableCollection &symbols) {
   return global && global.getConstant();
 }
 
-static std::string elementName(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isF16())
-    return "f16";
-  if (t.isBF16())
-    return "bf16";
-  return "i" + std::to_string(t.getIntOrFloatBitWidth());
-}
-
 /// The runtime's upload-once function for rank-2 buffers of `element`,
 /// declared at the end of `module` on first use.
 static func::FuncOp deviceConstantFunc(ModuleOp module, Type element) {
-  std::string name = "qembedDeviceConstant_" + elementName(element);
+  std::string name = "qembedDeviceConstant_" + elementTypeName(element);
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());

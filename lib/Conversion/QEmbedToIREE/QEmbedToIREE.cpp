@@ -29,16 +29,6 @@ namespace mlir::qembed {
 using namespace mlir;
 using namespace mlir::qembed;
 
-static std::string typeName(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isF16())
-    return "f16";
-  if (t.isBF16())
-    return "bf16";
-  return "";
-}
-
 /// The kernel spec of a gather, or a reason it has none.
 static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
                           GatherKernelSpec &spec) {
@@ -57,8 +47,8 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
   spec.symmetric = scheme.getSymmetric();
-  spec.scaleType = typeName(scheme.getScaleType());
-  spec.outType = typeName(result.getElementType());
+  spec.scaleType = elementTypeName(scheme.getScaleType());
+  spec.outType = elementTypeName(result.getElementType());
   spec.idBits = idType.getWidth();
   spec.cols = cols;
   spec.blockSize = options.blockSize;

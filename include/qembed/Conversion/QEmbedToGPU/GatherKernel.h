@@ -45,6 +45,10 @@ struct GatherKernelSpec {
   int64_t unroll = 2;            ///< Slices per thread and iteration.
 };
 
+/// The short name of an element type as kernel names and the runtime's
+/// entry points spell it: f32, f16, bf16, i<N> ("" for other types).
+std::string elementTypeName(Type type);
+
 /// Returns "" if the kernel generator supports `spec`, else why not.
 std::string checkGatherKernelSpec(const GatherKernelSpec &spec);
 
