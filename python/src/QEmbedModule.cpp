@@ -370,11 +370,13 @@ using OutArray = nb::ndarray<nb::c_contig, nb::ndim<2>, nb::device::cpu>;
 
 /// The CPU fused gather: writes the dequantized rows of `ids` (int32 or
 /// int64, clamped into the table) into `out` (tokens x cols, 32-bit floats
-/// or 16-bit patterns of `outKind`). Reads the arrays in place.
+/// or 16-bit patterns of `outKind`). Reads the arrays in place. Runs on up
+/// to `threads` threads (0 = all cores).
 void gatherRaw(AnyArray packed, AnyArray scales,
                std::optional<AnyArray> zeroPoints, IdArray ids, OutArray out,
                int64_t cols, unsigned bits, int64_t group, bool symmetric,
-               const std::string &scaleKind, const std::string &outKind) {
+               const std::string &scaleKind, const std::string &outKind,
+               unsigned threads) {
   qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
   qembed::FloatKind outK = parseKind(outKind, "output dtype");
   checkItemSize(packed, 4, "packed");
@@ -420,7 +422,8 @@ void gatherRaw(AnyArray packed, AnyArray scales,
   qembed::IndexKind idKind =
       idType.bits == 32 ? qembed::IndexKind::I32 : qembed::IndexKind::I64;
   nb::gil_scoped_release release;
-  qembed::gatherRows(table, ids.data(), idKind, tokens, outK, out.data());
+  qembed::gatherRows(table, ids.data(), idKind, tokens, outK, out.data(),
+                     threads);
 }
 
 } // namespace
@@ -447,6 +450,6 @@ NB_MODULE(_qembed, m) {
         "scale_kind"_a, "out_kind"_a);
   m.def("gather_raw", &gatherRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
-        "symmetric"_a, "scale_kind"_a, "out_kind"_a);
+        "symmetric"_a, "scale_kind"_a, "out_kind"_a, "threads"_a = 0);
   bindGPUKernels(m);
 }

@@ -130,6 +130,21 @@ def test_gather_equals_dequantized_rows(bits, group, symmetric, out):
                                                                         128)
 
 
+@pytest.mark.parametrize("bits,group,scale", [
+    (4, 64, "f16"), (8, 0, "f16"), (3, 12, "bf16"), (6, 0, "f32")])
+def test_gather_threads(bits, group, scale):
+    """Every thread count gives the dequantized rows, bit for bit, for a
+    gather large enough to run on several threads (2^20+ output values)."""
+    rng = np.random.default_rng(bits + group)
+    table = (rng.standard_normal((300, 768)) * 0.03).astype(np.float32)
+    q = qembed.quantize(table, bits=bits, group_size=group, scale_dtype=scale)
+    ids = rng.integers(-5, 310, size=3000, dtype=np.int64)
+    want = qembed.dequantize(q, out_dtype="f16")[np.clip(ids, 0, 299)]
+    for threads in (None, 0, 1, 2, 3, 64):
+        rows = qembed.gather(q, ids, out_dtype="f16", threads=threads)
+        assert np.array_equal(rows.view(np.uint16), want.view(np.uint16))
+
+
 def test_gather_errors():
     q = qembed.quantize(np.ones((4, 32), np.float32), bits=4, group_size=32)
     with pytest.raises(TypeError, match="int32 or int64"):
@@ -138,3 +153,6 @@ def test_gather_errors():
         qembed.gather(q, np.array([1]), out=np.empty((2, 32), np.float32))
     with pytest.raises(TypeError, match="4-byte"):
         qembed.gather(q, np.array([1]), out=np.empty((1, 32), np.float16))
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            qembed.gather(q, np.array([1]), threads=bad)
