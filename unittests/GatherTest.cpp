@@ -4,7 +4,7 @@
 // and per-group scales, symmetric and asymmetric, every scale and output
 // type, int32 and int64 ids, clamping of out-of-range ids, the threaded path
 // and the checks of malformed tables; each of them for every implementation
-// this CPU runs (portable C++ and AVX2).
+// this CPU runs (portable C++, AVX2, AVX-512).
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,11 +72,20 @@ std::vector<GatherImpl> impls() {
   std::vector<GatherImpl> result = {GatherImpl::Portable};
   if (gatherImplSupported(GatherImpl::AVX2))
     result.push_back(GatherImpl::AVX2);
+  if (gatherImplSupported(GatherImpl::AVX512))
+    result.push_back(GatherImpl::AVX512);
   return result;
 }
 
 const char *implName(GatherImpl impl) {
-  return impl == GatherImpl::AVX2 ? "avx2" : "portable";
+  switch (impl) {
+  case GatherImpl::AVX2:
+    return "avx2";
+  case GatherImpl::AVX512:
+    return "avx512";
+  default:
+    return "portable";
+  }
 }
 
 /// Gathers `ids` with every implementation and both id types; expects the
@@ -140,15 +149,17 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{8, 32, false, FloatKind::F32, FloatKind::F16}));
 
 /// Every bit width, symmetric or not, every scale and output type, with
-/// groups of whole 8-code chunks, groups that are not (6, 12, 20) and rows
-/// whose length is not a multiple of 8 (the unpacking's tail).
+/// groups of whole 16- or 8-code chunks, groups that are not (4, 6, 12, 20)
+/// and rows whose length is not a multiple of 8 (the unpacking's tail).
 TEST(Gather, EverySpecialization) {
   struct Shape {
     int64_t cols;
     std::vector<int64_t> groups;
   };
-  const Shape shapes[] = {
-      {96, {0, 6, 8, 12, 32, 96}}, {100, {0, 20, 4}}, {5, {0}}};
+  const Shape shapes[] = {{96, {0, 6, 8, 12, 16, 32, 48, 96}},
+                          {100, {0, 20, 4}},
+                          {160, {0, 16, 80}},
+                          {5, {0}}};
   const FloatKind kinds[] = {FloatKind::F32, FloatKind::F16, FloatKind::BF16};
   for (unsigned bits = 2; bits <= 8; ++bits)
     for (const Shape &shape : shapes)

@@ -11,7 +11,9 @@
 //   shuffle, a variable shift and a mask give 8 codes in 32-bit lanes; the
 //   scale is applied 8 values at a time in f32 and the roundings to f16
 //   (vcvtps2ph, round to nearest even) and bf16 (integer ops) are those of
-//   FloatBits.h, so the results are bit-identical to the portable path.
+//   FloatBits.h, so the results are bit-identical to the portable path;
+// * x86-64 AVX-512 (F, BW, VL): the same 16 codes at a time (2b bytes), for
+//   tables whose groups are whole 16-code chunks (the others take AVX2).
 //
 //===----------------------------------------------------------------------===//
 
@@ -217,6 +219,20 @@ QEMBED_AVX2_INLINE static void storeVec(void *p, __m256 x) {
   }
 }
 
+/// Stores 8 values computed in f32 as `Out` after rounding them to the scale
+/// type `Scale` (roundTo, then storeElement); one conversion when the two
+/// types are the same f16 type (rounding twice to it is rounding once).
+template <FloatKind Scale, FloatKind Out>
+QEMBED_AVX2_INLINE static void storeRounded(void *p, __m256 x) {
+  if constexpr (Scale == FloatKind::F16 && Out == FloatKind::F16)
+    _mm_storeu_si128(static_cast<__m128i *>(p),
+                     _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+  else if constexpr (Scale == FloatKind::BF16 && Out == FloatKind::BF16)
+    storeVec<Out>(p, x);
+  else
+    storeVec<Out>(p, roundVec<Scale>(x));
+}
+
 /// gatherRow with the codes unpacked and dequantized 8 at a time. `codes`
 /// holds cols + 8 floats (32-byte aligned).
 template <FloatKind Scale, FloatKind Out>
@@ -256,7 +272,7 @@ QEMBED_AVX2 static void gatherRowAVX2(const PackedTableView &t, int64_t row,
           std::memcpy(&v, bytes + chunk * bits,
                       size_t(std::min<int64_t>(8, rowBytes - chunk * bits)));
         __m256 x = _mm256_mul_ps(_mm256_sub_ps(unpack8(v, u), vBias), vScale);
-        storeVec<Out>(out + chunk * 8 * outWidth, roundVec<Scale>(x));
+        storeRounded<Scale, Out>(out + chunk * 8 * outWidth, x);
       }
     }
     return;
@@ -283,11 +299,33 @@ QEMBED_AVX2 static void gatherRowAVX2(const PackedTableView &t, int64_t row,
     for (; c + 8 <= e; c += 8) {
       __m256 x = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(codes + c), vBias),
                                vScale);
-      storeVec<Out>(out + c * outWidth, roundVec<Scale>(x));
+      storeRounded<Scale, Out>(out + c * outWidth, x);
     }
     for (; c < e; ++c)
       Elem<Out>::store(out, c, Elem<Scale>::round((codes[c] - bias) * scale));
   }
+}
+
+/// Asks for row `row`'s words, scales and zero points (the rows are random:
+/// the next token's are requested while this one is computed, so that its
+/// first cache lines are not a memory stall).
+template <FloatKind Scale>
+QEMBED_AVX2_INLINE static void prefetchRow(const PackedTableView &t,
+                                           int64_t row) {
+  int64_t wordBytes = t.scheme.wordsPerRow(t.cols) * 4;
+  int64_t groups = t.scheme.groupsPerRow(t.cols);
+  int64_t scaleBytes = groups * int64_t(byteWidth(Scale));
+  const char *w = reinterpret_cast<const char *>(t.words) + row * wordBytes;
+  for (int64_t b = 0; b < wordBytes; b += 64)
+    _mm_prefetch(w + b, _MM_HINT_T0);
+  const char *sc = static_cast<const char *>(t.scales) + row * scaleBytes;
+  for (int64_t b = 0; b < scaleBytes; b += 64)
+    _mm_prefetch(sc + b, _MM_HINT_T0);
+  if (t.zeroPoints)
+    for (int64_t b = 0; b < groups; b += 64)
+      _mm_prefetch(reinterpret_cast<const char *>(t.zeroPoints) + row * groups +
+                       b,
+                   _MM_HINT_T0);
 }
 
 template <FloatKind Scale, FloatKind Out, typename Id>
@@ -299,9 +337,154 @@ QEMBED_AVX2 static void gatherTokensAVX2(const PackedTableView &t,
       (reinterpret_cast<uintptr_t>(storage.data()) + 31) & ~uintptr_t(31));
   Unpack8 u = makeUnpack8(t.scheme.bits);
   int64_t rowBytes = t.cols * int64_t(byteWidth(Out));
+  auto rowOf = [&](int64_t i) {
+    return std::clamp<int64_t>(int64_t(ids[i]), 0, t.rows - 1);
+  };
+  int64_t row = begin < end ? rowOf(begin) : 0;
   for (int64_t i = begin; i < end; ++i) {
-    int64_t row = std::clamp<int64_t>(int64_t(ids[i]), 0, t.rows - 1);
+    int64_t next = i + 1 < end ? rowOf(i + 1) : row;
+    prefetchRow<Scale>(t, next);
     gatherRowAVX2<Scale, Out>(t, row, out + i * rowBytes, codes, u);
+    row = next;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// AVX-512 (F, BW, VL): rows whose groups are whole 16-code chunks
+//===----------------------------------------------------------------------===//
+
+#define QEMBED_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx2,f16c,bmi2"
+#define QEMBED_AVX512 __attribute__((target(QEMBED_AVX512_TARGET)))
+#define QEMBED_AVX512_INLINE                                                   \
+  __attribute__((target(QEMBED_AVX512_TARGET), always_inline)) inline
+
+namespace {
+/// Unpack8 for 16 codes (2b bytes, broadcast to the four 128-bit lanes; lane
+/// L holds codes 4L..4L+3).
+struct Unpack16 {
+  __m512i shuffle, shift, mask;
+};
+} // namespace
+
+QEMBED_AVX512_INLINE static Unpack16 makeUnpack16(unsigned bits) {
+  alignas(64) uint8_t shuffle[64];
+  alignas(64) uint32_t shift[16];
+  for (unsigned k = 0; k < 16; ++k) {
+    unsigned byte = (k * bits) / 8;
+    uint8_t *lane = shuffle + 4 * k;
+    lane[0] = uint8_t(byte);
+    lane[1] = uint8_t((byte + 1) & 15); // byte 16 only when masked off
+    lane[2] = 0x80;
+    lane[3] = 0x80;
+    shift[k] = (k * bits) % 8;
+  }
+  Unpack16 u;
+  u.shuffle = _mm512_load_si512(shuffle);
+  u.shift = _mm512_load_si512(shift);
+  u.mask = _mm512_set1_epi32(int32_t((1u << bits) - 1));
+  return u;
+}
+
+/// The 16 codes (offset binary) in the low `16*bits` bits of `v`, as floats.
+QEMBED_AVX512_INLINE static __m512 unpack16(__m128i v, const Unpack16 &u) {
+  __m512i x = _mm512_broadcast_i32x4(v);
+  x = _mm512_shuffle_epi8(x, u.shuffle);
+  x = _mm512_and_si512(_mm512_srlv_epi32(x, u.shift), u.mask);
+  return _mm512_cvtepi32_ps(x);
+}
+
+/// roundBF16 for 16 values.
+QEMBED_AVX512_INLINE static __m512i roundBF16x16(__m512 x) {
+  __m512i b = _mm512_castps_si512(x);
+  __m512i lsb =
+      _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+  __m512i r =
+      _mm512_add_epi32(b, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb));
+  __m512i nan = _mm512_or_si512(b, _mm512_set1_epi32(0x00400000));
+  __mmask16 isNan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  r = _mm512_mask_blend_epi32(isNan, r, nan);
+  return _mm512_and_si512(r, _mm512_set1_epi32(int32_t(0xffff0000u)));
+}
+
+/// storeRounded for 16 values.
+template <FloatKind Scale, FloatKind Out>
+QEMBED_AVX512_INLINE static void storeRounded16(void *p, __m512 x) {
+  if constexpr (Scale == FloatKind::F16)
+    x = _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+  else if constexpr (Scale == FloatKind::BF16 && Out != FloatKind::BF16)
+    x = _mm512_castsi512_ps(roundBF16x16(x));
+  // Rounding to f16 (bf16) again when Out is f16 (bf16) changes nothing.
+  if constexpr (Out == FloatKind::F32)
+    _mm512_storeu_ps(p, x);
+  else if constexpr (Out == FloatKind::F16)
+    _mm256_storeu_si256(static_cast<__m256i *>(p),
+                        _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+  else
+    _mm256_storeu_si256(
+        static_cast<__m256i *>(p),
+        _mm512_cvtepi32_epi16(_mm512_srli_epi32(roundBF16x16(x), 16)));
+}
+
+/// gatherRowAVX2 16 codes at a time, for groups of whole 16-code chunks.
+template <FloatKind Scale, FloatKind Out>
+QEMBED_AVX512 static void gatherRowAVX512(const PackedTableView &t, int64_t row,
+                                          void *outRow, const Unpack16 &u) {
+  const Scheme &s = t.scheme;
+  const unsigned bits = s.bits;
+  int64_t wordsPerRow = s.wordsPerRow(t.cols);
+  const uint8_t *bytes =
+      reinterpret_cast<const uint8_t *>(t.words + row * wordsPerRow);
+  int64_t rowBytes = wordsPerRow * 4;
+  int64_t chunkBytes = 2 * bits;
+  // Chunks whose 16-byte load stays inside the row.
+  int64_t chunks = t.cols / 16;
+  int64_t direct =
+      rowBytes >= 16 ? std::min(chunks, (rowBytes - 16) / chunkBytes + 1) : 0;
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  float offset = float(1 << (bits - 1));
+  char *out = static_cast<char *>(outRow);
+  constexpr int64_t outWidth = Out == FloatKind::F32 ? 4 : 2;
+  int64_t chunk = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t index = row * groups + g;
+    float scale = Elem<Scale>::load(t.scales, index);
+    float bias = offset + (s.symmetric ? 0.0f : float(t.zeroPoints[index]));
+    __m512 vScale = _mm512_set1_ps(scale), vBias = _mm512_set1_ps(bias);
+    for (int64_t e = chunk + gs / 16; chunk < e; ++chunk) {
+      __m128i v;
+      if (chunk < direct) {
+        v = _mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(bytes + chunk * chunkBytes));
+      } else {
+        alignas(16) uint8_t tail[16] = {};
+        std::memcpy(
+            tail, bytes + chunk * chunkBytes,
+            size_t(std::min<int64_t>(16, rowBytes - chunk * chunkBytes)));
+        v = _mm_load_si128(reinterpret_cast<const __m128i *>(tail));
+      }
+      __m512 x = _mm512_mul_ps(_mm512_sub_ps(unpack16(v, u), vBias), vScale);
+      storeRounded16<Scale, Out>(out + chunk * 16 * outWidth, x);
+    }
+  }
+}
+
+template <FloatKind Scale, FloatKind Out, typename Id>
+QEMBED_AVX512 static void gatherTokensAVX512(const PackedTableView &t,
+                                             const Id *ids, int64_t begin,
+                                             int64_t end, char *out) {
+  if (t.scheme.columnsPerGroup(t.cols) % 16 != 0)
+    return gatherTokensAVX2<Scale, Out>(t, ids, begin, end, out);
+  Unpack16 u = makeUnpack16(t.scheme.bits);
+  int64_t rowBytes = t.cols * int64_t(byteWidth(Out));
+  auto rowOf = [&](int64_t i) {
+    return std::clamp<int64_t>(int64_t(ids[i]), 0, t.rows - 1);
+  };
+  int64_t row = begin < end ? rowOf(begin) : 0;
+  for (int64_t i = begin; i < end; ++i) {
+    int64_t next = i + 1 < end ? rowOf(i + 1) : row;
+    prefetchRow<Scale>(t, next);
+    gatherRowAVX512<Scale, Out>(t, row, out + i * rowBytes, u);
+    row = next;
   }
 }
 #endif // QEMBED_GATHER_X86
@@ -312,6 +495,8 @@ static void gatherTokens(GatherImpl impl, const PackedTableView &t,
 #ifdef QEMBED_GATHER_X86
   if (impl == GatherImpl::AVX2)
     return gatherTokensAVX2<Scale, Out>(t, ids, begin, end, out);
+  if (impl == GatherImpl::AVX512)
+    return gatherTokensAVX512<Scale, Out>(t, ids, begin, end, out);
 #endif
   gatherTokens<Scale, Out>(t, ids, begin, end, out);
 }
@@ -357,14 +542,24 @@ bool gatherImplSupported(GatherImpl impl) {
 #else
     return false;
 #endif
+  case GatherImpl::AVX512:
+#ifdef QEMBED_GATHER_X86
+    return gatherImplSupported(GatherImpl::AVX2) &&
+           __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
   }
   return false;
 }
 
 GatherImpl bestGatherImpl() {
-  static const GatherImpl best = gatherImplSupported(GatherImpl::AVX2)
-                                     ? GatherImpl::AVX2
-                                     : GatherImpl::Portable;
+  static const GatherImpl best =
+      gatherImplSupported(GatherImpl::AVX512) ? GatherImpl::AVX512
+      : gatherImplSupported(GatherImpl::AVX2) ? GatherImpl::AVX2
+                                              : GatherImpl::Portable;
   return best;
 }
 
@@ -389,11 +584,11 @@ void gatherRows(const PackedTableView &t, const void *ids, IndexKind idKind,
   };
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
-  // A thread per 2^16 output values at least (2^20 for AVX2, which writes
+  // A thread per 2^16 output values at least (2^20 for AVX2/512, which write
   // them ~30x faster): below that, starting a thread (tens of microseconds)
   // costs more than it saves.
   int64_t work = tokens * t.cols;
-  int perThreadLog2 = impl == GatherImpl::AVX2 ? 20 : 16;
+  int perThreadLog2 = impl == GatherImpl::Portable ? 16 : 20;
   int64_t n =
       std::min<int64_t>({int64_t(threads), tokens, work >> perThreadLog2});
   if (n <= 1) {

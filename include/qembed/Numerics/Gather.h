@@ -37,6 +37,8 @@ enum class GatherImpl : uint8_t {
   Auto,     ///< The fastest this CPU supports (bestGatherImpl).
   Portable, ///< Plain C++.
   AVX2,     ///< x86-64 AVX2 + F16C + BMI2, 8 values per instruction.
+  AVX512,   ///< x86-64 AVX-512 F/BW/VL, 16 values per instruction (groups
+            ///< that are not multiples of 16 columns run the AVX2 code).
 };
 
 /// True when `impl` can run on this CPU (Auto and Portable always can).
@@ -55,8 +57,8 @@ std::string checkGather(const PackedTableView &table);
 /// dequantizeElement rounded to `outKind`. Ids outside [0, rows) are clamped
 /// to the nearest row. Runs on up to `threads` threads (0 = all cores) when
 /// the output is large enough to pay for them (at least 2^16 output values
-/// per thread, 2^20 for AVX2). `impl` picks the implementation; one this CPU
-/// does not support falls back to bestGatherImpl. `table` must pass
+/// per thread, 2^20 for AVX2/AVX-512). `impl` picks the implementation; one
+/// this CPU does not support falls back to bestGatherImpl. `table` must pass
 /// checkGather.
 void gatherRows(const PackedTableView &table, const void *ids, IndexKind idKind,
                 int64_t tokens, FloatKind outKind, void *out,
