@@ -159,15 +159,18 @@ class QuantizedTable:
 
 
 def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
-             dtype=None) -> QuantizedTable:
+             dtype=None, error_stats=True) -> QuantizedTable:
     """Quantizes and packs a table (compressed-tensors INT rules). A table
     holding NaN or +-Inf, or whose scale overflows the scale dtype, raises
-    ValueError naming the row (and column)."""
+    ValueError naming the row (and column). `error_stats` computes
+    max_abs_error and sqnr_db (a dequantization and three sums per
+    element); without it they are NaN and quantizing is faster."""
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
     packed, scales, zps, err, sqnr = _native().quantize_raw(
-        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
+        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind,
+        bool(error_stats))
     return QuantizedTable(packed, _scales_out(scales, scale_kind), zps,
                           raw.shape[1], int(bits), int(group_size),
                           bool(symmetric), scale_kind, err, sqnr)

@@ -60,6 +60,27 @@ def test_all_zero_group_gets_eps(dtype, eps_bits):
     assert u32(q.packed[0, 0]) == 0x88888888
 
 
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_error_stats_only_when_asked(dtype, symmetric):
+    """error_stats=False gives the same packed table, with NaN statistics."""
+    rng = np.random.default_rng(5)
+    table = (rng.normal(size=(40, 96)) * 0.05).astype(np.float32)
+    raw = {"f32": table, "f16": table.astype(np.float16),
+           "bf16": (table.view(np.uint32) >> 16).astype(np.uint16)}[dtype]
+    with_stats = qembed.quantize(raw, bits=4, group_size=32,
+                                 symmetric=symmetric, dtype=dtype)
+    without = qembed.quantize(raw, bits=4, group_size=32, symmetric=symmetric,
+                              dtype=dtype, error_stats=False)
+    assert np.array_equal(with_stats.packed, without.packed)
+    assert np.array_equal(with_stats.scales.view(np.uint8),
+                          without.scales.view(np.uint8))
+    if not symmetric:
+        assert np.array_equal(with_stats.zero_points, without.zero_points)
+    assert with_stats.max_abs_error > 0 and np.isfinite(with_stats.sqnr_db)
+    assert np.isnan(without.max_abs_error) and np.isnan(without.sqnr_db)
+
+
 @pytest.mark.parametrize("bits", [2, 3, 4, 5, 8])
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_round_trip_within_half_step(bits, symmetric):
