@@ -221,6 +221,64 @@ TEST(Quantize, FusedPathMatchesCodesAndStaysWithinHalfStep) {
     }
 }
 
+/// The vectorized quantizeTable against quantizeCodes + packCodes (the
+/// scalar quantizeValue with nearbyint) for every table and scale type,
+/// every bit width, symmetric or not, per-row and per-group scales (also a
+/// row length that is not a multiple of 8) and values that land on ties and
+/// on the clamp; with and without the error statistics, which are 0 when
+/// not asked for.
+TEST(Quantize, FusedPathMatchesCodesForEveryKind) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  const FloatKind kinds[] = {FloatKind::F32, FloatKind::F16, FloatKind::BF16};
+  struct Shape {
+    int64_t cols, group;
+  };
+  const Shape shapes[] = {{64, 16}, {64, 0}, {60, 12}, {13, 0}};
+  for (const Shape &shape : shapes) {
+    int64_t rows = 7, cols = shape.cols;
+    std::vector<float> values(size_t(rows * cols));
+    for (auto &v : values)
+      v = dist(rng);
+    // Multiples of 1/8 of a group's maximum: x / scale hits .5 ties.
+    for (int64_t c = 0; c < cols; ++c)
+      values[size_t(c)] = float(c % 17 - 8) / 8.0f;
+    for (FloatKind kind : kinds)
+      for (FloatKind scaleKind : kinds)
+        for (bool sym : {true, false})
+          for (unsigned bits = 2; bits <= 8; ++bits) {
+            SCOPED_TRACE(::testing::Message()
+                         << "cols " << cols << " group " << shape.group
+                         << " table " << kindName(kind) << " scale "
+                         << kindName(scaleKind) << " sym " << sym << " bits "
+                         << bits);
+            Scheme s = scheme(bits, shape.group, sym, scaleKind);
+            std::vector<float> scales;
+            std::vector<int8_t> zps;
+            std::vector<int8_t> codes =
+                codesOf(values, kind, rows, cols, s, &scales, &zps);
+            std::vector<uint32_t> words(size_t(rows * s.wordsPerRow(cols)));
+            packCodes(codes.data(), rows, cols, bits, words.data());
+            std::vector<char> raw = rawTable(values, kind);
+            TableView view{raw.data(), kind, rows, cols};
+            for (bool stats : {true, false}) {
+              PackedTable t = quantizeTable(view, s, 2, stats);
+              ASSERT_EQ(t.words, words);
+              ASSERT_EQ(t.scales, scales);
+              if (!sym)
+                ASSERT_EQ(t.zeroPoints, zps);
+              if (!stats) {
+                EXPECT_EQ(t.maxAbsError, 0);
+                EXPECT_EQ(t.signalPower, 0);
+                EXPECT_EQ(t.noisePower, 0);
+              } else {
+                EXPECT_GT(t.signalPower, 0);
+              }
+            }
+          }
+  }
+}
+
 TEST(Floats, RoundingToHalfTypes) {
   EXPECT_EQ(roundTo(FloatKind::BF16, 1.0f + 0x1p-8f), 1.0f); // tie -> even
   EXPECT_EQ(roundTo(FloatKind::BF16, 1.0f + 0x1p-8f + 0x1p-20f),

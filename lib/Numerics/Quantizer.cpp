@@ -340,50 +340,190 @@ int32_t unpackCode(const uint32_t *row, int64_t col, unsigned bits) {
 // Fused quantize + pack, dequantization
 //===----------------------------------------------------------------------===//
 
-PackedTable quantizeTable(const TableView &t, const Scheme &s,
-                          unsigned threads) {
+namespace {
+/// Loads and roundings specialized on a float kind, so the per-group loops
+/// below inline them and vectorize (same values as loadElement / roundTo).
+template <FloatKind K> struct Kind;
+template <> struct Kind<FloatKind::F32> {
+  static float load(const void *p, int64_t i) {
+    float x;
+    std::memcpy(&x, static_cast<const char *>(p) + 4 * i, 4);
+    return x;
+  }
+  static float round(float x) { return x; }
+};
+template <> struct Kind<FloatKind::F16> {
+  static float load(const void *p, int64_t i) {
+    uint16_t h;
+    std::memcpy(&h, static_cast<const char *>(p) + 2 * i, 2);
+    return fromF16Bits(h);
+  }
+  static float round(float x) { return fromF16Bits(toF16Bits(x)); }
+};
+template <> struct Kind<FloatKind::BF16> {
+  static float load(const void *p, int64_t i) {
+    uint16_t h;
+    std::memcpy(&h, static_cast<const char *>(p) + 2 * i, 2);
+    return fromBF16Bits(h);
+  }
+  static float round(float x) {
+    // toBF16Bits without a branch (a select the vectorizer takes).
+    uint32_t b = bitsOf(x);
+    uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u;
+    uint32_t nan = (b | 0x00400000u) & 0xffff0000u;
+    return fromBits(x != x ? nan : rounded);
+  }
+};
+
+/// Error statistics of a quantized row (report=true, Python's quantize).
+struct Stats {
+  double maxErr = 0, signal = 0, noise = 0;
+};
+} // namespace
+
+/// quantizeValue for the `n` elements of a group at `base`, table kind T and
+/// arithmetic kind A (GroupParams::arith), into `q`: a loop without calls or
+/// branches. Rounding to an integer adds and subtracts 1.5 * 2^23, which
+/// rounds to nearest even like nearbyint for |v| <= 2^22 (v is clamped to
+/// [-128, 127] first).
+template <FloatKind T, FloatKind A>
+static void quantizeGroup(const void *data, int64_t base, int64_t n,
+                          const GroupParams &p, const Scheme &s, int32_t *q) {
+  const float scale = p.scale, zp = p.zp;
+  const float qmin = float(s.qmin()), qmax = float(s.qmax());
+  const float magic = 12582912.0f; // 1.5 * 2^23
+  const bool asym = !s.symmetric;
+  for (int64_t i = 0; i < n; ++i) {
+    float v = Kind<A>::round(Kind<T>::load(data, base + i) / scale);
+    if (asym)
+      v = Kind<A>::round(v + zp);
+    v = v != v ? 0.0f : v; // NaN (tables checkTable refuses) becomes 0
+    v = std::min(std::max(v, qmin), qmax);
+    // Without -ffast-math the compiler keeps (v + magic) - magic.
+    q[i] = int32_t((v + magic) - magic);
+  }
+}
+
+/// groupRange for table kind T, in 8 interleaved lanes the compiler turns
+/// into vector min/max. The minimum of a set does not depend on the order
+/// it is taken in, and `x < lo ? x : lo` skips NaN in every lane as the
+/// sequential loop does, so the result is groupRange's.
+template <FloatKind T>
+static std::pair<float, float> groupRangeOf(const void *data, int64_t base,
+                                            int64_t n) {
+  float lo[8] = {}, hi[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      float x = Kind<T>::load(data, base + i + k);
+      lo[k] = x < lo[k] ? x : lo[k];
+      hi[k] = x > hi[k] ? x : hi[k];
+    }
+  for (; i < n; ++i) {
+    float x = Kind<T>::load(data, base + i);
+    lo[0] = x < lo[0] ? x : lo[0];
+    hi[0] = x > hi[0] ? x : hi[0];
+  }
+  for (int k = 1; k < 8; ++k) {
+    lo[0] = lo[k] < lo[0] ? lo[k] : lo[0];
+    hi[0] = hi[k] > hi[0] ? hi[k] : hi[0];
+  }
+  return {lo[0], hi[0]};
+}
+
+/// Packs the `cols` codes of one row (signed, in range) into its zeroed
+/// words: 8 codes are `bits` whole bytes of the little-endian bit stream.
+static void packRow(const int32_t *q, int64_t cols, unsigned bits,
+                    uint32_t *row) {
+  int64_t c = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint32_t offset = 1u << (bits - 1), mask = (1u << bits) - 1;
+  char *bytes = reinterpret_cast<char *>(row);
+  for (; c + 8 <= cols; c += 8) {
+    uint64_t v = 0;
+    for (unsigned k = 0; k < 8; ++k)
+      v |= uint64_t((uint32_t(q[c + k]) + offset) & mask) << (k * bits);
+    std::memcpy(bytes + (c / 8) * bits, &v, bits);
+  }
+#endif
+  for (; c < cols; ++c)
+    packInto(row, c, q[c], bits);
+}
+
+/// quantizeTable's rows [r0, r1) for table kind T and arithmetic kind A;
+/// `stats` (one per row) is null when no statistics were asked for.
+template <FloatKind T, FloatKind A>
+static void quantizeRows(const TableView &t, const Scheme &s, int64_t r0,
+                         int64_t r1, PackedTable &out, Stats *stats) {
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  int64_t wpr = s.wordsPerRow(t.cols);
+  std::vector<int32_t> q(size_t(t.cols));
+  for (int64_t r = r0; r < r1; ++r) {
+    uint32_t *row = out.words.data() + r * wpr;
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t base = r * t.cols + g * gs;
+      auto [lo, hi] = groupRangeOf<T>(t.data, base, gs);
+      GroupParams p = paramsFromRange(lo, hi, t.kind, s);
+      out.scales[r * groups + g] = p.scale;
+      if (!s.symmetric)
+        out.zeroPoints[r * groups + g] = int8_t(p.zp);
+      quantizeGroup<T, A>(t.data, base, gs, p, s, q.data() + g * gs);
+      if (!stats)
+        continue;
+      Stats &st = stats[r];
+      for (int64_t i = 0; i < gs; ++i) {
+        float x = Kind<T>::load(t.data, base + i);
+        double e = double(x) - dequantizeValue(q[size_t(g * gs + i)], p.scale,
+                                               p.zp, s.scaleKind);
+        st.maxErr = std::max(st.maxErr, std::fabs(e));
+        st.signal += double(x) * x;
+        st.noise += e * e;
+      }
+    }
+    packRow(q.data(), t.cols, s.bits, row);
+  }
+}
+
+PackedTable quantizeTable(const TableView &t, const Scheme &s, unsigned threads,
+                          bool errorStats) {
   PackedTable out;
   out.rows = t.rows;
   out.cols = t.cols;
   out.scheme = s;
-  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
-  int64_t wpr = s.wordsPerRow(t.cols);
-  out.words.assign(size_t(t.rows * wpr), 0u);
+  int64_t groups = s.groupsPerRow(t.cols);
+  out.words.assign(size_t(t.rows * s.wordsPerRow(t.cols)), 0u);
   out.scales.resize(size_t(t.rows * groups));
   if (!s.symmetric)
     out.zeroPoints.resize(size_t(t.rows * groups));
 
-  struct Stats {
-    double maxErr = 0, signal = 0, noise = 0;
-  };
-  std::vector<Stats> stats(size_t(t.rows));
+  std::vector<Stats> stats(errorStats ? size_t(t.rows) : 0);
+  Stats *st = errorStats ? stats.data() : nullptr;
+  // torch's promotion: the division runs in the table's type when the scale
+  // has it, else in f32 (paramsFromRange).
+  bool sameKind = s.scaleKind == t.kind;
   parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      Stats st;
-      uint32_t *row = out.words.data() + r * wpr;
-      for (int64_t g = 0; g < groups; ++g) {
-        int64_t base = r * t.cols + g * gs;
-        GroupParams p = computeParams(t, base, gs, s);
-        out.scales[r * groups + g] = p.scale;
-        if (!s.symmetric)
-          out.zeroPoints[r * groups + g] = int8_t(p.zp);
-        for (int64_t i = 0; i < gs; ++i) {
-          float x = loadElement(t.kind, t.data, base + i);
-          int32_t q = quantizeValue(x, p, s);
-          packInto(row, g * gs + i, q, s.bits);
-          double e = double(x) - dequantizeValue(q, p.scale, p.zp, s.scaleKind);
-          st.maxErr = std::max(st.maxErr, std::fabs(e));
-          st.signal += double(x) * x;
-          st.noise += e * e;
-        }
-      }
-      stats[size_t(r)] = st;
+    switch (t.kind) {
+    case FloatKind::F32:
+      return quantizeRows<FloatKind::F32, FloatKind::F32>(t, s, r0, r1, out,
+                                                          st);
+    case FloatKind::F16:
+      return sameKind
+                 ? quantizeRows<FloatKind::F16, FloatKind::F16>(t, s, r0, r1,
+                                                                out, st)
+                 : quantizeRows<FloatKind::F16, FloatKind::F32>(t, s, r0, r1,
+                                                                out, st);
+    case FloatKind::BF16:
+      return sameKind
+                 ? quantizeRows<FloatKind::BF16, FloatKind::BF16>(t, s, r0, r1,
+                                                                  out, st)
+                 : quantizeRows<FloatKind::BF16, FloatKind::F32>(t, s, r0, r1,
+                                                                 out, st);
     }
   });
-  for (const Stats &st : stats) {
-    out.maxAbsError = std::max(out.maxAbsError, st.maxErr);
-    out.signalPower += st.signal;
-    out.noisePower += st.noise;
+  for (const Stats &row : stats) {
+    out.maxAbsError = std::max(out.maxAbsError, row.maxErr);
+    out.signalPower += row.signal;
+    out.noisePower += row.noise;
   }
   return out;
 }

@@ -159,15 +159,18 @@ class QuantizedTable:
 
 
 def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
-             dtype=None) -> QuantizedTable:
+             dtype=None, error_stats=True) -> QuantizedTable:
     """Quantizes and packs a table (compressed-tensors INT rules). A table
     holding NaN or +-Inf, or whose scale overflows the scale dtype, raises
-    ValueError naming the row (and column)."""
+    ValueError naming the row (and column). `error_stats` computes
+    max_abs_error and sqnr_db (a dequantization and three sums per
+    element); without it they are NaN and quantizing is faster."""
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
     packed, scales, zps, err, sqnr = _native().quantize_raw(
-        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind)
+        raw, kind, int(bits), int(group_size), bool(symmetric), scale_kind,
+        bool(error_stats))
     return QuantizedTable(packed, _scales_out(scales, scale_kind), zps,
                           raw.shape[1], int(bits), int(group_size),
                           bool(symmetric), scale_kind, err, sqnr)
@@ -212,14 +215,22 @@ def dequantize(q: QuantizedTable, out_dtype=None):
     return _scales_out(out, out_kind)
 
 
-def gather(q: QuantizedTable, ids, out_dtype=None, out=None):
+def gather(q: QuantizedTable, ids, out_dtype=None, out=None, threads=None):
     """The fused dequantizing gather on the CPU: the rows `ids` (int32 or
     int64 numpy array, any shape) of the dequantized table, shape
     ids.shape + (cols,), without densifying the table. Values equal
     dequantize(q, out_dtype)[ids]; ids outside [0, rows) are clamped to the
     nearest row, as the compiled kernels do. bf16 output is uint16 bit
     patterns. `out` (a C-contiguous array of that shape and dtype) receives
-    the rows when given."""
+    the rows when given. `threads` caps the threads it runs on (None or 0:
+    all cores; small gathers run on fewer, since starting a thread costs
+    more than it saves)."""
+    if threads is None:
+        threads = 0
+    if isinstance(threads, bool) or not isinstance(threads, int) or (
+            threads < 0):
+        raise ValueError("threads must be a non-negative int or None, got %r"
+                         % (threads,))
     out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
     ids = np.asarray(ids)
     if ids.dtype not in (np.int32, np.int64):
@@ -249,7 +260,7 @@ def gather(q: QuantizedTable, ids, out_dtype=None, out=None):
     rows2d = result.reshape(flat.shape[0], q.cols)
     _native().gather_raw(packed, _scales_in(q.scales, q.scale_dtype), zps,
                          flat, rows2d, q.cols, q.bits, q.group_size, q.symmetric,
-                         q.scale_dtype, out_kind)
+                         q.scale_dtype, out_kind, threads)
     return _scales_out(result, out_kind) if out is None else result
 
 

@@ -353,7 +353,7 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
     kind = _DTYPES[st_dtype][1]
     table = weight.view(np.float16) if kind == "f16" else weight
     q = qembed.quantize(table, bits=bits, group_size=group_size,
-                        symmetric=symmetric, dtype=kind)
+                        symmetric=symmetric, dtype=kind, error_stats=False)
     del tensors[name]
     prefix = name[:-len(".weight")] if name.endswith(".weight") else name
     scales = q.scales.view(np.uint16) if kind != "f32" else q.scales

@@ -249,7 +249,7 @@ TableArgs checkTable(const AnyArray &table, const std::string &kindName,
 
 nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
                       unsigned bits, int64_t group, bool symmetric,
-                      const std::string &scaleKind) {
+                      const std::string &scaleKind, bool errorStats) {
   auto [view, s] =
       checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
@@ -259,7 +259,7 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
     nb::gil_scoped_release release;
     problem = qembed::checkTable(view, s);
     if (!problem)
-      q = qembed::quantizeTable(view, s);
+      q = qembed::quantizeTable(view, s, /*threads=*/0, errorStats);
   }
   if (problem)
     throw nb::value_error(problem->message().c_str());
@@ -268,12 +268,15 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
   nb::object zps = nb::none();
   if (!symmetric)
     zps = nb::cast(newArray<int8_t>(std::move(q.zeroPoints), rows, groups));
-  double sqnr = q.noisePower > 0 ? 10 * std::log10(q.signalPower / q.noisePower)
-                                 : INFINITY;
+  // Without the statistics, the error and SQNR are NaN (not measured).
+  double sqnr = !errorStats ? NAN
+                : q.noisePower > 0
+                    ? 10 * std::log10(q.signalPower / q.noisePower)
+                    : INFINITY;
+  double maxErr = errorStats ? q.maxAbsError : NAN;
   return nb::make_tuple(
       newArray<int32_t>(std::move(words), rows, s.wordsPerRow(cols)),
-      floatsToArray(q.scales, rows, groups, s.scaleKind), zps, q.maxAbsError,
-      sqnr);
+      floatsToArray(q.scales, rows, groups, s.scaleKind), zps, maxErr, sqnr);
 }
 
 nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
@@ -370,11 +373,13 @@ using OutArray = nb::ndarray<nb::c_contig, nb::ndim<2>, nb::device::cpu>;
 
 /// The CPU fused gather: writes the dequantized rows of `ids` (int32 or
 /// int64, clamped into the table) into `out` (tokens x cols, 32-bit floats
-/// or 16-bit patterns of `outKind`). Reads the arrays in place.
+/// or 16-bit patterns of `outKind`). Reads the arrays in place. Runs on up
+/// to `threads` threads (0 = all cores).
 void gatherRaw(AnyArray packed, AnyArray scales,
                std::optional<AnyArray> zeroPoints, IdArray ids, OutArray out,
                int64_t cols, unsigned bits, int64_t group, bool symmetric,
-               const std::string &scaleKind, const std::string &outKind) {
+               const std::string &scaleKind, const std::string &outKind,
+               unsigned threads) {
   qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
   qembed::FloatKind outK = parseKind(outKind, "output dtype");
   checkItemSize(packed, 4, "packed");
@@ -420,7 +425,8 @@ void gatherRaw(AnyArray packed, AnyArray scales,
   qembed::IndexKind idKind =
       idType.bits == 32 ? qembed::IndexKind::I32 : qembed::IndexKind::I64;
   nb::gil_scoped_release release;
-  qembed::gatherRows(table, ids.data(), idKind, tokens, outK, out.data());
+  qembed::gatherRows(table, ids.data(), idKind, tokens, outK, out.data(),
+                     threads);
 }
 
 } // namespace
@@ -438,7 +444,7 @@ NB_MODULE(_qembed, m) {
         "bytecode"_a = false, "diagnostics"_a = false,
         "allow_unregistered"_a = false);
   m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a, "group"_a,
-        "symmetric"_a, "scale_kind"_a);
+        "symmetric"_a, "scale_kind"_a, "error_stats"_a = true);
   m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a, "bits"_a,
         "group"_a, "symmetric"_a, "scale_kind"_a);
   m.def("pack_raw", &packRaw, "codes"_a, "bits"_a);
@@ -447,6 +453,6 @@ NB_MODULE(_qembed, m) {
         "scale_kind"_a, "out_kind"_a);
   m.def("gather_raw", &gatherRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
-        "symmetric"_a, "scale_kind"_a, "out_kind"_a);
+        "symmetric"_a, "scale_kind"_a, "out_kind"_a, "threads"_a = 0);
   bindGPUKernels(m);
 }

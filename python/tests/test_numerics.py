@@ -60,6 +60,27 @@ def test_all_zero_group_gets_eps(dtype, eps_bits):
     assert u32(q.packed[0, 0]) == 0x88888888
 
 
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_error_stats_only_when_asked(dtype, symmetric):
+    """error_stats=False gives the same packed table, with NaN statistics."""
+    rng = np.random.default_rng(5)
+    table = (rng.normal(size=(40, 96)) * 0.05).astype(np.float32)
+    raw = {"f32": table, "f16": table.astype(np.float16),
+           "bf16": (table.view(np.uint32) >> 16).astype(np.uint16)}[dtype]
+    with_stats = qembed.quantize(raw, bits=4, group_size=32,
+                                 symmetric=symmetric, dtype=dtype)
+    without = qembed.quantize(raw, bits=4, group_size=32, symmetric=symmetric,
+                              dtype=dtype, error_stats=False)
+    assert np.array_equal(with_stats.packed, without.packed)
+    assert np.array_equal(with_stats.scales.view(np.uint8),
+                          without.scales.view(np.uint8))
+    if not symmetric:
+        assert np.array_equal(with_stats.zero_points, without.zero_points)
+    assert with_stats.max_abs_error > 0 and np.isfinite(with_stats.sqnr_db)
+    assert np.isnan(without.max_abs_error) and np.isnan(without.sqnr_db)
+
+
 @pytest.mark.parametrize("bits", [2, 3, 4, 5, 8])
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_round_trip_within_half_step(bits, symmetric):
@@ -130,6 +151,21 @@ def test_gather_equals_dequantized_rows(bits, group, symmetric, out):
                                                                         128)
 
 
+@pytest.mark.parametrize("bits,group,scale", [
+    (4, 64, "f16"), (8, 0, "f16"), (3, 12, "bf16"), (6, 0, "f32")])
+def test_gather_threads(bits, group, scale):
+    """Every thread count gives the dequantized rows, bit for bit, for a
+    gather large enough to run on several threads (2^20+ output values)."""
+    rng = np.random.default_rng(bits + group)
+    table = (rng.standard_normal((300, 768)) * 0.03).astype(np.float32)
+    q = qembed.quantize(table, bits=bits, group_size=group, scale_dtype=scale)
+    ids = rng.integers(-5, 310, size=3000, dtype=np.int64)
+    want = qembed.dequantize(q, out_dtype="f16")[np.clip(ids, 0, 299)]
+    for threads in (None, 0, 1, 2, 3, 64):
+        rows = qembed.gather(q, ids, out_dtype="f16", threads=threads)
+        assert np.array_equal(rows.view(np.uint16), want.view(np.uint16))
+
+
 def test_gather_errors():
     q = qembed.quantize(np.ones((4, 32), np.float32), bits=4, group_size=32)
     with pytest.raises(TypeError, match="int32 or int64"):
@@ -138,3 +174,6 @@ def test_gather_errors():
         qembed.gather(q, np.array([1]), out=np.empty((2, 32), np.float32))
     with pytest.raises(TypeError, match="4-byte"):
         qembed.gather(q, np.array([1]), out=np.empty((1, 32), np.float16))
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            qembed.gather(q, np.array([1]), threads=bad)

@@ -32,6 +32,21 @@ struct PackedTableView {
 /// Element type of the token ids.
 enum class IndexKind : uint8_t { I32, I64 };
 
+/// Implementations of gatherRows; all produce the same bits.
+enum class GatherImpl : uint8_t {
+  Auto,     ///< The fastest this CPU supports (bestGatherImpl).
+  Portable, ///< Plain C++.
+  AVX2,     ///< x86-64 AVX2 + F16C + BMI2, 8 values per instruction.
+  AVX512,   ///< x86-64 AVX-512 F/BW/VL, 16 values per instruction (groups
+            ///< that are not multiples of 16 columns run the AVX2 code).
+};
+
+/// True when `impl` can run on this CPU (Auto and Portable always can).
+bool gatherImplSupported(GatherImpl impl);
+
+/// The implementation GatherImpl::Auto picks on this CPU.
+GatherImpl bestGatherImpl();
+
 /// Returns an empty string when `table` is well formed for a gather (a
 /// valid scheme, at least one row, zero points iff asymmetric), else a
 /// sentence saying why not.
@@ -41,11 +56,13 @@ std::string checkGather(const PackedTableView &table);
 /// row-major tokens x cols buffer of `outKind`: each value is
 /// dequantizeElement rounded to `outKind`. Ids outside [0, rows) are clamped
 /// to the nearest row. Runs on up to `threads` threads (0 = all cores) when
-/// the output is large enough to pay for them. `table` must pass
+/// the output is large enough to pay for them (at least 2^16 output values
+/// per thread, 2^20 for AVX2/AVX-512). `impl` picks the implementation; one
+/// this CPU does not support falls back to bestGatherImpl. `table` must pass
 /// checkGather.
 void gatherRows(const PackedTableView &table, const void *ids, IndexKind idKind,
                 int64_t tokens, FloatKind outKind, void *out,
-                unsigned threads = 0);
+                unsigned threads = 0, GatherImpl impl = GatherImpl::Auto);
 
 } // namespace qembed
 

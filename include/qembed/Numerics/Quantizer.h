@@ -124,10 +124,12 @@ void packCodes(const int8_t *codes, int64_t rows, int64_t cols, unsigned bits,
 /// Extracts code `col` of a packed row.
 int32_t unpackCode(const uint32_t *rowWords, int64_t col, unsigned bits);
 
-/// Quantizes and packs in one pass (no code buffer), recording error stats.
-/// The table must pass checkTable (see quantizeCodes).
+/// Quantizes and packs in one pass (no code buffer). The error statistics
+/// (maxAbsError, signalPower, noisePower) cost a dequantization and three
+/// sums per element and are computed only when `errorStats` is set; they
+/// stay 0 otherwise. The table must pass checkTable (see quantizeCodes).
 PackedTable quantizeTable(const TableView &table, const Scheme &scheme,
-                          unsigned threads = 0);
+                          unsigned threads = 0, bool errorStats = true);
 
 /// Reference dequantization of element (row, col): `(q - zp) * scale`
 /// rounded to the scale type, exactly as compressed-tensors computes it.

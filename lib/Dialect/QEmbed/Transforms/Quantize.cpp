@@ -101,7 +101,9 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
           ::qembed::checkTable(view, s))
     return constant.emitError("cannot quantize this table: ")
            << problem->message();
-  ::qembed::PackedTable q = ::qembed::quantizeTable(view, s);
+  // The error statistics are only for the report.
+  ::qembed::PackedTable q =
+      ::qembed::quantizeTable(view, s, /*threads=*/0, opts.report);
 
   auto result = std::make_unique<QuantizedConstants>();
   result->scheme = scheme;
@@ -256,6 +258,7 @@ void QEmbedQuantizePass::runOnOperation() {
   opts.maxTableBytes = maxTableBytes;
   opts.minTableBytes = minTableBytes;
   opts.minRows = minRows;
+  opts.report = report;
   TableCache cache;
   bool failedAny = false;
   for (auto &[constant, lookups] : byTable) {
