@@ -325,13 +325,11 @@ nb::ndarray<nb::numpy, int32_t> packRaw(AnyArray codes, unsigned bits) {
                            rows, wpr);
 }
 
-nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
-                         std::optional<AnyArray> zeroPoints, int64_t cols,
-                         unsigned bits, int64_t group, bool symmetric,
-                         const std::string &scaleKind,
-                         const std::string &outKind) {
-  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
-  qembed::FloatKind out = parseKind(outKind, "output dtype");
+/// Checks the arrays of a packed table against `s` and `cols` (element
+/// sizes, shapes, zero points present iff asymmetric); returns the rows.
+int64_t checkPackedArrays(AnyArray &packed, AnyArray &scales,
+                          std::optional<AnyArray> &zeroPoints,
+                          const qembed::Scheme &s, int64_t cols) {
   checkItemSize(packed, 4, "packed");
   checkItemSize(scales, qembed::byteWidth(s.scaleKind), "scales");
   int64_t rows = packed.shape(0), groups = s.groupsPerRow(cols);
@@ -343,8 +341,8 @@ nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
     throw nb::value_error(("scales must have shape (" + std::to_string(rows) +
                            ", " + std::to_string(groups) + ")")
                               .c_str());
-  if (symmetric == zeroPoints.has_value())
-    throw nb::value_error(symmetric ? "a symmetric scheme takes no zero points"
+  if (s.symmetric == zeroPoints.has_value())
+    throw nb::value_error(s.symmetric ? "a symmetric scheme takes no zero points"
                                     : "an asymmetric scheme needs zero points");
   if (zeroPoints) {
     checkItemSize(*zeroPoints, 1, "zero points");
@@ -352,6 +350,17 @@ nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
         zeroPoints->shape(1) != size_t(groups))
       throw nb::value_error("zero points must have the shape of the scales");
   }
+  return rows;
+}
+
+nb::object dequantizeRaw(AnyArray packed, AnyArray scales,
+                         std::optional<AnyArray> zeroPoints, int64_t cols,
+                         unsigned bits, int64_t group, bool symmetric,
+                         const std::string &scaleKind,
+                         const std::string &outKind) {
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  qembed::FloatKind out = parseKind(outKind, "output dtype");
+  int64_t rows = checkPackedArrays(packed, scales, zeroPoints, s, cols);
   std::vector<float> scaleValues = readFloats(scales, s.scaleKind);
   std::vector<uint32_t> words(packed.size());
   std::memcpy(words.data(), packed.data(), words.size() * 4);
@@ -382,23 +391,7 @@ void gatherRaw(AnyArray packed, AnyArray scales,
                unsigned threads) {
   qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
   qembed::FloatKind outK = parseKind(outKind, "output dtype");
-  checkItemSize(packed, 4, "packed");
-  checkItemSize(scales, qembed::byteWidth(s.scaleKind), "scales");
-  int64_t rows = packed.shape(0), groups = s.groupsPerRow(cols);
-  if (packed.shape(1) != size_t(s.wordsPerRow(cols)))
-    throw nb::value_error(("packed rows must have " +
-                           std::to_string(s.wordsPerRow(cols)) + " words")
-                              .c_str());
-  if (scales.shape(0) != size_t(rows) || scales.shape(1) != size_t(groups))
-    throw nb::value_error(("scales must have shape (" + std::to_string(rows) +
-                           ", " + std::to_string(groups) + ")")
-                              .c_str());
-  if (zeroPoints) {
-    checkItemSize(*zeroPoints, 1, "zero points");
-    if (zeroPoints->shape(0) != size_t(rows) ||
-        zeroPoints->shape(1) != size_t(groups))
-      throw nb::value_error("zero points must have the shape of the scales");
-  }
+  int64_t rows = checkPackedArrays(packed, scales, zeroPoints, s, cols);
   nb::dlpack::dtype idType = ids.dtype();
   if (idType.code != uint8_t(nb::dlpack::dtype_code::Int) ||
       (idType.bits != 32 && idType.bits != 64))
