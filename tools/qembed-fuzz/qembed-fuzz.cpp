@@ -63,12 +63,12 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace mlir;
 
@@ -216,8 +216,7 @@ std::unique_ptr<MLIRContext> makeContext() {
 /// Parses `text` as a module in `context`, or returns null. `text` must be
 /// NUL-terminated (a std::string): MLIR's lexer reads the byte past the end of
 /// its buffer, as files and the Python API's strings provide it.
-OwningOpRef<ModuleOp> parseText(const std::string &text,
-                                MLIRContext *context) {
+OwningOpRef<ModuleOp> parseText(const std::string &text, MLIRContext *context) {
   ParserConfig config(context);
   return parseSourceString<ModuleOp>(text, config, "fuzz-input");
 }
@@ -248,7 +247,8 @@ std::string replaceInteger(const std::string &text, const std::string &from,
     if (isdigit(static_cast<unsigned char>(text[i])) &&
         isIntegerToken(text, i)) {
       size_t end = i;
-      while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
+      while (end < text.size() &&
+             isdigit(static_cast<unsigned char>(text[end])))
         ++end;
       out += text.compare(i, end - i, from) == 0 && end - i == from.size()
                  ? to
@@ -284,7 +284,8 @@ std::string mutateConsistently(const std::string &text, std::minstd_rand &rng) {
     if (isdigit(static_cast<unsigned char>(text[i])) &&
         isIntegerToken(text, i)) {
       size_t end = i;
-      while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
+      while (end < text.size() &&
+             isdigit(static_cast<unsigned char>(text[end])))
         ++end;
       integers.push_back(text.substr(i, end - i));
       i = end;
@@ -296,13 +297,20 @@ std::string mutateConsistently(const std::string &text, std::minstd_rand &rng) {
     return text;
   const std::string &from = integers[rng() % integers.size()];
   uint64_t value = from.size() > 18 ? 0 : std::stoull(from);
-  static const uint64_t kInteresting[] = {
-      0,          1,          2,          3,          5,
-      7,          8,          9,          17,         31,
-      32,         33,         63,         64,         65,
-      127,        255,        256,        65535,      65536,
-      1u << 24,   (1u << 24) + 1, 2147483647, 2147483648u, 4294967295u,
-      4294967296, 1ull << 40, 9223372036854775807ull};
+  static const uint64_t kInteresting[] = {0,           1,
+                                          2,           3,
+                                          5,           7,
+                                          8,           9,
+                                          17,          31,
+                                          32,          33,
+                                          63,          64,
+                                          65,          127,
+                                          255,         256,
+                                          65535,       65536,
+                                          1u << 24,    (1u << 24) + 1,
+                                          2147483647,  2147483648u,
+                                          4294967295u, 4294967296,
+                                          1ull << 40,  9223372036854775807ull};
   uint64_t to;
   switch (rng() % 4) {
   case 0:
@@ -323,8 +331,7 @@ std::string mutateConsistently(const std::string &text, std::minstd_rand &rng) {
 
 } // namespace
 
-extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size,
-                                   size_t maxSize);
+extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t maxSize);
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size,
                                           size_t maxSize, unsigned seed) {
