@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libclang-rt-22-dev: the ASan/UBSan/libFuzzer runtimes of the sanitizer
+# build and the fuzzer (only recommended by clang-22, so not always there).
 PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
-      cmake ninja-build libgtest-dev python3)
+      libclang-rt-22-dev cmake ninja-build libgtest-dev python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: unit tests, lit/FileCheck
 # tests of the dialect and passes, CPU integration tests through mlir-runner,
-# the mlir-opt plugin test, the Python package's pytest suite, and a check
-# that docs/ matches the .td sources.
+# the mlir-opt plugin test, the Python package's pytest suite, a check
+# that docs/ matches the .td sources, the lit suite again under ASan+UBSan
+# (scripts/sanitize.sh) and a 60 s fuzz smoke run (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -29,7 +30,17 @@ echo "== running the Python tests (pytest)"
 (cd build && python3 -m pytest -q ../python/tests --ignore=../python/tests/gpu) 2>&1 |
   tee build/pytest.log
 py_rc=${PIPESTATUS[0]}
+echo "== ASan+UBSan build and lit suite (scripts/sanitize.sh, build-asan/)"
+bash scripts/sanitize.sh > build/sanitize.log 2>&1
+san_rc=$?
+tail -n 12 build/sanitize.log
+echo "== fuzz smoke run, 60 s (scripts/fuzz.sh, build-fuzz/)"
+bash scripts/fuzz.sh 60 > build/fuzz.log 2>&1
+fuzz_rc=$?
+grep -E "^(stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix)|Done [0-9]+ runs" build/fuzz.log
 set -e
+[ "$san_rc" -eq 0 ] || echo "sanitizer build/lit failed: see build/sanitize.log" >&2
+[ "$fuzz_rc" -eq 0 ] || echo "fuzz smoke run failed: see build/fuzz.log" >&2
 lit_passed=$(sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' build/lit.log)
 lit_failed=$(awk -F: '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed): / {
   s += $2 } END { print s + 0 }' build/lit.log)
@@ -54,4 +65,5 @@ py_failed=$(awk '{for (i = 2; i <= NF; i++) if ($i ~ /^(failed|error|skipped)/) 
   END {print f + 0}' build/pytest.log)
 [ "$py_failed" -eq 0 ] || py_rc=1
 echo "$(( ${lit_passed:-0} + ${py_passed:-0} )) passed, $(( lit_failed + py_failed )) failed"
-[ "$lit_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]
+[ "$lit_rc" -eq 0 ] && [ "$py_rc" -eq 0 ] && [ "$san_rc" -eq 0 ] &&
+  [ "$fuzz_rc" -eq 0 ]

@@ -17,6 +17,30 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%shlibext", ".so"))
 config.substitutions.append(("%python", config.python_executable))
+# An ASan+UBSan build (QEMBED_ENABLE_SANITIZERS) leaves the sanitizer runtime
+# to the executable; an uninstrumented host that loads one of its libraries
+# (mlir-opt loading the plugin, Python loading the CUDA runtime) gets the
+# runtime preloaded through %preload_sanitizer (leak checks off: the host's
+# own allocations are not ours to check). Empty in a normal build.
+preload = ""
+if config.qembed_sanitized:
+    import subprocess
+
+    asan_rt = subprocess.check_output(
+        ["clang++-22", "-print-file-name=libclang_rt.asan-x86_64.so"], text=True
+    ).strip()
+    # A report aborts (SIGABRT), so that `not qembed-opt` fails on it too
+    # instead of taking the sanitizers' exit code 1 for the expected error.
+    # allow_user_poisoning=0: LLVM's inline BumpPtrAllocator poisons slabs
+    # in our instrumented code that uninstrumented libMLIR.so then allocates
+    # from without unpoisoning (false use-after-poison; see qembed-fuzz.cpp).
+    asan = "abort_on_error=1:detect_leaks=1:allow_user_poisoning=0"
+    ubsan = "print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+    config.environment["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", asan)
+    config.environment["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", ubsan)
+    preload = "env LD_PRELOAD=%s ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:allow_user_poisoning=0" % asan_rt
+    config.available_features.add("sanitizers")
+config.substitutions.append(("%preload_sanitizer", preload))
 config.substitutions.append(
     ("%qembed_plugin", os.path.join(config.qembed_lib_dir, "QEmbedPlugin.so"))
 )

@@ -1,6 +1,6 @@
 // Upstream mlir-opt loads the dialect and the passes from one plugin.
-// RUN: mlir-opt %s --load-dialect-plugin=%qembed_plugin --load-pass-plugin=%qembed_plugin --pass-pipeline="builtin.module(quantize-embeddings{bits=8 group-size=0})" | FileCheck %s
-// RUN: mlir-opt %s --load-dialect-plugin=%qembed_plugin --load-pass-plugin=%qembed_plugin --pass-pipeline="builtin.module(quantize-embeddings{bits=8 group-size=0}, qembed-to-linalg)" | FileCheck %s --check-prefix=LINALG
+// RUN: %preload_sanitizer mlir-opt %s --load-dialect-plugin=%qembed_plugin --load-pass-plugin=%qembed_plugin --pass-pipeline="builtin.module(quantize-embeddings{bits=8 group-size=0})" | FileCheck %s
+// RUN: %preload_sanitizer mlir-opt %s --load-dialect-plugin=%qembed_plugin --load-pass-plugin=%qembed_plugin --pass-pipeline="builtin.module(quantize-embeddings{bits=8 group-size=0}, qembed-to-linalg)" | FileCheck %s --check-prefix=LINALG
 
 // CHECK-LABEL: func @forward
 // CHECK: qembed.gather {{.*}} scheme <bits = 8, group_size = 0, symmetric, scale_type = f32> : tensor<3x2xi32>, tensor<3x1xf32>, tensor<4xi64> -> tensor<4x8xf32>

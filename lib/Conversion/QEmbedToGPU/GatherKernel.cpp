@@ -29,12 +29,16 @@ using namespace mlir::qembed;
 
 /// A scalar load with the element type's natural alignment, which every
 /// caller guarantees (without it, 8-byte ids are read as two 4-byte halves).
+/// `index` ids have no width before lowering picks one: no alignment is
+/// claimed for them.
 static Value loadNatural(OpBuilder &b, Location loc, Value memref,
                          ValueRange indices) {
   Type element = cast<MemRefType>(memref.getType()).getElementType();
-  return memref::LoadOp::create(
-      b, loc, memref, indices, /*nontemporal=*/false,
-      llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8)));
+  llvm::MaybeAlign align;
+  if (element.isIntOrFloat())
+    align = llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8));
+  return memref::LoadOp::create(b, loc, memref, indices, /*nontemporal=*/false,
+                                align);
 }
 
 namespace {

@@ -92,3 +92,17 @@ func.func @w4_g6_unaligned(%p: memref<?x3xi32>, %s: memref<?x4xf16>, %ids: memre
   qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 6, symmetric, scale_type = f16> : memref<?x3xi32>, memref<?x4xf16>, memref<?xi64>, memref<?x24xf16>
   return
 }
+
+// -----
+
+// Found by qembed-fuzz: index ids (valid for buffer_gather) crashed the
+// kernel generator, which asked index for its bit width to align the id
+// load. index has none before lowering: the load claims no alignment.
+// CHECK-LABEL: func.func @index_ids
+// CHECK: gpu.func @gather
+// CHECK: memref.load %{{.*}}[%{{.*}}] : memref<?xindex>
+// CHECK: vector.load %{{.*}} {alignment = 4 : i64} : memref<?x512xi32>, vector<1xi32>
+func.func @index_ids(%p: memref<?x512xi32>, %s: memref<?x64xf16>, %ids: memref<?xindex>, %out: memref<?x4096xf16>) {
+  qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 64, symmetric, scale_type = f16> : memref<?x512xi32>, memref<?x64xf16>, memref<?xindex>, memref<?x4096xf16>
+  return
+}

@@ -219,3 +219,22 @@ func.func @empty_packed(%p: tensor<0x1xi32>, %s: tensor<0x1xf32>, %i: tensor<2xi
   %r = qembed.gather %p[%i] scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<0x1xi32>, tensor<0x1xf32>, tensor<2xi64> -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+// Found by qembed-fuzz: words per row of a 2^63 - 1 column row, counted
+// without overflowing int64_t (cols * bits was signed overflow, UBSan).
+func.func @huge_row(%p: tensor<2x1xi32>, %s: tensor<2x1xf32>) -> tensor<2x9223372036854775807xf32> {
+  // expected-error @+1 {{packed rows must have 1152921504606846976 i32 words for 9223372036854775807 columns of 4 bits, got 1}}
+  %t = qembed.dequantize %p scales(%s) scheme <bits = 4, group_size = 0, symmetric, scale_type = f32> : tensor<2x1xi32>, tensor<2x1xf32> -> tensor<2x9223372036854775807xf32>
+  return %t : tensor<2x9223372036854775807xf32>
+}
+
+// -----
+
+// The same for a pack of 2^63 - 1 codes of 7 bits: ceil(7 * (2^63 - 1) / 32).
+func.func @huge_pack(%c: tensor<1x9223372036854775807xi8>) -> tensor<1x1xi32> {
+  // expected-error @+1 {{result must have shape [1, 2017612633061982208], got 'tensor<1x1xi32>'}}
+  %p = qembed.pack %c scheme <bits = 7, group_size = 0, symmetric, scale_type = f32> : tensor<1x9223372036854775807xi8> -> tensor<1x1xi32>
+  return %p : tensor<1x1xi32>
+}

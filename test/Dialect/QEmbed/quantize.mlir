@@ -92,3 +92,18 @@ func.func @argument_table(%t: tensor<2x8xf32>, %ids: tensor<2xi64>) -> tensor<2x
   %r = qembed.lookup %t[%ids] : tensor<2x8xf32>, tensor<2xi64> -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
 }
+
+// -----
+
+// Found by qembed-fuzz: the report of a splat table of 2^63 - 1 rows. Its
+// byte counts do not fit in uint64_t (the conversion was undefined behaviour)
+// and the element counts of its quantized constants not in int64_t (the
+// packed and scale sizes came out negative).
+// CHECK-LABEL: func @huge_splat_report
+// CHECK: qembed.gather {{.*}} : tensor<9223372036854775807x8xi32>, tensor<9223372036854775807x8xf32>, tensor<2xi64> -> tensor<2x64xf32>
+// REPORT: remark: quantized 9223372036854775807x64xf32 table used by 1 lookup(s): 2361183241434822606848 -> 590295810358705651712 bytes (packed 295147905179352825856 + scales 295147905179352825856 + zero points 0), 8.00 bits/param, 4.00x smaller
+func.func @huge_splat_report(%ids: tensor<2xi64>) -> tensor<2x64xf32> {
+  %t = arith.constant dense<1.0> : tensor<9223372036854775807x64xf32>
+  %r = qembed.lookup %t[%ids] : tensor<9223372036854775807x64xf32>, tensor<2xi64> -> tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
+}

@@ -191,24 +191,30 @@ static std::string describe(RankedTensorType type, const QuantizedConstants &q,
   const ::qembed::PackedTable &t = q.stats;
   double params = double(t.rows) * double(t.cols);
   double before = params * type.getElementTypeBitWidth() / 8;
+  // In double, from the shape: the element count of a huge splat table's
+  // constants need not fit in int64_t (getNumElements would overflow).
   auto bytesOf = [](TypedAttr a) {
     if (!a)
       return 0.0;
     auto st = cast<ShapedType>(a.getType());
-    return double(st.getNumElements()) * st.getElementTypeBitWidth() / 8;
+    double elements = 1;
+    for (int64_t dim : st.getShape())
+      elements *= double(dim);
+    return elements * st.getElementTypeBitWidth() / 8;
   };
   double packed = bytesOf(q.packed), scales = bytesOf(q.scales),
          zps = bytesOf(q.zeroPoints);
   double after = packed + scales + zps;
   double sqnr = t.noisePower > 0 ? 10 * std::log10(t.signalPower / t.noisePower)
                                  : INFINITY;
+  // Byte counts are whole numbers printed from the doubles (F0): a splat
+  // table of 2^63 - 1 rows has more bytes than uint64_t holds.
   std::string msg = llvm::formatv(
-      "quantized {0}x{1}x{2} table used by {3} lookup(s): {4} -> {5} bytes "
-      "(packed {6} + scales {7} + zero points {8}), {9:F2} bits/param, "
-      "{10:F2}x smaller, max |error| {11:E3}, SQNR {12:F1} dB",
-      t.rows, t.cols, type.getElementType(), lookups, uint64_t(before),
-      uint64_t(after), uint64_t(packed), uint64_t(scales), uint64_t(zps),
-      after * 8 / params, before / after, t.maxAbsError, sqnr);
+      "quantized {0}x{1}x{2} table used by {3} lookup(s): {4:F0} -> {5:F0} "
+      "bytes (packed {6:F0} + scales {7:F0} + zero points {8:F0}), {9:F2} "
+      "bits/param, {10:F2}x smaller, max |error| {11:E3}, SQNR {12:F1} dB",
+      t.rows, t.cols, type.getElementType(), lookups, before, after, packed,
+      scales, zps, after * 8 / params, before / after, t.maxAbsError, sqnr);
   if (keptDense)
     msg += "; the table has other uses, which keep the dense constant";
   return msg;

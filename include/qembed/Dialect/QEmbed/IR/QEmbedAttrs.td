@@ -37,9 +37,10 @@ def QEmbed_SchemeAttr : AttrDef<QEmbed_Dialect, "Scheme"> {
     int64_t getNumGroups(int64_t cols) const {
       return getGroupSize() == 0 ? 1 : cols / getGroupSize();
     }
-    /// Number of i32 words that hold one packed row of `cols` codes.
+    /// Number of i32 words that hold one packed row of `cols` >= 0 codes,
+    /// ceil(cols * bits / 32), without overflow for any int64_t `cols`.
     int64_t getWordsPerRow(int64_t cols) const {
-      return (cols * getBits() + 31) / 32;
+      return cols / 32 * getBits() + ((cols % 32) * getBits() + 31) / 32;
     }
     /// Columns per scale for a table with `cols` columns.
     int64_t getEffectiveGroupSize(int64_t cols) const {
