@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Support/thread.h"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -82,6 +83,14 @@ nb::str toPyStr(const std::string &text) {
   throw nb::python_error();
 }
 
+/// Runs `fn` on a thread with a 1 GiB stack and waits for it: MLIR's
+/// parser, verifier, printer and op destruction recurse once per level of
+/// nesting, and deeply nested input would overflow the caller's stack.
+template <typename Fn> void runOnLargeStack(Fn &&fn) {
+  llvm::thread worker(std::optional<unsigned>(1u << 30), std::forward<Fn>(fn));
+  worker.join();
+}
+
 /// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
 /// textual pipeline on the module, without the builtin.module anchor, e.g.
 /// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
@@ -101,60 +110,75 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
                          "(MLIR text or bytecode)");
   }
 
-  mlir::MLIRContext context(makeRegistry());
-  // IREE's input IR (util.func, ...) is accepted in generic form.
-  context.allowUnregisteredDialects(allowUnregistered);
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
-    diagStream << diag.getLocation() << ": "
-               << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
-                       ? "error: "
-                   : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
-                       ? "warning: "
-                   : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
-                       ? "remark: "
-                       : "note: ")
-               << diag << "\n";
-    return mlir::success();
-  });
-
-  mlir::ParserConfig config(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module;
+  // Everything MLIR does runs without the GIL on a large-stack thread; the
+  // outcome comes back as a status, turned into Python objects here.
+  enum class Status { Ok, ParseError, BadPipeline, PassError, WriteError };
+  Status status = Status::Ok;
+  std::string diagnostics, pipelineErrors, out;
   {
     nb::gil_scoped_release release;
-    module = mlir::parseSourceString<mlir::ModuleOp>(input, config);
+    runOnLargeStack([&] {
+      mlir::MLIRContext context(makeRegistry());
+      // IREE's input IR (util.func, ...) is accepted in generic form.
+      context.allowUnregisteredDialects(allowUnregistered);
+      llvm::raw_string_ostream diagStream(diagnostics);
+      mlir::ScopedDiagnosticHandler handler(
+          &context, [&](mlir::Diagnostic &diag) {
+            diagStream
+                << diag.getLocation() << ": "
+                << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                        ? "error: "
+                    : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
+                        ? "warning: "
+                    : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
+                        ? "remark: "
+                        : "note: ")
+                << diag << "\n";
+            return mlir::success();
+          });
+      mlir::ParserConfig config(&context);
+      mlir::OwningOpRef<mlir::ModuleOp> module =
+          mlir::parseSourceString<mlir::ModuleOp>(input, config);
+      if (!module) {
+        status = Status::ParseError;
+        return;
+      }
+      mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+      llvm::raw_string_ostream pipelineStream(pipelineErrors);
+      if (!pipeline.empty() &&
+          mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream))) {
+        status = Status::BadPipeline;
+        return;
+      }
+      if (mlir::failed(pm.run(*module))) {
+        status = Status::PassError;
+        return;
+      }
+      llvm::raw_string_ostream os(out);
+      if (bytecode) {
+        if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
+          status = Status::WriteError;
+        return;
+      }
+      module->print(os);
+    });
   }
-  if (!module)
+  switch (status) {
+  case Status::ParseError:
     throwMLIRError("could not parse the module", diagnostics);
-
-  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-  std::string pipelineErrors;
-  llvm::raw_string_ostream pipelineStream(pipelineErrors);
-  if (!pipeline.empty() &&
-      mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream)))
+  case Status::BadPipeline:
     throw nb::value_error(
         ("invalid pass pipeline '" + pipeline + "': " + pipelineErrors)
             .c_str());
-  mlir::LogicalResult result = mlir::success();
-  {
-    nb::gil_scoped_release release;
-    result = pm.run(*module);
-  }
-  if (mlir::failed(result))
+  case Status::PassError:
     throwMLIRError("pass pipeline failed", diagnostics);
-
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  if (bytecode) {
-    if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
-      throwMLIRError("could not write bytecode", diagnostics);
-    nb::object printed = nb::bytes(out.data(), out.size());
-    return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
-                           : printed;
+  case Status::WriteError:
+    throwMLIRError("could not write bytecode", diagnostics);
+  case Status::Ok:
+    break;
   }
-  module->print(os);
-  nb::object printed = toPyStr(out);
+  nb::object printed =
+      bytecode ? nb::object(nb::bytes(out.data(), out.size())) : toPyStr(out);
   return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
                          : printed;
 }

@@ -371,3 +371,11 @@ def test_import_needs_a_folder(tmp_path, capsys):
     rc, err = run_cli(capsys, "import-ct", str(tmp_path / "nope"), "-o",
                       str(tmp_path / "x.mlir"))
     assert_one_line_error(rc, err, r"no such file or folder")
+
+
+def test_deeply_nested_module():
+    # 20,000 nested modules: MLIR runs on a large-stack thread (on the
+    # interpreter's stack the recursive parser segfaulted the process).
+    n = 20000
+    out = qembed.run_pipeline("module {" * n + "}" * n, "canonicalize")
+    assert out.count("module {") == n

@@ -10,6 +10,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/thread.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -22,6 +23,15 @@ int main(int argc, char **argv) {
   mlir::qembed::registerBufferizableOpInterfaceExternalModels(registry);
   // gpu-module-to-binary translates kernels to LLVM IR in-process.
   mlir::registerAllGPUToLLVMIRTranslations(registry);
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "qembed optimizer driver\n", registry));
+  // MLIR's parser, verifier and printer recurse once per level of nesting:
+  // run the driver on a thread with a large stack, so that deeply nested
+  // input (tens of thousands of levels) is parsed instead of overflowing
+  // the 8 MB main-thread stack.
+  int rc = 1;
+  llvm::thread driver(std::optional<unsigned>(1u << 30), [&] {
+    rc = mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, "qembed optimizer driver\n", registry));
+  });
+  driver.join();
+  return rc;
 }
