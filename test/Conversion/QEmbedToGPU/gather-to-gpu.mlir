@@ -79,6 +79,14 @@ func.func @strided_out(%p: memref<?x2xi32>, %s: memref<?x1xf16>, %ids: memref<?x
 
 // -----
 
+func.func @rank0_ids(%p: memref<?x2xi32>, %s: memref<?x1xf16>, %ids: memref<i64>, %out: memref<16xf16>) {
+  // expected-error @+1 {{GPU lowering needs ids of rank >= 1}}
+  qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 4, group_size = 0, symmetric, scale_type = f16> : memref<?x2xi32>, memref<?x1xf16>, memref<i64>, memref<16xf16>
+  return
+}
+
+// -----
+
 // Group 6 neither divides nor is a multiple of the 8-code slice, so a group
 // boundary can fall inside a slice: every code loads its own scale (a slice
 // loading one scale would apply the wrong one past the boundary).

@@ -94,6 +94,7 @@ def main():
 
     # Ids: the first and last row, repeats, and random rows.
     ids2d = [[0, V - 1, 2, 2, 1], [3, rng.randrange(V), V - 1, 0, 3]]
+    ids2d = [[i % V for i in row] for row in ids2d]  # tiny tables
     if a.form == "index_tensor":
         # weight[ids]: negative ids count from the end, down to -V.
         ids2d = [[0, -1, 2, -V, 1], [3, -rng.randrange(1, V), V - 1, 0, -3]]
