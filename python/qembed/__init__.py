@@ -197,10 +197,9 @@ def pack(codes, bits):
     return _native().pack_raw(np.ascontiguousarray(codes), int(bits))
 
 
-def dequantize(q: QuantizedTable, out_dtype=None):
-    """Reference dequantization `(q - zp) * scale` in the scale dtype,
-    converted to out_dtype (default: the scale dtype)."""
-    out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+def _packed_and_zero_points(q):
+    """The contiguous packed words and zero points (or None) of `q`,
+    dtype-checked for the native calls."""
     packed = np.ascontiguousarray(q.packed)
     if packed.dtype != np.int32 or packed.ndim != 2:
         raise TypeError("packed must be a 2-D int32 array")
@@ -209,6 +208,14 @@ def dequantize(q: QuantizedTable, out_dtype=None):
         zps = np.ascontiguousarray(q.zero_points)
         if zps.dtype != np.int8:
             raise TypeError("zero points must be int8")
+    return packed, zps
+
+
+def dequantize(q: QuantizedTable, out_dtype=None):
+    """Reference dequantization `(q - zp) * scale` in the scale dtype,
+    converted to out_dtype (default: the scale dtype)."""
+    out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+    packed, zps = _packed_and_zero_points(q)
     out = _native().dequantize_raw(packed, _scales_in(q.scales, q.scale_dtype),
                                  zps, q.cols, q.bits, q.group_size,
                                  q.symmetric, q.scale_dtype, out_kind)
@@ -249,14 +256,7 @@ def gather(q: QuantizedTable, ids, out_dtype=None, out=None, threads=None):
             raise TypeError("out must be C-contiguous with %d-byte elements"
                             % np.dtype(storage).itemsize)
         result = out
-    packed = np.ascontiguousarray(q.packed)
-    if packed.dtype != np.int32 or packed.ndim != 2:
-        raise TypeError("packed must be a 2-D int32 array")
-    zps = None
-    if q.zero_points is not None:
-        zps = np.ascontiguousarray(q.zero_points)
-        if zps.dtype != np.int8:
-            raise TypeError("zero points must be int8")
+    packed, zps = _packed_and_zero_points(q)
     rows2d = result.reshape(flat.shape[0], q.cols)
     _native().gather_raw(packed, _scales_in(q.scales, q.scale_dtype), zps,
                          flat, rows2d, q.cols, q.bits, q.group_size, q.symmetric,
