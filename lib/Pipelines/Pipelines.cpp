@@ -31,6 +31,7 @@ void mlir::qembed::buildQuantizeEmbeddingsPipeline(
   quantize.scaleType = options.scaleType;
   quantize.report = options.report;
   quantize.minTableBytes = options.minTableBytes;
+  quantize.maxTableBytes = options.maxTableBytes;
   quantize.minRows = options.minRows;
   pm.addPass(createQEmbedQuantize(quantize));
   pm.addPass(createCanonicalizerPass());

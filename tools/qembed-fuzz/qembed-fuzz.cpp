@@ -83,14 +83,17 @@ const char *const kPipelines[] = {
     "max-table-bytes=67108864}",
     "qembed-raise-lookups,qembed-quantize{bits=8 group-size=0 scale-type=bf16 "
     "max-table-bytes=67108864}",
-    "quantize-embeddings{bits=2 group-size=32 symmetric=false}",
-    "quantize-embeddings{bits=8 group-size=0 scale-type=f32 report=true}",
-    "quantize-embeddings",
+    "quantize-embeddings{bits=2 group-size=32 symmetric=false "
+    "max-table-bytes=67108864}",
+    "quantize-embeddings{bits=8 group-size=0 scale-type=f32 report=true "
+    "max-table-bytes=67108864}",
+    "quantize-embeddings{max-table-bytes=67108864}",
     "canonicalize",
     "qembed-expand-gathers",
     "qembed-to-linalg",
     "qembed-cpu-pipeline",
-    "quantize-embeddings{bits=4 group-size=16},qembed-cpu-pipeline",
+    "quantize-embeddings{bits=4 group-size=16 max-table-bytes=67108864},"
+    "qembed-cpu-pipeline",
     "qembed-gather-to-gpu",
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

@@ -33,6 +33,11 @@ struct QuantizeEmbeddingsOptions
       *this, "report",
       llvm::cl::desc("Remark on each lookup found and each table quantized"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> maxTableBytes{
+      *this, "max-table-bytes",
+      llvm::cl::desc("Largest table (bytes) or splat row quantized; larger "
+                     "is an error"),
+      llvm::cl::init(int64_t(1) << 34)};
   PassOptions::Option<int64_t> minTableBytes{
       *this, "min-table-bytes",
       llvm::cl::desc("Tables smaller than this (bytes) stay dense"),

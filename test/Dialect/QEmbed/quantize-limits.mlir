@@ -80,3 +80,12 @@ func.func @splat_row_repeated(%ids: tensor<2xi64>) -> (tensor<2x16xf32>, tensor<
   %s = qembed.lookup %b[%ids] : tensor<3x16xf32>, tensor<2xi64> -> tensor<2x16xf32>
   return %r, %s : tensor<2x16xf32>, tensor<2x16xf32>
 }
+
+// -----
+
+func.func @splat_row_too_long(%ids: tensor<4xi64>) -> tensor<4x4294967295xf32> {
+  // expected-error @+1 {{cannot quantize this table: a row takes more than 200 bytes (max-table-bytes)}}
+  %b = arith.constant dense<1.5> : tensor<4x4294967295xf32>
+  %r = qembed.lookup %b[%ids] : tensor<4x4294967295xf32>, tensor<4xi64> -> tensor<4x4294967295xf32>
+  return %r : tensor<4x4294967295xf32>
+}
