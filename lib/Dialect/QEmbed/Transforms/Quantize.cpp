@@ -7,6 +7,7 @@
 
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
+#include "qembed/Dialect/QEmbed/Transforms/QuantizeTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/STLExtras.h"
@@ -304,4 +305,25 @@ void QEmbedQuantizePass::runOnOperation() {
   }
   if (failedAny)
     signalPassFailure();
+}
+
+FailureOr<QuantizedTableAttrs> mlir::qembed::quantizeConstantTable(
+    arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
+    std::optional<Type> scaleType, unsigned lookups) {
+  TableCache cache;
+  FailureOr<QuantizedConstants *> q =
+      quantizeTable(constant, opts, scaleType, cache);
+  if (failed(q))
+    return failure();
+  std::string report;
+  if (opts.report)
+    report = describe(cast<RankedTensorType>(constant.getType()), **q, lookups,
+                      /*keptDense=*/false);
+  return QuantizedTableAttrs{(*q)->scheme, (*q)->packed, (*q)->scales,
+                             (*q)->zeroPoints, std::move(report)};
+}
+
+std::string mlir::qembed::whyTableLeftDense(arith::ConstantOp constant,
+                                            const QEmbedQuantizeOptions &opts) {
+  return whyLeftDense(constant, opts);
 }

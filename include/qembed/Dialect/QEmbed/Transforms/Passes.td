@@ -171,6 +171,119 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
+                                  "::mlir::ModuleOp"> {
+  let summary = "Quantize embedding tables held in IREE globals and "
+                "parameter archives";
+  let description = [{
+    Quantizes the embedding tables that iree-turbine (`aot.export`) and
+    `iree-compile --compile-to=input` keep in IREE globals rather than in
+    `arith.constant`s. IREE's dialects are not loaded by qembed: the module
+    is parsed in generic form with unregistered dialects allowed
+    (`--allow-unregistered-dialect`), and the pass recognises the ops by
+    name: `"util.global"` (attributes `sym_name`, `type`, `initial_value`;
+    `is_mutable` absent) and `"util.global.load"` (attribute `global`).
+
+    A global is a table when one of its loads is read by an embedding
+    lookup (the patterns of `--qembed-raise-lookups`); other globals (the
+    weights of linear layers) are not touched. For each table:
+
+    * an inline initial value (`dense` or `dense_resource`) is quantized as
+      `--qembed-quantize` quantizes a constant (same options, same numerics)
+      and new immutable globals `@<name>.qembed_packed`,
+      `@<name>.qembed_scales` (and `@<name>.qembed_zero_points`) hold the
+      result;
+    * a parameter (`#flow.parameter.named<"scope"::"key">` or
+      `#stream.parameter.named<...>`) is read from the archive given for its
+      scope in `parameters` (IRPA or safetensors); the packed tensors are
+      written to `output-parameters` (IRPA for `.irpa`, safetensors for
+      `.safetensors`) under the keys `<key>.qembed_packed`,
+      `<key>.qembed_scales`, `<key>.qembed_zero_points`, and the new globals
+      name them in scope `output-scope` (default: the table's scope).
+
+    The lookups become `qembed.gather`s of `util.global.load`s of the new
+    globals. A table that also has other uses (an lm_head tied to the
+    embedding) keeps its global and a load of it for those uses; a table
+    global left without loads is erased.
+
+    Tables left dense, each with a remark `table left dense: <why>` (the
+    pass succeeds): a mutable global, a global without an initial value, a
+    name not matching `tables` (a regular expression searched in the
+    global's name and, for parameters, in the parameter key), the reasons
+    of `--qembed-quantize` (`min-rows`, `min-table-bytes`, a group size not
+    dividing the row length). Errors (the pass fails): bad options, a
+    parameter whose scope has no archive in `parameters`, an archive that is
+    missing or unreadable, a key missing from it, an entry whose dtype,
+    shape or byte size does not match the global's type, an output archive
+    that cannot be written, and the errors of `--qembed-quantize` (NaN/Inf,
+    overflowing scales, size limits).
+
+    Before (`--compile-to=input` output of an iree-turbine export with
+    externalized parameters, generic form):
+
+    ```mlir
+    "util.global"() <{initial_value = #flow.parameter.named<"model"::"embed.weight">
+        : tensor<512x64xf32>, sym_name = "embed", sym_visibility = "private",
+        type = tensor<512x64xf32>}> : () -> ()
+    ...
+    %t = "util.global.load"() <{global = @embed}> : () -> tensor<512x64xf32>
+    %r = linalg.generic ... { tensor.extract %t[%row, %col] ... }
+    ```
+
+    After (`parameters=model=model.irpa output-parameters=q.irpa`; q.irpa
+    holds `embed.weight.qembed_packed` and `embed.weight.qembed_scales`):
+
+    ```mlir
+    "util.global"() <{initial_value = #flow.parameter.named<"model"::"embed.weight.qembed_packed">
+        : tensor<512x8xi32>, sym_name = "embed.qembed_packed", ...}> : () -> ()
+    "util.global"() <{initial_value = #flow.parameter.named<"model"::"embed.weight.qembed_scales">
+        : tensor<512x1xf32>, sym_name = "embed.qembed_scales", ...}> : () -> ()
+    ...
+    %p = "util.global.load"() <{global = @embed.qembed_packed}> : () -> tensor<512x8xi32>
+    %s = "util.global.load"() <{global = @embed.qembed_scales}> : () -> tensor<512x1xf32>
+    %r = qembed.gather %p[%ids] scales(%s) scheme <bits = 4, group_size = 64, ...>
+    ```
+
+    Run the result through `--qembed-to-linalg` (or `--qembed-to-iree`)
+    before `iree-compile --compile-from=input`, and give `iree-run-module`
+    both archives: `--parameters=model=model.irpa --parameters=model=q.irpa`.
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"4",
+           "Code width in bits (2..8)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"64",
+           "Columns sharing one scale; 0 = one scale per row">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (no zero point) or asymmetric quantization">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"\"",
+           "Scale element type: f16, bf16, f32, or empty for the table's">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per table with sizes, bits/param and error">,
+    Option<"maxTableBytes", "max-table-bytes", "int64_t",
+           /*default=*/"17179869184",
+           "Largest table (bytes) to quantize; default 2^34 = 16 GiB">,
+    Option<"minTableBytes", "min-table-bytes", "int64_t", /*default=*/"0",
+           "Tables smaller than this (bytes) stay dense, with a remark">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"0",
+           "Tables with fewer rows stay dense, with a remark">,
+    Option<"tables", "tables", "std::string", /*default=*/"\"\"",
+           "Quantize only tables whose global name or parameter key "
+           "contains a match of this regular expression (empty: all)">,
+    ListOption<"parameters", "parameters", "std::string",
+               "Parameter archives to read, as scope=path (IRPA or "
+               "safetensors), comma-separated">,
+    Option<"outputParameters", "output-parameters", "std::string",
+           /*default=*/"\"\"",
+           "Archive (.irpa or .safetensors) receiving the packed tensors "
+           "of parameter tables">,
+    Option<"outputScope", "output-scope", "std::string", /*default=*/"\"\"",
+           "Scope of the new parameters (empty: the table's scope)">,
+  ];
+  let dependentDialects = ["::mlir::qembed::QEmbedDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QEmbedExpandGathers : Pass<"qembed-expand-gathers"> {
   let summary = "Unfuse qembed.gather into dequantize + dense lookup";
   let description = [{

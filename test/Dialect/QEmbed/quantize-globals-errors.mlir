@@ -1,0 +1,144 @@
+// --qembed-quantize-globals: parameters it cannot read are errors on the
+// global (the pass fails): a scope without an archive, an archive that is
+// missing or not an archive, a missing key, a safetensors entry whose dtype
+// or shape differs from the global's type, an IRPA entry of the wrong byte
+// size. Bad options are errors before anything is read.
+// RUN: %python %S/../../Inputs/param_archive.py write %t.irpa short=f32:2x8 ok=f32:4x8
+// RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors half=f16:4x8 wide=f32:4x16
+// RUN: %python %S/../../Inputs/param_archive.py garbage %t.junk
+// RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics \
+// RUN:   --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa,st=%t.safetensors,junk=%t.junk,gone=%t.missing.irpa output-parameters=%t.out.irpa"
+// RUN: not test -e %t.out.irpa
+
+// Without output-parameters, a parameter table cannot be quantized.
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa" 2>&1 | FileCheck %s --check-prefix=NOOUT
+// NOOUT: :30:1: error: cannot quantize parameter 'model.nowhere': no output-parameters=<file.irpa> to write the packed tensors to
+
+// Bad options.
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="tables=(" 2>&1 | FileCheck %s --check-prefix=REGEX
+// REGEX: error: invalid tables='(':
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="parameters=model.irpa" 2>&1 | FileCheck %s --check-prefix=ENTRY
+// ENTRY: error: invalid parameters entry 'model.irpa': expected scope=path
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="parameters=a=x.irpa,a=y.irpa" 2>&1 | FileCheck %s --check-prefix=TWICE
+// TWICE: error: invalid parameters: scope 'a' is given twice
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="output-parameters=out.gguf" 2>&1 | FileCheck %s --check-prefix=OUTNAME
+// OUTNAME: error: invalid output-parameters='out.gguf': the name must end in .irpa or .safetensors
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="bits=1" 2>&1 | FileCheck %s --check-prefix=BITS
+// BITS: error: invalid options: bits must be in [2, 8] and group-size >= 0, got bits=1 group-size=64
+
+// expected-error @+1 {{cannot quantize parameter 'model.nowhere': no archive for scope 'elsewhere' (pass parameters=elsewhere=<file>)}}
+"util.global"() <{initial_value = #flow.parameter.named<"elsewhere"::"model.nowhere"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @no_archive(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'x': parameter archive '{{.*}}.missing.irpa': cannot read it: {{.*}}}}
+"util.global"() <{initial_value = #flow.parameter.named<"gone"::"x"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @missing_file(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'x': parameter archive '{{.*}}.junk': not an IRPA or safetensors file (header length {{[0-9]+}} past the end of the file)}}
+"util.global"() <{initial_value = #flow.parameter.named<"junk"::"x"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @not_an_archive(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'absent': parameter archive '{{.*}}.irpa' has no such key}}
+"util.global"() <{initial_value = #flow.parameter.named<"model"::"absent"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @missing_key(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'half': archive '{{.*}}.safetensors' holds F16 [4, 8], the global is 'tensor<4x8xf32>'}}
+"util.global"() <{initial_value = #flow.parameter.named<"st"::"half"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @dtype_mismatch(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'wide': archive '{{.*}}.safetensors' holds F32 [4, 16], the global is 'tensor<4x8xf32>'}}
+"util.global"() <{initial_value = #flow.parameter.named<"st"::"wide"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @shape_mismatch(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'short': archive '{{.*}}.irpa' holds 64 bytes, the global's 'tensor<4x8xf32>' takes 128}}
+"util.global"() <{initial_value = #flow.parameter.named<"model"::"short"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @size_mismatch(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %init = tensor.empty() : tensor<3x8xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x8xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%r, %c] : tensor<4x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x8xf32>
+  return %rows : tensor<3x8xf32>
+}
