@@ -2,9 +2,12 @@
 // global (the pass fails): a scope without an archive, an archive that is
 // missing or not an archive, a missing key, a safetensors entry whose dtype
 // or shape differs from the global's type, an IRPA entry of the wrong byte
-// size. Bad options are errors before anything is read.
+// size, one packed key from two scopes, and the errors of --qembed-quantize
+// (a NaN in an inline table). Bad options are errors before anything is
+// read.
+// RUN: rm -f %t.out.irpa
 // RUN: %python %S/../../Inputs/param_archive.py write %t.irpa short=f32:2x8 ok=f32:4x8
-// RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors half=f16:4x8 wide=f32:4x16
+// RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors half=f16:4x8 wide=f32:4x16 ok=f32:4x8
 // RUN: %python %S/../../Inputs/param_archive.py garbage %t.junk
 // RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics \
 // RUN:   --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa,st=%t.safetensors,junk=%t.junk,gone=%t.missing.irpa output-parameters=%t.out.irpa"
@@ -12,7 +15,7 @@
 
 // Without output-parameters, a parameter table cannot be quantized.
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa" 2>&1 | FileCheck %s --check-prefix=NOOUT
-// NOOUT: :30:1: error: cannot quantize parameter 'model.nowhere': no output-parameters=<file.irpa> to write the packed tensors to
+// NOOUT: :[[@LINE+15]]:1: error: cannot quantize parameter 'model.nowhere': no output-parameters=<file.irpa> to write the packed tensors to
 
 // Bad options.
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="tables=(" 2>&1 | FileCheck %s --check-prefix=REGEX
@@ -141,4 +144,29 @@ func.func @size_mismatch(%ids: tensor<3xi64>) -> tensor<3x8xf32> {
     linalg.yield %x : f32
   } -> tensor<3x8xf32>
   return %rows : tensor<3x8xf32>
+}
+
+// -----
+
+// "ok" of scope model and "ok" of scope st would both write ok.qembed_packed.
+"util.global"() <{initial_value = #flow.parameter.named<"model"::"ok"> : tensor<4x8xf32>, sym_name = "a", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+// expected-error @+1 {{cannot write the packed tensor 'ok.qembed_packed': parameters of scopes 'model' and 'st' would share this key}}
+"util.global"() <{initial_value = #flow.parameter.named<"st"::"ok"> : tensor<4x8xf32>, sym_name = "b", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @key_conflict(%ids: tensor<2x1xindex>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %a = "util.global.load"() <{global = @a}> : () -> tensor<4x8xf32>
+  %b = "util.global.load"() <{global = @b}> : () -> tensor<4x8xf32>
+  %ra = tensor.gather %a[%ids] gather_dims([0]) unique : (tensor<4x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  %rb = tensor.gather %b[%ids] gather_dims([0]) unique : (tensor<4x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %ra, %rb : tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// A NaN: the error of --qembed-quantize, on the load the table is read at.
+"util.global"() <{initial_value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [1.0, 0x7FC00000, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]> : tensor<2x8xf32>, sym_name = "nan", sym_visibility = "private", type = tensor<2x8xf32>}> : () -> ()
+func.func @nan_table(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{cannot quantize this table: element at row 1, column 1 is NaN}}
+  %t = "util.global.load"() <{global = @nan}> : () -> tensor<2x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<2x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
 }

@@ -4,6 +4,7 @@
 // written to a new archive (IRPA or safetensors) under new keys, which the
 // new globals name. The table here holds the values of the dense_resource
 // table of quantize-globals.mlir, so the packed bytes are the same.
+// RUN: rm -f %t.none.irpa %t.q.irpa %t.q.safetensors
 // RUN: %python %S/../../Inputs/param_archive.py write %t.irpa model.embed=f32:4x8 model.head=f32:4x8
 // RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors model.embed=f32:4x8
 // RUN: qembed-opt %s --allow-unregistered-dialect --verify-diagnostics \
@@ -24,12 +25,17 @@
 // CHECK-NEXT: "util.global"() <{initial_value = #flow.parameter.named<"model"::"model.embed.qembed_scales"> : tensor<4x1xf32>, sym_name = "embed.qembed_scales", sym_visibility = "private", type = tensor<4x1xf32>}>
 // CHECK-NOT: sym_name = "embed"
 // CHECK: "util.global"() <{initial_value = #flow.parameter.named<"model"::"model.head"> : tensor<4x8xf32>, sym_name = "head"
+// CHECK: "util.global"() <{initial_value = #stream.parameter.named<"model"::"model.embed.qembed_packed"> : tensor<4x1xi32>, sym_name = "again.qembed_packed"
+// CHECK-NEXT: "util.global"() <{initial_value = #stream.parameter.named<"model"::"model.embed.qembed_scales"> : tensor<4x1xf32>, sym_name = "again.qembed_scales"
 // CHECK-LABEL: func.func @forward
 // CHECK: %[[P:.*]] = "util.global.load"() <{global = @embed.qembed_packed}> : () -> tensor<4x1xi32>
 // CHECK: %[[S:.*]] = "util.global.load"() <{global = @embed.qembed_scales}> : () -> tensor<4x1xf32>
 // CHECK: %[[R:.*]] = qembed.gather %[[P]][%{{.*}}] scales(%[[S]]) scheme <bits = 4, group_size = 8, symmetric, scale_type = f32>
 // CHECK: "util.global.load"() <{global = @head}>
 // CHECK: return %[[R]]
+// CHECK-LABEL: func.func @stream_spelling
+// CHECK: "util.global.load"() <{global = @again.qembed_packed}>
+// CHECK: qembed.gather
 
 // IRPA: model.embed.qembed_packed - - 102243542164A8ECBBDCEDFFDDEEFEFF
 // IRPA-NEXT: model.embed.qembed_scales - - CDCCCC3E8988083EBCBBBB3E2222223F
@@ -41,10 +47,14 @@
 // ST-NEXT: model.embed.qembed_scales F32 4x1 CDCCCC3E8988083EBCBBBB3E2222223F
 
 // FILTER: remark: table left dense: its name 'embed' (parameter 'model.embed') does not match tables='^head$'
+// FILTER: remark: table left dense: its name 'again' (parameter 'model.embed') does not match tables='^head$'
 // FILTER-NOT: qembed.gather
 
 "util.global"() <{initial_value = #flow.parameter.named<"model"::"model.embed"> : tensor<4x8xf32>, sym_name = "embed", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
 "util.global"() <{initial_value = #flow.parameter.named<"model"::"model.head"> : tensor<4x8xf32>, sym_name = "head", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+// The same parameter in the stream dialect's spelling, read by a lookup in
+// another function: its globals name the same packed keys, written once.
+"util.global"() <{initial_value = #stream.parameter.named<"model"::"model.embed"> : tensor<4x8xf32>, sym_name = "again", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
 func.func @forward(%ids: tensor<3xi64>) -> (tensor<3x8xf32>, tensor<3x4xf32>) {
   %t = "util.global.load"() <{global = @embed}> : () -> tensor<4x8xf32>
   %init = tensor.empty() : tensor<3x8xf32>
@@ -59,4 +69,9 @@ func.func @forward(%ids: tensor<3xi64>) -> (tensor<3x8xf32>, tensor<3x4xf32>) {
   %zero = arith.constant dense<0.0> : tensor<3x4xf32>
   %logits = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>] ins(%rows, %w : tensor<3x8xf32>, tensor<4x8xf32>) outs(%zero : tensor<3x4xf32>) -> tensor<3x4xf32>
   return %rows, %logits : tensor<3x8xf32>, tensor<3x4xf32>
+}
+func.func @stream_spelling(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  %t = "util.global.load"() <{global = @again}> : () -> tensor<4x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<4x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
 }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qembed/Dialect/QEmbed/Transforms/QuantizeGlobals.h"
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/Transforms/ParameterArchive.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
@@ -55,9 +56,8 @@ struct QEmbedQuantizeGlobalsPass
   void runOnOperation() override;
 
 private:
-  std::optional<Type> requestedScaleType;
-  /// Archive path by scope, from `parameters`.
-  llvm::StringMap<std::string> archivePaths;
+  /// The options, checked by initialize().
+  QuantizeGlobalsConfig config;
 };
 } // namespace
 
@@ -221,12 +221,23 @@ LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
                              "group-size >= 0, got bits="
                           << unsigned(bits)
                           << " group-size=" << int64_t(groupSize);
+  config = QuantizeGlobalsConfig();
+  config.quantize.bits = bits;
+  config.quantize.groupSize = groupSize;
+  config.quantize.symmetric = symmetric;
+  config.quantize.maxTableBytes = maxTableBytes;
+  config.quantize.minTableBytes = minTableBytes;
+  config.quantize.minRows = minRows;
+  config.quantize.report = report;
+  config.tables = tables;
+  config.outputParameters = outputParameters;
+  config.outputScope = outputScope;
   if (scaleType == "f32")
-    requestedScaleType = Float32Type::get(ctx);
+    config.scaleType = Float32Type::get(ctx);
   else if (scaleType == "f16")
-    requestedScaleType = Float16Type::get(ctx);
+    config.scaleType = Float16Type::get(ctx);
   else if (scaleType == "bf16")
-    requestedScaleType = BFloat16Type::get(ctx);
+    config.scaleType = BFloat16Type::get(ctx);
   else if (!scaleType.empty())
     return emitError(loc) << "invalid scale-type '" << scaleType
                           << "': expected f16, bf16 or f32";
@@ -234,13 +245,12 @@ LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
   if (!tables.empty() && !llvm::Regex(tables).isValid(regexError))
     return emitError(loc) << "invalid tables='" << tables
                           << "': " << regexError;
-  archivePaths.clear();
   for (const std::string &entry : parameters) {
     auto [scope, path] = StringRef(entry).split('=');
     if (path.empty())
       return emitError(loc) << "invalid parameters entry '" << entry
                             << "': expected scope=path";
-    if (!archivePaths.try_emplace(scope, path.str()).second)
+    if (!config.archives.try_emplace(scope, path.str()).second)
       return emitError(loc)
              << "invalid parameters: scope '" << scope << "' is given twice";
   }
@@ -252,18 +262,13 @@ LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
   return success();
 }
 
-void QEmbedQuantizeGlobalsPass::runOnOperation() {
-  ModuleOp module = getOperation();
-  MLIRContext *ctx = &getContext();
-  QEmbedQuantizeOptions opts;
-  opts.bits = bits;
-  opts.groupSize = groupSize;
-  opts.symmetric = symmetric;
-  opts.maxTableBytes = maxTableBytes;
-  opts.minTableBytes = minTableBytes;
-  opts.minRows = minRows;
-  opts.report = report;
-  llvm::Regex filter(tables);
+LogicalResult
+mlir::qembed::quantizeGlobalTables(ModuleOp module,
+                                   const QuantizeGlobalsConfig &config) {
+  MLIRContext *ctx = module.getContext();
+  const QEmbedQuantizeOptions &opts = config.quantize;
+  int64_t maxTableBytes = opts.maxTableBytes;
+  llvm::Regex filter(config.tables);
 
   // Top-level globals and every symbol name (new globals must not clash).
   llvm::StringMap<Operation *> globals;
@@ -335,12 +340,12 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
       leftDense("its initial value's type differs from its loads' type");
       continue;
     }
-    if (!this->tables.empty() && !filter.match(t.name) &&
+    if (!config.tables.empty() && !filter.match(t.name) &&
         !(t.parameter && filter.match(t.parameter->key))) {
       leftDense("its name '" + t.name +
                 (t.parameter ? "' (parameter '" + t.parameter->key + "')"
                              : std::string("'")) +
-                " does not match tables='" + this->tables + "'");
+                " does not match tables='" + config.tables + "'");
       continue;
     }
     // The reasons of --qembed-quantize, from the type alone.
@@ -362,15 +367,15 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
       value = cast<TypedAttr>(init);
     } else {
       const ParameterRef &p = *t.parameter;
-      if (outputParameters.empty()) {
+      if (config.outputParameters.empty()) {
         global->emitError("cannot quantize parameter '")
             << p.key << "': no output-parameters=<file.irpa> to write the "
             << "packed tensors to";
         failedAny = true;
         continue;
       }
-      auto path = archivePaths.find(p.scope);
-      if (path == archivePaths.end()) {
+      auto path = config.archives.find(p.scope);
+      if (path == config.archives.end()) {
         global->emitError("cannot quantize parameter '")
             << p.key << "': no archive for scope '" << p.scope
             << "' (pass parameters=" << p.scope << "=<file>)";
@@ -445,7 +450,7 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
     tables.push_back(std::move(t));
   }
   if (failedAny)
-    return signalPassFailure();
+    return failure();
 
   // Raise the lookups reading the stand-ins.
   SmallVector<Operation *> candidates;
@@ -459,12 +464,13 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
       }
   RewritePatternSet patterns(ctx);
   populateRaiseLookupsPatterns(patterns);
-  GreedyRewriteConfig config;
-  config.setStrictness(GreedyRewriteStrictness::ExistingOps);
-  config.enableConstantCSE(false);
-  (void)applyOpPatternsGreedily(candidates, std::move(patterns), config);
+  GreedyRewriteConfig greedy;
+  greedy.setStrictness(GreedyRewriteStrictness::ExistingOps);
+  greedy.enableConstantCSE(false);
+  (void)applyOpPatternsGreedily(candidates, std::move(patterns), greedy);
 
   std::vector<ArchiveTensor> written;
+  llvm::StringMap<std::string> writtenFrom; // key -> scope of its parameter
   OpBuilder b(ctx);
   for (TableGlobal &t : tables) {
     SmallVector<LookupOp> lookups;
@@ -478,8 +484,8 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
                            "an embedding lookup qembed raises (see "
                            "--qembed-raise-lookups=\"remarks=true\")");
     } else {
-      q = quantizeConstantTable(t.loads.front().second, opts,
-                                requestedScaleType, lookups.size());
+      q = quantizeConstantTable(t.loads.front().second, opts, config.scaleType,
+                                lookups.size());
       failedAny |= failed(q);
     }
     if (failed(q)) {
@@ -512,9 +518,26 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
         const ParameterRef &p = *t.parameter;
         std::string key = p.key + "." + part.suffix.str();
         init = makeParameterRef(ctx, p.dialect,
-                                outputScope.empty() ? StringRef(p.scope)
-                                                    : StringRef(outputScope),
+                                config.outputScope.empty()
+                                    ? StringRef(p.scope)
+                                    : StringRef(config.outputScope),
                                 key, part.attr.getType());
+        // Globals naming the same parameter share its packed tensors; one
+        // key from two scopes would be two tensors under one name.
+        auto [source, fresh] = writtenFrom.try_emplace(key, p.scope);
+        if (!fresh) {
+          if (source->second != p.scope) {
+            t.global->emitError("cannot write the packed tensor '")
+                << key << "': parameters of scopes '" << source->second
+                << "' and '" << p.scope << "' would share this key in "
+                << config.outputParameters;
+            failedAny = true;
+            break;
+          }
+          createGlobal(b, after, sym, part.attr.getType(), init);
+          after = after->getNextNode();
+          continue;
+        }
         std::string why;
         FailureOr<RawTensorData> raw = getRawTensorData(part.attr, why);
         auto st = cast<ShapedType>(part.attr.getType());
@@ -560,7 +583,7 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
       c.getResult().replaceAllUsesWith(load->getResult(0));
       c.erase();
     }
-    if (report)
+    if (opts.report)
       t.global->emitRemark(q->report);
     // Said whatever `report` says: the module keeps both copies.
     if (keptDense)
@@ -584,12 +607,18 @@ void QEmbedQuantizeGlobalsPass::runOnOperation() {
         vis.getValue() == "private")
       t.global->erase();
   }
-  if (!written.empty()) {
-    if (llvm::Error err = writeParameterArchive(outputParameters, written)) {
+  // Nothing is written when anything failed.
+  if (!failedAny && !written.empty()) {
+    if (llvm::Error err =
+            writeParameterArchive(config.outputParameters, written)) {
       module.emitError(llvm::toString(std::move(err)));
       failedAny = true;
     }
   }
-  if (failedAny)
+  return failure(failedAny);
+}
+
+void QEmbedQuantizeGlobalsPass::runOnOperation() {
+  if (failed(quantizeGlobalTables(getOperation(), config)))
     signalPassFailure();
 }
