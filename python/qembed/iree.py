@@ -80,7 +80,7 @@ def quantize_globals(module, bits=4, group_size=64, symmetric=True,
 
     `tables`: a regular expression; only tables whose global name or
     parameter key contains a match are quantized. `parameters`: a dict
-    scope → archive path (IRPA or safetensors) for parameter tables;
+    scope → archive path (IRPA, safetensors or GGUF) for parameter tables;
     `output_parameters`: the archive (``.irpa`` or ``.safetensors``) that
     receives their packed tensors, under the keys ``<key>.qembed_packed``,
     ``.qembed_scales`` (``.qembed_zero_points``), in scope `output_scope`

@@ -1,7 +1,7 @@
 """Writes and dumps parameter archives for the --qembed-quantize-globals
 lit tests, independently of qembed's C++ reader and writer.
 
-  param_archive.py write OUT.irpa|OUT.safetensors KEY=DTYPE:RxC ...
+  param_archive.py write OUT.irpa|OUT.safetensors|OUT.gguf KEY=DTYPE:RxC ...
       table (r, c) = (r * C + c) * 0.25 - 3.0 in DTYPE (f32, f16, bf16)
   param_archive.py garbage OUT          bytes that are no archive
   param_archive.py dump FILE            one line per entry: key, dtype,
@@ -67,6 +67,30 @@ def write_safetensors(path, entries):
                            b"".join(e[3] for e in entries))
 
 
+def write_gguf(path, entries):
+    """GGUF v3 (llama.cpp): metadata (a string, an array and
+    general.alignment = 32, which readers must skip or read), tensor infos
+    with dims innermost first, 32-byte aligned data."""
+    def string(s):
+        b = s.encode()
+        return struct.pack("<Q", len(b)) + b
+    ggml = {"F32": 0, "F16": 1, "BF16": 30}
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(entries), 3)
+    out += string("general.name") + struct.pack("<I", 8) + string("tiny")
+    out += string("tokenizer.scores") + struct.pack("<IIQ", 9, 6, 2) + \
+        struct.pack("<2f", 0.5, 1.5)
+    out += string("general.alignment") + struct.pack("<II", 4, 32)
+    data, at = b"", 0
+    for key, dtype, shape, blob in entries:
+        out += string(key) + struct.pack("<IQQIQ", 2, shape[1], shape[0],
+                                         ggml[dtype], at)
+        pad = (-len(blob)) % 32
+        data += blob + b"\0" * pad
+        at += len(blob) + pad
+    out += b"\0" * ((-len(out)) % 32)
+    open(path, "wb").write(out + data)
+
+
 def dump(path):
     data = open(path, "rb").read()
     if struct.unpack_from("<I", data)[0] == 0x41505249:
@@ -101,8 +125,12 @@ def main():
         rows, cols = map(int, shape.split("x"))
         name, data = table(dtype, rows, cols)
         entries.append((key, name, [rows, cols], data))
-    (write_irpa if path.endswith(".irpa") else write_safetensors)(path,
-                                                                  entries)
+    if path.endswith(".irpa"):
+        write_irpa(path, entries)
+    elif path.endswith(".gguf"):
+        write_gguf(path, entries)
+    else:
+        write_safetensors(path, entries)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 // --qembed-quantize-globals on parameters (iree-turbine's
 // externalize_module_parameters): the table is read from the archive given
-// for its scope (IRPA or safetensors) and its packed words and scales are
+// for its scope (IRPA, safetensors or GGUF) and its packed words and scales are
 // written to a new archive (IRPA or safetensors) under new keys, which the
 // new globals name. The table here holds the values of the dense_resource
 // table of quantize-globals.mlir, so the packed bytes are the same.
-// RUN: rm -f %t.none.irpa %t.q.irpa %t.q.safetensors
+// RUN: rm -f %t.none.irpa %t.q.irpa %t.q.safetensors %t.g.irpa
 // RUN: %python %S/../../Inputs/param_archive.py write %t.irpa model.embed=f32:4x8 model.head=f32:4x8
 // RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors model.embed=f32:4x8
 // RUN: qembed-opt %s --allow-unregistered-dialect --verify-diagnostics \
@@ -15,6 +15,12 @@
 // RUN:   --qembed-quantize-globals="bits=4 group-size=8 parameters=model=%t.safetensors output-parameters=%t.q.safetensors output-scope=packed" \
 // RUN:   | FileCheck %s --check-prefix=SCOPE
 // RUN: %python %S/../../Inputs/param_archive.py dump %t.q.safetensors | FileCheck %s --check-prefix=ST
+// A GGUF archive (read only) gives the same bytes.
+// RUN: %python %S/../../Inputs/param_archive.py write %t.gguf model.embed=f32:4x8 model.head=f32:4x8
+// RUN: qembed-opt %s --allow-unregistered-dialect --verify-diagnostics \
+// RUN:   --qembed-quantize-globals="bits=4 group-size=8 parameters=model=%t.gguf output-parameters=%t.g.irpa" \
+// RUN:   | FileCheck %s
+// RUN: %python %S/../../Inputs/param_archive.py dump %t.g.irpa | FileCheck %s --check-prefix=IRPA
 // The name filter: only tables whose global name or key matches.
 // RUN: qembed-opt %s --allow-unregistered-dialect \
 // RUN:   --qembed-quantize-globals="tables=^head$ bits=4 group-size=8 parameters=model=%t.irpa output-parameters=%t.none.irpa" 2>&1 \

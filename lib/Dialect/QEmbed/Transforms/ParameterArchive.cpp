@@ -4,7 +4,8 @@
 // runtime/src/iree/schemas/parameter_archive.h: a packed little-endian
 // header, a table of 16-byte aligned entries, a metadata segment holding
 // the names and a storage segment holding the data) and safetensors (an
-// 8-byte little-endian header length, a JSON header, the data).
+// 8-byte little-endian header length, a JSON header, the data); GGUF
+// (llama.cpp) is read too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,7 @@ using llvm::StringRef;
 namespace {
 /// IRPA constants (IREE's parameter_archive.h).
 constexpr uint32_t kIrpaMagic = 0x41505249u; // "IRPA"
+constexpr uint32_t kGgufMagic = 0x46554747u; // "GGUF"
 constexpr uint64_t kIrpaHeaderSize = 88;     // header_v0_t
 constexpr uint64_t kIrpaEntryHeaderSize = 60;
 constexpr uint64_t kIrpaDataEntrySize = 76;
@@ -135,18 +137,163 @@ static Error parseIrpa(StringRef path, StringRef file, uint64_t base,
   return parseIrpa(path, file, base + next, entries, depth + 1);
 }
 
+namespace {
+/// A bounds-checked little-endian reader over a file.
+struct Cursor {
+  StringRef file;
+  uint64_t at = 0;
+  bool ok = true;
+
+  bool has(uint64_t n) {
+    ok = ok && n <= file.size() - at;
+    return ok;
+  }
+  uint64_t u64() {
+    if (!has(8))
+      return 0;
+    at += 8;
+    return read64(file.data() + at - 8);
+  }
+  uint32_t u32() {
+    if (!has(4))
+      return 0;
+    at += 4;
+    return llvm::support::endian::read32le(file.data() + at - 4);
+  }
+  StringRef str() {
+    uint64_t n = u64();
+    if (!has(n))
+      return "";
+    at += n;
+    return file.substr(at - n, n);
+  }
+  void skip(uint64_t n) {
+    if (has(n))
+      at += n;
+  }
+};
+} // namespace
+
+/// Skips a GGUF metadata value of `type`; returns false on an unknown type.
+static bool skipGgufValue(Cursor &c, uint32_t type, int depth) {
+  static const unsigned widths[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+  if (type == 8) { // string
+    (void)c.str();
+    return true;
+  }
+  if (type == 9) { // array
+    uint32_t elem = c.u32();
+    uint64_t n = c.u64();
+    if (depth > 8 || elem > 12)
+      return false;
+    if (elem != 8 && elem != 9) {
+      if (n > c.file.size() / widths[elem])
+        c.ok = false;
+      c.skip(n * widths[elem]);
+      return true;
+    }
+    for (uint64_t i = 0; i < n && c.ok; ++i)
+      if (!skipGgufValue(c, elem, depth + 1))
+        return false;
+    return true;
+  }
+  if (type > 12)
+    return false;
+  c.skip(widths[type]);
+  return true;
+}
+
+/// GGUF (llama.cpp's format, v2/v3): header, metadata key/values (only
+/// general.alignment is read), tensor infos (dims innermost first, a ggml
+/// type, an offset into the aligned data section). F32, F16 and BF16
+/// tensors are indexed with their dtype and row-major shape; other ggml
+/// types (block-quantized) get dtype "ggml type N".
+static Error parseGguf(StringRef path, StringRef file,
+                       llvm::StringMap<ArchiveEntry> &entries) {
+  Cursor c{file};
+  c.skip(4);
+  uint32_t version = c.u32();
+  if (version != 2 && version != 3)
+    return fail(path, "GGUF version " + llvm::Twine(version) +
+                          " is not supported (only 2 and 3)");
+  uint64_t tensors = c.u64(), kvs = c.u64();
+  uint64_t alignment = 32;
+  for (uint64_t i = 0; i < kvs && c.ok; ++i) {
+    StringRef key = c.str();
+    uint32_t type = c.u32();
+    if (key == "general.alignment" && type == 4) {
+      alignment = c.u32();
+      continue;
+    }
+    if (!skipGgufValue(c, type, 0))
+      return fail(path, "GGUF metadata '" + key + "' has unknown type " +
+                            llvm::Twine(type));
+  }
+  if (alignment == 0 || (alignment & (alignment - 1)))
+    return fail(path, "GGUF general.alignment " + llvm::Twine(alignment) +
+                          " is not a power of two");
+  struct Info {
+    std::string name;
+    ArchiveEntry entry;
+    uint64_t offset;
+  };
+  std::vector<Info> infos;
+  for (uint64_t i = 0; i < tensors && c.ok; ++i) {
+    Info info;
+    info.name = c.str().str();
+    uint32_t dims = c.u32();
+    if (dims > 8)
+      return fail(path, "GGUF tensor '" + info.name + "' has " +
+                            llvm::Twine(dims) + " dimensions");
+    uint64_t elements = 1;
+    for (uint32_t d = 0; d < dims; ++d) {
+      uint64_t n = c.u64();
+      if (n > uint64_t(INT64_MAX) || (n && elements > UINT64_MAX / n))
+        return fail(path, "GGUF tensor '" + info.name + "' is too large");
+      elements *= n;
+      info.entry.shape.insert(info.entry.shape.begin(), int64_t(n));
+    }
+    uint32_t type = c.u32();
+    info.offset = c.u64();
+    unsigned width = type == 0 ? 4 : (type == 1 || type == 30) ? 2 : 0;
+    info.entry.dtype = type == 0    ? "F32"
+                       : type == 1  ? "F16"
+                       : type == 30 ? "BF16"
+                                    : "ggml type " + std::to_string(type);
+    if (width && elements > UINT64_MAX / width)
+      return fail(path, "GGUF tensor '" + info.name + "' is too large");
+    info.entry.length = width ? elements * width : 0;
+    infos.push_back(std::move(info));
+  }
+  if (!c.ok)
+    return fail(path, "truncated GGUF header");
+  uint64_t data = alignTo(c.at, alignment);
+  for (Info &info : infos) {
+    uint64_t size = file.size();
+    if (data > size || info.offset > size - data ||
+        info.entry.length > size - data - info.offset)
+      return fail(path,
+                  "GGUF tensor '" + info.name + "' has data outside the file");
+    info.entry.offset = data + info.offset;
+    entries[info.name] = std::move(info.entry);
+  }
+  return Error::success();
+}
+
 static Error parseSafetensors(StringRef path, StringRef file,
                               llvm::StringMap<ArchiveEntry> &entries) {
   if (file.size() < 8)
-    return fail(path, "not an IRPA or safetensors file (shorter than 8 bytes)");
+    return fail(path,
+                "not an IRPA, GGUF or safetensors file (shorter than 8 bytes)");
   uint64_t n = read64(file.data());
   if (n > file.size() - 8)
-    return fail(path, "not an IRPA or safetensors file (header length " +
+    return fail(path, "not an IRPA, GGUF or safetensors file (header length " +
                           llvm::Twine(n) + " past the end of the file)");
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(file.substr(8, n));
   if (!json)
-    return fail(path, "not an IRPA or safetensors file (bad JSON header: " +
-                          llvm::toString(json.takeError()) + ")");
+    return fail(path,
+                "not an IRPA, GGUF or safetensors file (bad JSON header: " +
+                    llvm::toString(json.takeError()) + ")");
   const llvm::json::Object *top = json->getAsObject();
   if (!top)
     return fail(path, "safetensors header is not a JSON object");
@@ -207,10 +354,15 @@ ParameterArchive::open(StringRef path) {
       llvm::support::endian::read32le(file.data()) == kIrpaMagic) {
     if (Error err = parseIrpa(path, file, 0, archive->entries, 0))
       return std::move(err);
+  } else if (file.size() >= 4 &&
+             llvm::support::endian::read32le(file.data()) == kGgufMagic) {
+    if (Error err = parseGguf(path, file, archive->entries))
+      return std::move(err);
+    archive->typed = true;
   } else {
     if (Error err = parseSafetensors(path, file, archive->entries))
       return std::move(err);
-    archive->safetensors = true;
+    archive->typed = true;
   }
   return std::move(archive);
 }

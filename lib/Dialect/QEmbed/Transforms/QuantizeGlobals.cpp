@@ -403,7 +403,7 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
         continue;
       }
       std::optional<int64_t> bytes = getByteSizeChecked(type);
-      if (archive->isSafetensors()) {
+      if (archive->isTyped()) {
         std::vector<int64_t> shape(type.getShape());
         if (entry->dtype != dtypeName(type.getElementType()) ||
             entry->shape != shape) {

@@ -2,7 +2,8 @@
 //
 // Reading and writing the parameter archives IREE loads with
 // `--parameters=scope=file`: IREE Parameter Archives (.irpa, v0) and
-// safetensors files. Used by --qembed-quantize-globals to read the tables of
+// safetensors files (read and written), GGUF files (read). Used by
+// --qembed-quantize-globals to read the tables of
 // `#flow.parameter.named` globals and to write their packed tensors. No MLIR
 // dependency beyond LLVM Support.
 //
@@ -25,12 +26,12 @@
 namespace mlir::qembed {
 
 /// One tensor of an archive. IRPA entries are raw bytes (no dtype, no
-/// shape); safetensors entries carry both.
+/// shape); safetensors and GGUF entries carry both.
 struct ArchiveEntry {
-  /// safetensors dtype ("F32", "F16", "BF16", "I32", "I8", ...), empty for
-  /// IRPA entries.
+  /// safetensors dtype ("F32", "F16", "BF16", "I32", "I8", ...; GGUF's
+  /// F32/F16/BF16 or "ggml type N"), empty for IRPA entries.
   std::string dtype;
-  /// safetensors shape; empty for IRPA entries.
+  /// Row-major shape (GGUF's dims reversed); empty for IRPA entries.
   std::vector<int64_t> shape;
   /// Byte offset of the data in the file and its length.
   uint64_t offset = 0, length = 0;
@@ -41,15 +42,16 @@ struct ArchiveEntry {
 /// A parameter archive opened for reading (the file is memory-mapped).
 class ParameterArchive {
 public:
-  /// Opens and indexes `path`: an IRPA file (by its magic) or a safetensors
-  /// file. Errors name the file and what is wrong with it.
+  /// Opens and indexes `path`: an IRPA or GGUF file (by their magic) or a
+  /// safetensors file. Errors name the file and what is wrong with it.
   static llvm::Expected<std::unique_ptr<ParameterArchive>>
   open(llvm::StringRef path);
 
   /// The entry named `key`, or null.
   const ArchiveEntry *find(llvm::StringRef key) const;
-  /// Whether the file is a safetensors file (entries have dtype and shape).
-  bool isSafetensors() const { return safetensors; }
+  /// Whether entries have a dtype and shape (safetensors, GGUF), not only
+  /// bytes (IRPA).
+  bool isTyped() const { return typed; }
   /// The bytes of `entry`, expanded into `storage` for splat entries.
   llvm::ArrayRef<char> getBytes(const ArchiveEntry &entry,
                                 std::vector<char> &storage) const;
@@ -59,7 +61,7 @@ private:
   std::string path;
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   llvm::StringMap<ArchiveEntry> entries;
-  bool safetensors = false;
+  bool typed = false;
 };
 
 /// A tensor to write: `dtype` and `shape` are recorded in safetensors files

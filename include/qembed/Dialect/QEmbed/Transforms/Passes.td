@@ -195,7 +195,7 @@ def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
       result;
     * a parameter (`#flow.parameter.named<"scope"::"key">` or
       `#stream.parameter.named<...>`) is read from the archive given for its
-      scope in `parameters` (IRPA or safetensors); the packed tensors are
+      scope in `parameters` (IRPA, safetensors or GGUF); the packed tensors are
       written to `output-parameters` (IRPA for `.irpa`, safetensors for
       `.safetensors`) under the keys `<key>.qembed_packed`,
       `<key>.qembed_scales`, `<key>.qembed_zero_points`, and the new globals
@@ -214,7 +214,8 @@ def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
     dividing the row length). Errors (the pass fails): bad options, a
     parameter whose scope has no archive in `parameters`, an archive that is
     missing or unreadable, a key missing from it, an entry whose dtype,
-    shape or byte size does not match the global's type, an output archive
+    shape (safetensors, GGUF) or byte size (IRPA) does not match the
+    global's type, one packed key from parameters of two scopes, an output archive
     that cannot be written, and the errors of `--qembed-quantize` (NaN/Inf,
     overflowing scales, size limits).
 
@@ -270,8 +271,8 @@ def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
            "Quantize only tables whose global name or parameter key "
            "contains a match of this regular expression (empty: all)">,
     ListOption<"parameters", "parameters", "std::string",
-               "Parameter archives to read, as scope=path (IRPA or "
-               "safetensors), comma-separated">,
+               "Parameter archives to read, as scope=path (IRPA, "
+               "safetensors or GGUF), comma-separated">,
     Option<"outputParameters", "output-parameters", "std::string",
            /*default=*/"\"\"",
            "Archive (.irpa or .safetensors) receiving the packed tensors "
