@@ -4,6 +4,7 @@ lit tests, independently of qembed's C++ reader and writer.
   param_archive.py write OUT.irpa|OUT.safetensors|OUT.gguf KEY=DTYPE:RxC ...
       table (r, c) = (r * C + c) * 0.25 - 3.0 in DTYPE (f32, f16, bf16)
   param_archive.py garbage OUT          bytes that are no archive
+  param_archive.py truncated OUT        an IRPA file cut inside its header
   param_archive.py dump FILE            one line per entry: key, dtype,
                                         shape, bytes as uppercase hex
 """
@@ -117,6 +118,10 @@ def main():
         return dump(path)
     if cmd == "garbage":
         open(path, "wb").write(b"\xff" * 100)
+        return
+    if cmd == "truncated":  # an IRPA header cut short
+        open(path, "wb").write(struct.pack("<IHH", 0x41505249, 0, 0) +
+                               b"\0" * 12)
         return
     entries = []
     for spec in sys.argv[3:]:

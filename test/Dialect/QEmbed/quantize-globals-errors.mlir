@@ -1,17 +1,18 @@
 // --qembed-quantize-globals: parameters it cannot read are errors on the
-// global (the pass fails): a scope without an archive, an archive that is
-// missing or not an archive, a missing key, a safetensors or GGUF entry
-// whose dtype or shape differs from the global's type, an IRPA entry of the wrong byte
-// size, one packed key from two scopes, and the errors of --qembed-quantize
-// (a NaN in an inline table). Bad options are errors before anything is
-// read.
+// global (the pass fails, no archive is written): a scope without an
+// archive, an archive that is missing, not an archive or truncated, a
+// missing key, a safetensors or GGUF entry whose dtype or shape differs from
+// the global's type, an IRPA entry of the wrong byte size, one packed key
+// from two scopes, and the errors of --qembed-quantize (a NaN in an inline
+// table). Bad options are errors before anything is read.
 // RUN: rm -f %t.out.irpa
 // RUN: %python %S/../../Inputs/param_archive.py write %t.irpa short=f32:2x8 ok=f32:4x8
 // RUN: %python %S/../../Inputs/param_archive.py write %t.safetensors half=f16:4x8 wide=f32:4x16 ok=f32:4x8
 // RUN: %python %S/../../Inputs/param_archive.py write %t.gguf half=bf16:4x8
 // RUN: %python %S/../../Inputs/param_archive.py garbage %t.junk
+// RUN: %python %S/../../Inputs/param_archive.py truncated %t.cut.irpa
 // RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics \
-// RUN:   --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa,st=%t.safetensors,junk=%t.junk,gone=%t.missing.irpa,gguf=%t.gguf output-parameters=%t.out.irpa"
+// RUN:   --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa,st=%t.safetensors,junk=%t.junk,gone=%t.missing.irpa,gguf=%t.gguf,cut=%t.cut.irpa output-parameters=%t.out.irpa"
 // RUN: not test -e %t.out.irpa
 
 // Without output-parameters, a parameter table cannot be quantized.
@@ -177,6 +178,16 @@ func.func @nan_table(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
 // expected-error-re @+1 {{cannot quantize parameter 'half': archive '{{.*}}.gguf' holds BF16 [4, 8], the global is 'tensor<4x8xf32>'}}
 "util.global"() <{initial_value = #flow.parameter.named<"gguf"::"half"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
 func.func @gguf_dtype_mismatch(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<4x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
+}
+
+// -----
+
+// expected-error-re @+1 {{cannot quantize parameter 'x': parameter archive '{{.*}}.cut.irpa': truncated IRPA header}}
+"util.global"() <{initial_value = #flow.parameter.named<"cut"::"x"> : tensor<4x8xf32>, sym_name = "t", sym_visibility = "private", type = tensor<4x8xf32>}> : () -> ()
+func.func @truncated_irpa(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
   %t = "util.global.load"() <{global = @t}> : () -> tensor<4x8xf32>
   %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<4x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
   return %rows : tensor<2x8xf32>
