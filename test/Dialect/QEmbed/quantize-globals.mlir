@@ -1,8 +1,11 @@
 // --qembed-quantize-globals on IREE globals with inline initial values
 // (iree-turbine's aot.export, --compile-to=input): the table's lookups read
 // new globals holding the packed words and scales; globals that are not
-// read by lookups, mutable globals and tables the options skip stay as
-// they are (the latter two with a remark).
+// read by lookups stay as they are; mutable globals, globals without an
+// initial value or with one that is not a constant, tables the options
+// skip and tables read by generics that are no lookup stay too, with a
+// remark; a tied table keeps its global for its other uses, with a remark;
+// a public table global is kept.
 // RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics \
 // RUN:   --qembed-quantize-globals="bits=4 group-size=8" | FileCheck %s
 
@@ -150,4 +153,58 @@ func.func @group_does_not_divide(%ids: tensor<3xi64>) -> tensor<3x12xf32> {
     linalg.yield %x : f32
   } -> tensor<3x12xf32>
   return %rows : tensor<3x12xf32>
+}
+
+// -----
+
+// An initial value that is neither a constant nor a parameter: left dense.
+// CHECK-LABEL: sym_name = "pattern"
+// CHECK-LABEL: func.func @byte_pattern
+// CHECK: tensor.gather
+// expected-remark @+1 {{table left dense: its initial value is neither a constant nor a #flow.parameter.named / #stream.parameter.named parameter}}
+"util.global"() <{initial_value = #util.byte_pattern<1> : tensor<2x8xf32>, sym_name = "pattern", sym_visibility = "private", type = tensor<2x8xf32>}> : () -> ()
+func.func @byte_pattern(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  %t = "util.global.load"() <{global = @pattern}> : () -> tensor<2x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<2x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
+}
+
+// -----
+
+// A generic reading the table transposed is no lookup: the load is
+// restored, with a remark.
+// CHECK-LABEL: sym_name = "columns"
+// CHECK-NOT: qembed_packed
+// CHECK-LABEL: func.func @transposed
+// CHECK: %[[T:.*]] = "util.global.load"() <{global = @columns}>
+// CHECK: tensor.extract %[[T]]
+// expected-remark @+1 {{table left dense: none of its loads is read by an embedding lookup qembed raises}}
+"util.global"() <{initial_value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0]]> : tensor<2x8xf32>, sym_name = "columns", sym_visibility = "private", type = tensor<2x8xf32>}> : () -> ()
+func.func @transposed(%ids: tensor<3xi64>) -> tensor<3x2xf32> {
+  %t = "util.global.load"() <{global = @columns}> : () -> tensor<2x8xf32>
+  %init = tensor.empty() : tensor<3x2xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<3xi64>) outs(%init : tensor<3x2xf32>) {
+  ^bb0(%id: i64, %out: f32):
+    %r = arith.index_cast %id : i64 to index
+    %c = linalg.index 1 : index
+    %x = tensor.extract %t[%c, %r] : tensor<2x8xf32>
+    linalg.yield %x : f32
+  } -> tensor<3x2xf32>
+  return %rows : tensor<3x2xf32>
+}
+
+// -----
+
+// A public global may be read from outside the module: it is kept even
+// when no load of it is left.
+// CHECK-LABEL: sym_name = "shared"
+// CHECK: sym_name = "shared.qembed_packed"
+// CHECK-LABEL: func.func @public_global
+// CHECK-NOT: global = @shared}
+// CHECK: qembed.gather
+"util.global"() <{initial_value = dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0]]> : tensor<2x8xf32>, sym_name = "shared", type = tensor<2x8xf32>}> : () -> ()
+func.func @public_global(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  %t = "util.global.load"() <{global = @shared}> : () -> tensor<2x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<2x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
 }
