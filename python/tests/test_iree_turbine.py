@@ -177,6 +177,32 @@ def test_external_parameters(tmp_path, out_name, out_scope):
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), got)
 
 
+def test_external_parameters_tied_dynamic(tmp_path):
+    """A tied lm_head (one parameter read by the lookup and the head's
+    matmul) and a dynamic sequence length: the head keeps the original
+    parameter, the lookup reads the packed one, for several lengths."""
+    f = make_model(True)
+    aot.externalize_module_parameters(f)
+    params = tmp_path / "model.irpa"
+    aot.save_module_parameters(str(params), f)
+    seq = torch.export.Dim("seq", max=32)
+    text = qembed.iree.compile_to_input(aot.export(
+        f, args=(IDS,), dynamic_shapes={"ids": {1: seq}}))
+    out = tmp_path / "q.irpa"
+    q, diags = qembed.iree.quantize_globals(
+        text, parameters={"model": params}, output_parameters=out,
+        diagnostics=True)
+    assert "the global is kept for its other uses" in diags, diags
+    assert ".qembed_packed\">" in q
+    vmfb = compile_cpu(q)
+    for n in (1, 5, 17):
+        ids = torch.randint(0, V, (1, n), generator=torch.Generator()
+                            .manual_seed(n))
+        got = run(vmfb, ids.numpy(), [("model", params), ("model", out)])
+        np.testing.assert_allclose(got, reference(f, ids, 4, 64),
+                                   rtol=1e-4, atol=1e-4)
+
+
 def test_parameter_errors(tmp_path):
     """A missing archive and a table filtered out, through the Python API."""
     f = make_model(False)
