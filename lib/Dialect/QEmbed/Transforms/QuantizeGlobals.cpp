@@ -507,6 +507,7 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
     if (q->zeroPoints)
       parts.push_back({"qembed_zero_points", q->zeroPoints, ""});
     Operation *after = t.global;
+    bool partFailed = false;
     for (Part &part : parts) {
       std::string sym = t.name + "." + part.suffix.str();
       for (int i = 1; symbols.contains(sym); ++i)
@@ -531,7 +532,7 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
                 << key << "': parameters of scopes '" << source->second
                 << "' and '" << p.scope << "' would share this key in "
                 << config.outputParameters;
-            failedAny = true;
+            partFailed = true;
             break;
           }
           createGlobal(b, after, sym, part.attr.getType(), init);
@@ -546,8 +547,8 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
         if (failed(raw) || raw->isSplat) {
           t.global->emitError("cannot write the packed tensor '")
               << key << "': " << why;
-          failedAny = true;
-          continue;
+          partFailed = true;
+          break;
         }
         written.push_back(
             {key, dtypeName(st.getElementType()).str(),
@@ -556,6 +557,14 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       }
       createGlobal(b, after, sym, part.attr.getType(), init);
       after = after->getNextNode();
+    }
+    if (partFailed) {
+      failedAny = true;
+      for (auto &[load, c] : t.loads) {
+        c.getResult().replaceAllUsesWith(load->getResult(0));
+        c.erase();
+      }
+      continue;
     }
     bool keptDense = false;
     for (auto &[load, c] : t.loads) {
