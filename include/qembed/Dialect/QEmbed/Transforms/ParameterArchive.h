@@ -52,7 +52,8 @@ public:
   /// Whether entries have a dtype and shape (safetensors, GGUF), not only
   /// bytes (IRPA).
   bool isTyped() const { return typed; }
-  /// The bytes of `entry`, expanded into `storage` for splat entries.
+  /// The bytes of `entry`, expanded into `storage` for splat entries (which
+  /// allocates `entry.length` bytes: callers check it first).
   llvm::ArrayRef<char> getBytes(const ArchiveEntry &entry,
                                 std::vector<char> &storage) const;
   llvm::StringRef getPath() const { return path; }
