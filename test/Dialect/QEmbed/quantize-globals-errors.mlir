@@ -17,7 +17,11 @@
 
 // Without output-parameters, a parameter table cannot be quantized.
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="group-size=8 parameters=model=%t.irpa" 2>&1 | FileCheck %s --check-prefix=NOOUT
-// NOOUT: :[[@LINE+15]]:1: error: cannot quantize parameter 'model.nowhere': no output-parameters=<file.irpa> to write the packed tensors to
+// NOOUT: quantize-globals-errors.mlir:{{[0-9]+}}:1: error: cannot quantize parameter 'model.nowhere': no output-parameters=<file.irpa> to write the packed tensors to
+
+// A table over max-table-bytes (128 bytes here) is not read.
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="group-size=8 max-table-bytes=100 parameters=model=%t.irpa output-parameters=%t.out.irpa" 2>&1 | FileCheck %s --check-prefix=MAX
+// MAX: error: cannot quantize parameter 'ok': it takes more than 100 bytes (max-table-bytes)
 
 // Bad options.
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-quantize-globals="tables=(" 2>&1 | FileCheck %s --check-prefix=REGEX

@@ -21,6 +21,11 @@
 // RUN:   --qembed-quantize-globals="bits=4 group-size=8 parameters=model=%t.gguf output-parameters=%t.g.irpa" \
 // RUN:   | FileCheck %s
 // RUN: %python %S/../../Inputs/param_archive.py dump %t.g.irpa | FileCheck %s --check-prefix=IRPA
+// An output archive that cannot be written is an error.
+// RUN: not qembed-opt %s --allow-unregistered-dialect \
+// RUN:   --qembed-quantize-globals="bits=4 group-size=8 parameters=model=%t.irpa output-parameters=%t.no/such/dir/out.irpa" 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=WRITE
+// WRITE: error: parameter archive '{{.*}}no/such/dir/out.irpa': cannot write it: {{.*}}
 // The name filter: only tables whose global name or key matches.
 // RUN: qembed-opt %s --allow-unregistered-dialect \
 // RUN:   --qembed-quantize-globals="tables=^head$ bits=4 group-size=8 parameters=model=%t.irpa output-parameters=%t.none.irpa" 2>&1 \

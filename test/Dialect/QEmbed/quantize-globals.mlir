@@ -208,3 +208,17 @@ func.func @public_global(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
   %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<2x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
   return %rows : tensor<2x8xf32>
 }
+
+// -----
+
+// An initial value whose type is not the global's: left dense.
+// CHECK-LABEL: sym_name = "mismatch"
+// CHECK-LABEL: func.func @initial_value_type
+// CHECK: tensor.gather
+// expected-remark @+1 {{table left dense: its initial value's type differs from its loads' type}}
+"util.global"() <{initial_value = dense<1.0> : tensor<4x8xf32>, sym_name = "mismatch", sym_visibility = "private", type = tensor<2x8xf32>}> : () -> ()
+func.func @initial_value_type(%ids: tensor<2x1xindex>) -> tensor<2x8xf32> {
+  %t = "util.global.load"() <{global = @mismatch}> : () -> tensor<2x8xf32>
+  %rows = tensor.gather %t[%ids] gather_dims([0]) unique : (tensor<2x8xf32>, tensor<2x1xindex>) -> tensor<2x8xf32>
+  return %rows : tensor<2x8xf32>
+}
