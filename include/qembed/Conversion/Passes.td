@@ -46,7 +46,8 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::cf::ControlFlowDialect"];
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> {
