@@ -17,6 +17,12 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     `cf.assert` that it is not empty. `qembed.quantize` / `qembed.pack` on
     non-constant tables have no lowering and make the pass fail.
 
+    `qembed.gather_bags` / `qembed.lookup_bags` become a `linalg.generic`
+    over (bag, column) whose body finds the bag's ids from the offsets and
+    runs an `scf.for` over them only, dequantizing (or reading) the element
+    of each clamped row and accumulating it in f32; the sum is rounded to
+    the result type, and `mean` divides it by the bag's id count in f32.
+
     Before:
 
     ```mlir

@@ -317,6 +317,12 @@ struct ConvertQEmbedToIREEPass
       });
       if (!ok)
         return signalPassFailure();
+      // No custom kernel for EmbeddingBag yet: IREE's codegen compiles the
+      // --qembed-to-linalg form (the table stays packed).
+      module.walk([](GatherBagsOp op) {
+        op.emitRemark("no qembed CUDA kernel for qembed.gather_bags: lowered "
+                      "through --qembed-to-linalg for IREE's codegen");
+      });
       populateQEmbedToIREECUDAPatterns(patterns, options);
     } else if (target != "cpu") {
       module.emitError("--qembed-to-iree: target must be 'cuda' or 'cpu', "
