@@ -8,6 +8,8 @@
 
 #include "qembed/Numerics/Bags.h"
 
+#include "FloatBits.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -30,6 +32,29 @@ void qembed::bagBounds(const void *offsets, IndexKind offsetKind,
                           : numIds;
   if (end < begin)
     end = begin;
+}
+
+/// Adds `n` rows of `cols` values of `kind` at `rows` to `acc`, row after
+/// row (the order the bag's ids come in); typed loops the compiler
+/// vectorizes over the columns.
+static void accumulateRows(float *acc, const char *rows, FloatKind kind,
+                           int64_t n, int64_t cols) {
+  for (int64_t r = 0; r < n; ++r) {
+    if (kind == FloatKind::F32) {
+      const float *row = reinterpret_cast<const float *>(rows) + r * cols;
+      for (int64_t c = 0; c < cols; ++c)
+        acc[c] += row[c];
+      continue;
+    }
+    const uint16_t *row = reinterpret_cast<const uint16_t *>(rows) + r * cols;
+    if (kind == FloatKind::F16) {
+      for (int64_t c = 0; c < cols; ++c)
+        acc[c] += detail::fromF16Bits(row[c]);
+    } else {
+      for (int64_t c = 0; c < cols; ++c)
+        acc[c] += detail::fromBF16Bits(row[c]);
+    }
+  }
 }
 
 /// Rounds the f32 sums of one bag to `kind` (and divides for mean) into row
@@ -64,9 +89,7 @@ void qembed::gatherBags(const PackedTableView &table, const void *ids,
       int64_t n = std::min(chunk, end - i);
       gatherRows(table, static_cast<const char *>(ids) + i * idBytes, idKind,
                  n, outKind, scratch.data(), /*threads=*/1);
-      for (int64_t r = 0; r < n; ++r)
-        for (int64_t c = 0; c < cols; ++c)
-          acc[c] += loadElement(outKind, scratch.data(), r * cols + c);
+      accumulateRows(acc.data(), scratch.data(), outKind, n, cols);
     }
     storeBag(acc, end - begin, mode, outKind, out, b);
   }
