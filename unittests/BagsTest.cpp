@@ -29,10 +29,10 @@ TEST(LookupBags, SumMeanEmptyAndClampedBounds) {
   std::vector<int64_t> ids = {0, 1, 1, 7, -3};
   std::vector<int64_t> offsets = {0, 2, 2, -5, 9};
   std::vector<float> sum(10), mean(10);
-  lookupBags(table.data(), FloatKind::F32, 3, 2, ids.data(), IndexKind::I64,
-             5, offsets.data(), IndexKind::I64, 5, BagMode::Sum, sum.data());
-  lookupBags(table.data(), FloatKind::F32, 3, 2, ids.data(), IndexKind::I64,
-             5, offsets.data(), IndexKind::I64, 5, BagMode::Mean, mean.data());
+  lookupBags(table.data(), FloatKind::F32, 3, 2, ids.data(), IndexKind::I64, 5,
+             offsets.data(), IndexKind::I64, 5, BagMode::Sum, sum.data());
+  lookupBags(table.data(), FloatKind::F32, 3, 2, ids.data(), IndexKind::I64, 5,
+             offsets.data(), IndexKind::I64, 5, BagMode::Mean, mean.data());
   std::vector<float> wantSum = {4, 6, 0, 0, 0, 0, 0, 0, 0, 0};
   std::vector<float> wantMean = {2, 3, 0, 0, 0, 0, 0, 0, 0, 0};
   wantSum[6] = 1 + 3 + 3 + 5 + 1;
@@ -57,13 +57,13 @@ TEST(LookupBags, HalfRowsAccumulateInF32) {
   std::vector<int32_t> ids = {0, 1, 1};
   std::vector<int32_t> offsets = {0};
   uint16_t out = 0;
-  lookupBags(table.data(), FloatKind::F16, 2, 1, ids.data(), IndexKind::I32,
-             3, offsets.data(), IndexKind::I32, 1, BagMode::Sum, &out);
+  lookupBags(table.data(), FloatKind::F16, 2, 1, ids.data(), IndexKind::I32, 3,
+             offsets.data(), IndexKind::I32, 1, BagMode::Sum, &out);
   EXPECT_EQ(out, f16Bits(2050));
   // mean: the f16 sum 2050 divided by 3 in f32 (683.33) rounded to f16
   // (683.5, the f16 ulp there is 0.5).
-  lookupBags(table.data(), FloatKind::F16, 2, 1, ids.data(), IndexKind::I32,
-             3, offsets.data(), IndexKind::I32, 1, BagMode::Mean, &out);
+  lookupBags(table.data(), FloatKind::F16, 2, 1, ids.data(), IndexKind::I32, 3,
+             offsets.data(), IndexKind::I32, 1, BagMode::Mean, &out);
   EXPECT_EQ(out, f16Bits(683.5f));
 }
 
@@ -105,9 +105,12 @@ TEST(GatherBags, EqualsLookupBagsOfTheDequantizedTable) {
     std::vector<char> scales(p.scales.size() * byteWidth(c.scaleKind));
     for (size_t i = 0; i < p.scales.size(); ++i)
       storeElement(c.scaleKind, scales.data(), int64_t(i), p.scales[i]);
-    PackedTableView view{p.words.data(), scales.data(),
-                         c.symmetric ? nullptr : p.zeroPoints.data(), rows,
-                         cols, s};
+    PackedTableView view{p.words.data(),
+                         scales.data(),
+                         c.symmetric ? nullptr : p.zeroPoints.data(),
+                         rows,
+                         cols,
+                         s};
     ASSERT_EQ(checkGather(view), "");
     std::vector<float> dq(size_t(rows * cols));
     dequantizeTable(p.words.data(), p.scales.data(),
@@ -127,8 +130,7 @@ TEST(GatherBags, EqualsLookupBagsOfTheDequantizedTable) {
                  IndexKind::I64, int64_t(ids.size()), offsets.data(),
                  IndexKind::I64, int64_t(offsets.size()), mode, want.data());
       EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size()), 0)
-          << "bits " << c.bits << " group " << c.group << " mode "
-          << int(mode);
+          << "bits " << c.bits << " group " << c.group << " mode " << int(mode);
     }
   }
 }

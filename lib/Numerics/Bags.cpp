@@ -59,8 +59,8 @@ static void accumulateRows(float *acc, const char *rows, FloatKind kind,
 
 /// Rounds the f32 sums of one bag to `kind` (and divides for mean) into row
 /// `bag` of `out`.
-static void storeBag(const std::vector<float> &acc, int64_t count,
-                     BagMode mode, FloatKind kind, void *out, int64_t bag) {
+static void storeBag(const std::vector<float> &acc, int64_t count, BagMode mode,
+                     FloatKind kind, void *out, int64_t bag) {
   int64_t cols = int64_t(acc.size());
   for (int64_t c = 0; c < cols; ++c) {
     float sum = roundTo(kind, acc[c]);
@@ -87,8 +87,8 @@ void qembed::gatherBags(const PackedTableView &table, const void *ids,
     std::fill(acc.begin(), acc.end(), 0.0f);
     for (int64_t i = begin; i < end; i += chunk) {
       int64_t n = std::min(chunk, end - i);
-      gatherRows(table, static_cast<const char *>(ids) + i * idBytes, idKind,
-                 n, outKind, scratch.data(), /*threads=*/1);
+      gatherRows(table, static_cast<const char *>(ids) + i * idBytes, idKind, n,
+                 outKind, scratch.data(), /*threads=*/1);
       accumulateRows(acc.data(), scratch.data(), outKind, n, cols);
     }
     storeBag(acc, end - begin, mode, outKind, out, b);

@@ -265,8 +265,7 @@ static Value buildBagReduce(OpBuilder &b, Location loc, RankedTensorType type,
         Value nextIndex = arith::SelectOp::create(nb, nl, isLast, bag, next);
         Value nextOffset = clampPos(toIndex(
             tensor::ExtractOp::create(nb, nl, offsets, ValueRange{nextIndex})));
-        Value end =
-            arith::SelectOp::create(nb, nl, isLast, numIds, nextOffset);
+        Value end = arith::SelectOp::create(nb, nl, isLast, numIds, nextOffset);
         end = arith::MaxSIOp::create(nb, nl, end, begin);
         Type f32 = nb.getF32Type();
         Value acc0 = arith::ConstantFloatOp::create(
@@ -307,8 +306,7 @@ struct GatherBagsLowering : OpConversionPattern<GatherBagsOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
     PackedTable t{adaptor.getPacked(), adaptor.getScales(),
-                  adaptor.getZeroPoints(), op.getScheme(),
-                  type.getDimSize(1)};
+                  adaptor.getZeroPoints(), op.getScheme(), type.getDimSize(1)};
     Value rows = rowCount(rewriter, loc, t.packed);
     Type elt = type.getElementType();
     rewriter.replaceOp(

@@ -316,3 +316,49 @@ func.func @bag_fixed(%arg0: tensor<2x4xi64>) -> tensor<2x4xf32> {
   } -> tensor<2x4xf32>
   return %4 : tensor<2x4xf32>
 }
+
+// -----
+
+// Dynamic ids and offsets: the id and bag counts come from tensor.dim.
+// CHECK-LABEL: func @bag_dynamic
+// CHECK-SAME: (%[[IDS:.*]]: tensor<?xi64>, %[[OFF:.*]]: tensor<?xi64>)
+// CHECK: %[[R:.*]] = qembed.lookup_bags %{{.*}}[%[[IDS]]] offsets(%[[OFF]]) mode(sum) : tensor<10x4xf32>, tensor<?xi64>, tensor<?xi64> -> tensor<?x4xf32>
+// CHECK: return %[[R]]
+func.func @bag_dynamic(%ids: tensor<?xi64>, %offsets: tensor<?xi64>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %c1_i64 = arith.constant 1 : i64
+  %table = arith.constant dense<[[0.5, 1.0, 1.5, 2.0], [1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0], [3.0, 4.0, 5.0, 6.0], [4.0, 5.0, 6.0, 7.0], [5.0, 6.0, 7.0, 8.0], [6.0, 7.0, 8.0, 9.0], [7.0, 8.0, 9.0, 10.0], [8.0, 9.0, 10.0, 11.0], [9.0, 10.0, 11.0, 12.0]]> : tensor<10x4xf32>
+  %n = tensor.dim %ids, %c0 : tensor<?xi64>
+  %nb = tensor.dim %offsets, %c0 : tensor<?xi64>
+  %n64 = arith.index_cast %n : index to i64
+  %nb64 = arith.index_cast %nb : index to i64
+  %e = tensor.empty(%nb) : tensor<?x4xf32>
+  %fill = linalg.fill ins(%cst : f32) outs(%e : tensor<?x4xf32>) -> tensor<?x4xf32>
+  // expected-remark @+1 {{embedding bag lookup (sum): 'tensor<10x4xf32>' table, ids 'tensor<?xi64>', offsets 'tensor<?xi64>'}}
+  %res = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1)>, affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d0, d2)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%ids, %offsets : tensor<?xi64>, tensor<?xi64>) outs(%fill : tensor<?x4xf32>) {
+  ^bb0(%in: i64, %off: i64, %out: f32):
+    %b = linalg.index 0 : index
+    %b64 = arith.index_cast %b : index to i64
+    %b1 = arith.addi %b64, %c1_i64 : i64
+    %b1i = arith.index_cast %b1 : i64 to index
+    %last = arith.cmpi eq, %b1, %nb64 : i64
+    %nidx = arith.select %last, %c0, %b1i : index
+    %next = tensor.extract %offsets[%nidx] : tensor<?xi64>
+    %end = arith.select %last, %n64, %next : i64
+    %i = linalg.index 1 : index
+    %i64 = arith.index_cast %i : index to i64
+    %lt = arith.cmpi slt, %off, %i64 : i64
+    %eq = arith.cmpi eq, %off, %i64 : i64
+    %ge = arith.ori %lt, %eq : i1
+    %before = arith.cmpi slt, %i64, %end : i64
+    %inbag = arith.andi %ge, %before : i1
+    %row = arith.index_cast %in : i64 to index
+    %col = linalg.index 2 : index
+    %v = tensor.extract %table[%row, %col] : tensor<10x4xf32>
+    %sum = arith.addf %v, %out : f32
+    %r = arith.select %inbag, %sum, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4xf32>
+  return %res : tensor<?x4xf32>
+}

@@ -259,8 +259,8 @@ LogicalResult LookupBagsOp::verify() {
     return emitOpError("table must have at least one row");
   if (table.getElementType() != getResult().getType().getElementType())
     return emitOpError("result element type must match the table's");
-  return verifyBagsResult(*this, getOffsets().getType(),
-                          getResult().getType(), table.getDimSize(1));
+  return verifyBagsResult(*this, getOffsets().getType(), getResult().getType(),
+                          table.getDimSize(1));
 }
 
 LogicalResult GatherBagsOp::verify() {

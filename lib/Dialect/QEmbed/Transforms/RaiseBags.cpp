@@ -119,13 +119,13 @@ static bool isBagEnd(Value v, Value ids, Value offsets) {
   if (!select)
     return false;
   auto isLast = [&](Value c) {
-    return matchCmp(
-        c, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq, isNextBag,
-        [&](Value x) { return isSizeOf(x, offsets); });
+    return matchCmp(c, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq,
+                    isNextBag, [&](Value x) { return isSizeOf(x, offsets); });
   };
   if (!isLast(select.getCondition()) || !isSizeOf(select.getTrueValue(), ids))
     return false;
-  auto next = stripCasts(select.getFalseValue()).getDefiningOp<tensor::ExtractOp>();
+  auto next =
+      stripCasts(select.getFalseValue()).getDefiningOp<tensor::ExtractOp>();
   if (!next || next.getTensor() != offsets)
     return false;
   Value index = next.getIndices()[0];
@@ -153,15 +153,16 @@ static bool isInBag(Value v, Block *body, Value ids, Value offsets) {
     auto either = c.getDefiningOp<arith::OrIOp>();
     if (!either)
       return false;
-    auto lt = [&](Value x) { return matchCmp(x, P::slt, P::sgt, isOff, isPos); };
+    auto lt = [&](Value x) {
+      return matchCmp(x, P::slt, P::sgt, isOff, isPos);
+    };
     auto eq = [&](Value x) { return matchCmp(x, P::eq, P::eq, isOff, isPos); };
     return (lt(either.getLhs()) && eq(either.getRhs())) ||
            (eq(either.getLhs()) && lt(either.getRhs()));
   };
   auto isUpper = [&](Value c) {
     return matchCmp(c, arith::CmpIPredicate::slt, arith::CmpIPredicate::sgt,
-                    isPos,
-                    [&](Value x) { return isBagEnd(x, ids, offsets); });
+                    isPos, [&](Value x) { return isBagEnd(x, ids, offsets); });
   };
   return (isLower(both.getLhs()) && isUpper(both.getRhs())) ||
          (isUpper(both.getLhs()) && isLower(both.getRhs()));
@@ -295,9 +296,9 @@ struct RaiseEmbeddingBagGeneric : OpRewritePattern<linalg::GenericOp> {
     FailureOr<BagMatch> m = matchBagGeneric(op, why);
     if (failed(m))
       return rewriter.notifyMatchFailure(op, why);
-    rewriter.replaceOpWithNewOp<LookupBagsOp>(
-        op, op->getResult(0).getType(), m->table, m->ids, m->offsets,
-        BagMode::Sum);
+    rewriter.replaceOpWithNewOp<LookupBagsOp>(op, op->getResult(0).getType(),
+                                              m->table, m->ids, m->offsets,
+                                              BagMode::Sum);
     return success();
   }
 };
@@ -333,7 +334,8 @@ std::optional<std::string> mlir::qembed::whyTorchBagNotRaised(Operation *op) {
     return std::nullopt;
   // Operands: weight, indices, offsets, scale_grad_by_freq, mode, sparse,
   // per_sample_weights, include_last_offset[, padding_idx].
-  std::string why = "'" + name.str() + "' in the torch dialect is not "
+  std::string why = "'" + name.str() +
+                    "' in the torch dialect is not "
                     "supported; export with "
                     "torch_mlir.fx.export_and_import(..., "
                     "output_type=\"linalg-on-tensors\")";
