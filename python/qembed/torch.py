@@ -844,8 +844,7 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
                 raise ValueError("offsets must be None for a 2-D input")
             bags, per_bag = input.shape
             ids = input.reshape(-1)
-            offs = torch.arange(0, bags * per_bag, max(per_bag, 1),
-                                dtype=torch.int64)[:bags]
+            offs = torch.arange(bags, dtype=torch.int64) * per_bag
         elif input.dim() == 1:
             if offsets is None or offsets.dim() != 1:
                 raise ValueError("a 1-D input needs 1-D offsets")

@@ -135,6 +135,8 @@ def test_quantized_embedding_bag_module(mode, dtype):
     assert torch.equal(_bits(got), _bits(ref(ids, offsets)))
     fixed = ids[:48].view(6, 8)  # 2-D input: one bag per row
     assert torch.equal(_bits(qbag(fixed)), _bits(ref(fixed)))
+    empty = ids[:0].view(3, 0)  # 2-D input of empty bags: zeros
+    assert torch.equal(qbag(empty), torch.zeros(3, 64, dtype=dtype))
 
 
 def test_quantized_embedding_bag_include_last_offset():

@@ -220,6 +220,9 @@ static FailureOr<BagMatch> matchBagGeneric(linalg::GenericOp op,
     return fail("the indexing maps are not ids (d1), offsets (d0) and "
                 "output (d0, d2)");
   Value ids = op.getDpsInputs()[0], offsets = op.getDpsInputs()[1];
+  if (!isa<RankedTensorType>(ids.getType()) ||
+      !isa<RankedTensorType>(offsets.getType()))
+    return fail("the ids or offsets are not tensors");
   if (!getElementTypeOrSelf(ids.getType()).isSignlessIntOrIndex() ||
       !getElementTypeOrSelf(offsets.getType()).isSignlessIntOrIndex())
     return fail("the ids or offsets are not integers");
