@@ -218,8 +218,9 @@ def test_torch_mlir_embedding_bag_iree(fixed, bits, group):
     quantized, diags = qembed.run_pipeline(
         module, "quantize-embeddings{bits=%d group-size=%d report=true}"
         % (bits, group), diagnostics=True)
+    assert "reduction" in module.operation.get_asm()  # torch-mlir's generic
     assert "qembed.gather_bags" in quantized
-    assert "reduction" not in quantized  # torch-mlir's quadratic generic
+    assert "reduction" not in quantized  # the quadratic generic is gone
     lowered = qembed.run_pipeline(quantized, "qembed-to-linalg",
                                   allow_unregistered=True)
     out = iree_cpu_run(lowered, "forward", *(a.numpy() for a in args))
@@ -233,3 +234,41 @@ def test_torch_mlir_embedding_bag_iree(fixed, bits, group):
     assert out.shape == expected.shape
     np.testing.assert_array_equal(out.view(np.int32),
                                   expected.view(np.int32))
+
+
+def test_iree_input_embedding_bag_handoff():
+    """torch dialect -> iree-compile --compile-to=input -> qembed (raise,
+    quantize, --qembed-to-linalg) -> iree-compile --compile-from=input:
+    IREE's input form of EmbeddingBag(sum) is torch-mlir's generic too."""
+    iree_compiler = pytest.importorskip("iree.compiler")
+    iree_runtime = pytest.importorskip("iree.runtime")
+    torch.manual_seed(2)
+    V, D = 400, 64
+    model = BagModel(V, D).eval()
+    ids = torch.randint(0, V, (30,))
+    offsets = torch.tensor([0, 4, 4, 11, 29])
+    src = str(fx.export_and_import(model, ids, offsets, output_type="torch",
+                                   func_name="forward"))
+    input_ir = iree_compiler.compile_str(
+        src, target_backends=["llvm-cpu"], input_type="torch",
+        extra_args=["--compile-to=input", "--mlir-print-op-generic"])
+    assert "reduction" in input_ir  # torch-mlir's quadratic bag generic
+    lowered = qembed.run_pipeline(
+        input_ir, "quantize-embeddings{bits=4 group-size=32},qembed-to-linalg",
+        allow_unregistered=True)
+    assert "qembed." not in lowered
+    assert "reduction" not in lowered  # replaced by the per-bag loop
+    vmfb = iree_compiler.compile_str(
+        lowered, target_backends=["llvm-cpu"],
+        extra_args=["--compile-from=input",
+                    "--iree-llvmcpu-target-cpu=generic"])
+    ctx = iree_runtime.SystemContext(config=iree_runtime.Config("local-sync"))
+    ctx.add_vm_module(iree_runtime.VmModule.copy_buffer(ctx.instance, vmfb))
+    out = np.asarray(ctx.modules.module["forward"](
+        ids.numpy(), offsets.numpy()).to_host())
+    q = qembed.quantize(model.bag.weight.detach().numpy(), bits=4,
+                        group_size=32)
+    expected = torch.nn.functional.embedding_bag(
+        ids, torch.from_numpy(qembed.dequantize(q)), offsets,
+        mode="sum").numpy()
+    np.testing.assert_array_equal(out.view(np.int32), expected.view(np.int32))
