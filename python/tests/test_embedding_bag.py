@@ -252,7 +252,7 @@ def test_iree_input_embedding_bag_handoff():
     input_ir = iree_compiler.compile_str(
         src, target_backends=["llvm-cpu"], input_type="torch",
         extra_args=["--compile-to=input", "--mlir-print-op-generic"])
-    assert "reduction" in input_ir  # torch-mlir's quadratic bag generic
+    assert b"reduction" in input_ir  # torch-mlir's quadratic bag generic
     lowered = qembed.run_pipeline(
         input_ir, "quantize-embeddings{bits=4 group-size=32},qembed-to-linalg",
         allow_unregistered=True)
