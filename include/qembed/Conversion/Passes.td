@@ -134,6 +134,16 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     ops (a tied table's `qembed.dequantize`, `qembed.lookup`) are lowered as
     `--qembed-to-linalg` lowers them; everything else is left untouched.
 
+    Every `qembed.gather_bags` likewise becomes a `flow.dispatch` of
+    qembed's bag kernel (lib/Conversion/QEmbedToGPU/GatherBagsKernel.cpp):
+    bindings packed words, scales, [zero points], ids, offsets, output; push
+    constants ids count, bags, rows; one thread per output element (bag,
+    column) walks the bag's ids, dequantizes with the shared arithmetic and
+    accumulates in f32 (explicitly rounded PTX, no fused multiply-add: the
+    numerics of lib/Numerics/Bags.h); workgroup count
+    `max(1, ceil(bags * D / block-size))`. Ids or offsets that are not i32 or
+    i64 are an error.
+
     With `target=cpu` the pass is `--qembed-to-linalg`.
 
     The IREE ops are not registered in qembed: run with
