@@ -11,8 +11,14 @@
 - torch-mlir's fx import of nn.EmbeddingBag(mode="sum") (1-D + offsets, 2-D
   fixed bags), raised and quantized by --quantize-embeddings into
   qembed.gather_bags, lowered with --qembed-to-linalg and run by IREE on the
-  CPU: bit for bit equal to PyTorch on the dequantized table (f32).
+  CPU: bit for bit equal to PyTorch on the dequantized table (f32); the same
+  through IREE's --compile-to=input hand-off; and for CUDA
+  (--qembed-to-iree target=cuda: a dispatch of qembed's bag kernel, compiled
+  by iree-compile, PTX accepted by ptxas; run on a GPU by
+  python/tests/gpu/test_iree_cuda_bags.py).
 """
+
+import os
 
 import numpy as np
 import pytest
@@ -272,3 +278,34 @@ def test_iree_input_embedding_bag_handoff():
         ids, torch.from_numpy(qembed.dequantize(q)), offsets,
         mode="sum").numpy()
     np.testing.assert_array_equal(out.view(np.int32), expected.view(np.int32))
+
+
+def test_iree_cuda_embedding_bag_compiles(tmp_path):
+    """The fx-imported EmbeddingBag(sum) at IREE's input level with
+    --qembed-to-iree target=cuda: its bag becomes one flow.dispatch of
+    qembed's bag kernel, iree-compile builds the module for CUDA and ptxas
+    assembles the embedded PTX (the run is
+    python/tests/gpu/test_iree_cuda_bags.py on a GPU machine)."""
+    pytest.importorskip("iree.compiler")
+    import shutil
+    import subprocess
+    from test_iree_cuda import (PTXAS, compile_cuda, embedded_ptx,
+                                quantize_for_cuda, to_input)
+    torch.manual_seed(3)
+    model = BagModel(300, 128).eval()
+    ids = torch.randint(0, 300, (20,))
+    offsets = torch.tensor([0, 3, 3, 9])
+    src = str(fx.export_and_import(model, ids, offsets, output_type="torch",
+                                   func_name="forward"))
+    ir = quantize_for_cuda(to_input(src), "bits=4 group-size=64")
+    assert ir.count('"flow.dispatch"') == 1
+    assert "qembed_gather_bags_sum_w4_g64_sym_f32_f32_i64_o64_d128" in ir
+    ptx = embedded_ptx(ir)
+    assert len(ptx) == 1 and ".target sm_90" in ptx[0]
+    assert "fma" not in ptx[0]  # bit-exact sums: no fused multiply-add
+    assert len(compile_cuda(ir)) > 0
+    if shutil.which(PTXAS) or os.path.exists(PTXAS):
+        path = tmp_path / "bags.ptx"
+        path.write_text(ptx[0])
+        subprocess.run([PTXAS, "-arch=sm_90", str(path), "-o",
+                        str(tmp_path / "bags.cubin")], check=True)
