@@ -79,3 +79,19 @@ func.func @gather_bags_bags(%p: tensor<10x2xi32>, %s: tensor<10x2xf32>, %i: tens
   %r = qembed.gather_bags %p[%i] offsets(%o) scales(%s) mode(sum) scheme <bits = 4, group_size = 8, symmetric, scale_type = f32> : tensor<10x2xi32>, tensor<10x2xf32>, tensor<8xi64>, tensor<3xi64> -> tensor<2x16xf32>
   return %r : tensor<2x16xf32>
 }
+
+// -----
+
+func.func @bags_dynamic_cols(%t: tensor<10x?xf32>, %i: tensor<8xi64>, %o: tensor<3xi64>) -> tensor<3x?xf32> {
+  // expected-error @+1 {{result row length must be static}}
+  %r = qembed.lookup_bags %t[%i] offsets(%o) mode(sum) : tensor<10x?xf32>, tensor<8xi64>, tensor<3xi64> -> tensor<3x?xf32>
+  return %r : tensor<3x?xf32>
+}
+
+// -----
+
+func.func @gather_bags_dynamic_cols(%p: tensor<10x2xi32>, %s: tensor<10x2xf32>, %i: tensor<8xi64>, %o: tensor<3xi64>) -> tensor<3x?xf32> {
+  // expected-error @+1 {{row length (number of columns) must be static}}
+  %r = qembed.gather_bags %p[%i] offsets(%o) scales(%s) mode(sum) scheme <bits = 4, group_size = 8, symmetric, scale_type = f32> : tensor<10x2xi32>, tensor<10x2xf32>, tensor<8xi64>, tensor<3xi64> -> tensor<3x?xf32>
+  return %r : tensor<3x?xf32>
+}

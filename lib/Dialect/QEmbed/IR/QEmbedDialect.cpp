@@ -259,6 +259,8 @@ LogicalResult LookupBagsOp::verify() {
     return emitOpError("table must have at least one row");
   if (table.getElementType() != getResult().getType().getElementType())
     return emitOpError("result element type must match the table's");
+  if (getResult().getType().isDynamicDim(1))
+    return emitOpError("result row length must be static");
   return verifyBagsResult(*this, getOffsets().getType(), getResult().getType(),
                           table.getDimSize(1));
 }

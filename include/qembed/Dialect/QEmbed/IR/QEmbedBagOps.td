@@ -39,7 +39,8 @@ def QEmbed_LookupBagsOp : QEmbed_Op<"lookup_bags", [Pure]> {
     rounded sum, in f32, by the number of ids in the bag and rounds again to
     the result type (an empty bag stays zero).
 
-    This is the form front-end bags are raised into before quantization.
+    The row length `D` is the static last dimension of the result. This is
+    the form front-end bags are raised into before quantization.
 
     ```mlir
     %r = qembed.lookup_bags %table[%ids] offsets(%offsets) mode(sum)
