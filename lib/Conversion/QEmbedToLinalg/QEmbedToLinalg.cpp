@@ -217,6 +217,19 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
   }
 };
 
+/// Widens `v` (f16/bf16/f32) to f32 exactly. bf16 is widened with integer
+/// ops (its bits shifted into the high half of an f32): iree-base-compiler
+/// 3.13's llvm-cpu folds `arith.extf(arith.truncf(x : f32 to bf16))` to `x`,
+/// which would drop the rounding to bf16 that the bag sums are defined with.
+static Value widenToF32(OpBuilder &b, Location loc, Value v) {
+  if (!v.getType().isBF16())
+    return convertFloat(b, loc, v, b.getF32Type());
+  Value bits = arith::BitcastOp::create(b, loc, b.getI16Type(), v);
+  Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
+  Value high = arith::ShLIOp::create(b, loc, wide, constI32(b, loc, 16));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), high);
+}
+
 /// Builds the bag reduction of qembed.lookup_bags / qembed.gather_bags:
 /// `linalg.generic ins(offsets) outs(empty : B x D)`, whose body finds bag
 /// b's ids [begin, end) (Bags.h's bagBounds), loops over them with an
@@ -275,7 +288,7 @@ static Value buildBagReduce(OpBuilder &b, Location loc, RankedTensorType type,
             [&](OpBuilder &lb, Location ll, Value i, ValueRange iterArgs) {
               Value id = tensor::ExtractOp::create(lb, ll, ids, ValueRange{i});
               Value row = clampRowIndex(lb, ll, id, rows);
-              Value v = convertFloat(lb, ll, value(lb, ll, row, col), f32);
+              Value v = widenToF32(lb, ll, value(lb, ll, row, col));
               Value acc = arith::AddFOp::create(lb, ll, iterArgs[0], v);
               scf::YieldOp::create(lb, ll, acc);
             });
@@ -285,8 +298,8 @@ static Value buildBagReduce(OpBuilder &b, Location loc, RankedTensorType type,
           Value countF = arith::UIToFPOp::create(
               nb, nl, f32,
               arith::IndexCastUIOp::create(nb, nl, nb.getI64Type(), count));
-          Value mean = arith::DivFOp::create(
-              nb, nl, convertFloat(nb, nl, sum, f32), countF);
+          Value mean =
+              arith::DivFOp::create(nb, nl, widenToF32(nb, nl, sum), countF);
           Value nonEmpty = arith::CmpIOp::create(
               nb, nl, arith::CmpIPredicate::ne, count, zero);
           sum = arith::SelectOp::create(nb, nl, nonEmpty,

@@ -25,11 +25,16 @@
 // CHECK:   %[[SC:.*]] = tensor.extract %[[S]][%[[ROW]], %{{.*}}] : tensor<10x2xbf16>
 // CHECK:   %[[PROD:.*]] = arith.mulf %{{.*}} : f32
 // CHECK:   %[[DQ:.*]] = arith.truncf %[[PROD]] : f32 to bf16
-// CHECK:   %[[V:.*]] = arith.extf %[[DQ]] : bf16 to f32
+// bf16 is widened with integer ops (no extf(truncf) a compiler may fold).
+// CHECK:   %[[BITS:.*]] = arith.bitcast %[[DQ]] : bf16 to i16
+// CHECK:   %[[WIDE:.*]] = arith.extui %[[BITS]] : i16 to i32
+// CHECK:   %[[HIGH:.*]] = arith.shli %[[WIDE]], %{{.*}} : i32
+// CHECK:   %[[V:.*]] = arith.bitcast %[[HIGH]] : i32 to f32
 // CHECK:   %[[NEW:.*]] = arith.addf %[[ACC]], %[[V]] : f32
 // CHECK:   scf.yield %[[NEW]] : f32
 // CHECK: %[[ROUNDED:.*]] = arith.truncf %[[SUM]] : f32 to bf16
 // CHECK: %[[COUNT:.*]] = arith.subi %[[END]], %[[BEGIN]] : index
+// CHECK: arith.bitcast %[[ROUNDED]] : bf16 to i16
 // CHECK: %[[MEAN:.*]] = arith.divf
 // CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %[[COUNT]]
 // CHECK: %[[MEANB:.*]] = arith.truncf %[[MEAN]] : f32 to bf16
