@@ -45,7 +45,8 @@ except ImportError as _e:
 __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
            "TableLeftDenseWarning",
            "quantize",
-           "quantize_codes", "pack", "dequantize", "gather", "run_pipeline",
+           "quantize_codes", "pack", "dequantize", "gather", "gather_bags",
+           "run_pipeline",
            "quantize_embeddings", "extension_available"]
 
 
@@ -262,6 +263,39 @@ def gather(q: QuantizedTable, ids, out_dtype=None, out=None, threads=None):
                          flat, rows2d, q.cols, q.bits, q.group_size, q.symmetric,
                          q.scale_dtype, out_kind, threads)
     return _scales_out(result, out_kind) if out is None else result
+
+
+def gather_bags(q: QuantizedTable, ids, offsets, mode="sum", out_dtype=None):
+    """The fused EmbeddingBag on the CPU (what qembed.gather_bags computes):
+    one row per bag, bag b being ids[offsets[b]:offsets[b + 1]] (the last bag
+    runs to the end of `ids`; bounds are clamped into [0, len(ids)], a bag
+    whose end is not after its start is empty and gives zeros). `ids` and
+    `offsets` are 1-D int32/int64 arrays; ids outside [0, rows) are clamped.
+    Each row value is dequantize(q, out_dtype)'s, added in bag order in f32
+    and rounded once to the output dtype; mode="mean" divides that rounded
+    sum by the bag's size in f32 and rounds again (PyTorch's CPU
+    embedding_bag rule for f32 and f16). Returns a (bags, cols) array (bf16
+    as uint16 bit patterns); the table is never densified."""
+    if mode not in ("sum", "mean"):
+        raise ValueError("mode must be 'sum' or 'mean', got %r" % (mode,))
+    out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+    ids = np.asarray(ids)
+    offsets = np.asarray(offsets)
+    for name, a in (("ids", ids), ("offsets", offsets)):
+        if a.dtype not in (np.int32, np.int64):
+            raise TypeError("%s must be int32 or int64, got %s"
+                            % (name, a.dtype))
+        if a.ndim != 1:
+            raise ValueError("%s must be 1-D, got shape %s" % (name, a.shape))
+    storage = {"f32": np.float32, "f16": np.uint16, "bf16": np.uint16}[out_kind]
+    result = np.empty((offsets.shape[0], q.cols), dtype=storage)
+    packed, zps = _packed_and_zero_points(q)
+    _native().gather_bags_raw(packed, _scales_in(q.scales, q.scale_dtype), zps,
+                              np.ascontiguousarray(ids),
+                              np.ascontiguousarray(offsets), result, q.cols,
+                              q.bits, q.group_size, q.symmetric, q.scale_dtype,
+                              out_kind, mode)
+    return _scales_out(result, out_kind)
 
 
 def _is_mlir_module(obj):

@@ -46,9 +46,9 @@ from torch import nn
 import qembed
 from qembed import _cuda, checkpoint
 
-__all__ = ["QuantizedEmbedding", "quantize_model_embeddings",
-           "KernelUnavailableError", "choose_unroll", "cache_dir",
-           "BLOCK_SIZE"]
+__all__ = ["QuantizedEmbedding", "QuantizedEmbeddingBag",
+           "quantize_model_embeddings", "KernelUnavailableError",
+           "choose_unroll", "cache_dir", "BLOCK_SIZE"]
 
 #: Threads per block of the GPU kernels.
 BLOCK_SIZE = 256
@@ -762,6 +762,123 @@ class QuantizedEmbedding(nn.Module):
 #===-----------------------------------------------------------------------===#
 # Hugging Face models
 #===-----------------------------------------------------------------------===#
+
+class QuantizedEmbeddingBag(QuantizedEmbedding):
+    """nn.EmbeddingBag(mode="sum" or "mean") over a quantized table (the
+    buffers of QuantizedEmbedding). forward(input, offsets) takes a 1-D
+    int32/int64 `input` with 1-D `offsets` (bag b is input[offsets[b]:
+    offsets[b + 1]], the last bag runs to the end; with include_last_offset
+    the last offset ends the last bag instead), or a 2-D `input` of fixed
+    bags (one per row, offsets=None). It returns (bags, embedding_dim) rows
+    in `dtype`: qembed.gather_bags, i.e. each dequantized row value added in
+    bag order in f32, rounded once to `dtype` (mean: that sum divided by the
+    bag size in f32, rounded again); empty bags are zeros. That equals
+    PyTorch's CPU embedding_bag on the dequantized table bit for bit for
+    float32 and float16 (bfloat16 within two bfloat16 ulps of the bag's
+    magnitude:
+    PyTorch's bfloat16 kernel is not the correctly rounded f32 sum). The
+    table is never densified. Ids outside [0, num_embeddings) are clamped.
+
+    Runs on the CPU (the numerics library's fused gather_bags); there is no
+    GPU bag kernel yet, so CUDA tensors raise ValueError. mode="max",
+    per_sample_weights and padding_idx are not supported (ValueError)."""
+
+    def __init__(self, packed, scales, zero_points=None, *, embedding_dim,
+                 bits, group_size, mode="mean", include_last_offset=False,
+                 dtype=None):
+        super().__init__(packed, scales, zero_points,
+                         embedding_dim=embedding_dim, bits=bits,
+                         group_size=group_size, dtype=dtype)
+        if mode not in ("sum", "mean"):
+            raise ValueError("mode must be 'sum' or 'mean' (max is not "
+                             "supported), got %r" % (mode,))
+        self.mode = mode
+        self.include_last_offset = bool(include_last_offset)
+
+    @classmethod
+    def from_embedding_bag(cls, bag, bits=4, group_size=64, symmetric=True,
+                           scale_dtype=None, dtype=None):
+        """Quantizes an nn.EmbeddingBag's weight with qembed's numerics
+        (bit-exact with compressed-tensors) and keeps its mode and
+        include_last_offset."""
+        if not isinstance(bag, nn.EmbeddingBag):
+            raise TypeError("from_embedding_bag takes an nn.EmbeddingBag, "
+                            "got %s" % type(bag).__name__)
+        if bag.mode not in ("sum", "mean"):
+            raise ValueError("mode=%r is not supported (sum and mean are)"
+                             % (bag.mode,))
+        if bag.max_norm is not None:
+            raise ValueError("embedding bags with max_norm (renormalized on "
+                             "lookup) cannot be quantized")
+        if bag.padding_idx is not None:
+            raise ValueError("padding_idx is not supported")
+        table = QuantizedEmbedding.from_embedding(
+            bag.weight.detach().cpu(), bits=bits, group_size=group_size,
+            symmetric=symmetric, scale_dtype=scale_dtype, dtype=dtype)
+        module = cls(table.packed, table.scales, table.zero_points,
+                     embedding_dim=table.embedding_dim, bits=table.bits,
+                     group_size=table.group_size, mode=bag.mode,
+                     include_last_offset=bag.include_last_offset,
+                     dtype=table.dtype)
+        return module.to(bag.weight.device)
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        if per_sample_weights is not None:
+            raise ValueError("per_sample_weights are not supported")
+        for name, t in (("input", input), ("offsets", offsets)):
+            if t is None:
+                continue
+            if not isinstance(t, torch.Tensor):
+                raise TypeError("%s must be a tensor, got %s"
+                                % (name, type(t).__name__))
+            if t.dtype not in _ID_KIND:
+                raise TypeError("%s must be int32 or int64, got %s"
+                                % (name, t.dtype))
+            if t.device.type != "cpu" or self.packed.device.type != "cpu":
+                raise ValueError("QuantizedEmbeddingBag runs on the CPU only "
+                                 "(no GPU bag kernel yet); %s is on %s, the "
+                                 "table on %s" % (name, t.device,
+                                                  self.packed.device))
+        if input.dim() == 2:
+            if offsets is not None:
+                raise ValueError("offsets must be None for a 2-D input")
+            bags, per_bag = input.shape
+            ids = input.reshape(-1)
+            offs = torch.arange(bags, dtype=torch.int64) * per_bag
+        elif input.dim() == 1:
+            if offsets is None or offsets.dim() != 1:
+                raise ValueError("a 1-D input needs 1-D offsets")
+            ids, offs = input, offsets
+            if self.include_last_offset:
+                if offs.shape[0] == 0:
+                    raise ValueError("include_last_offset needs at least one "
+                                     "offset")
+                end = min(max(int(offs[-1]), 0), ids.shape[0])
+                ids, offs = ids[:end], offs[:-1]
+        else:
+            raise ValueError("input must be 1-D or 2-D, got %d-D"
+                             % input.dim())
+        scales = _to_numpy(self.scales)
+        if self.scales.dtype == torch.float16:
+            scales = scales.view(np.float16)
+        q = qembed.QuantizedTable(
+            packed=_to_numpy(self.packed), scales=scales,
+            zero_points=None if self.zero_points is None
+            else _to_numpy(self.zero_points), cols=self.embedding_dim,
+            bits=self.bits, group_size=self.group_size,
+            symmetric=self.symmetric, scale_dtype=_KIND[self.scales.dtype])
+        out = qembed.gather_bags(q, _to_numpy(ids), _to_numpy(offs),
+                                 mode=self.mode, out_dtype=_KIND[self.dtype])
+        out = np.ascontiguousarray(out)
+        if self.dtype == torch.bfloat16:
+            return torch.from_numpy(out.view(np.int16)).view(torch.bfloat16)
+        return torch.from_numpy(out)
+
+    def extra_repr(self):
+        return super().extra_repr() + ", mode=%s%s" % (
+            self.mode, ", include_last_offset=True"
+            if self.include_last_offset else "")
+
 
 def quantize_model_embeddings(model, bits=4, group_size=64, symmetric=True,
                               scale_dtype=None):

@@ -10,6 +10,7 @@
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 #include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
+#include "qembed/Numerics/Bags.h"
 #include "qembed/Numerics/Gather.h"
 #include "qembed/Numerics/Quantizer.h"
 #include "qembed/Pipelines/Pipelines.h"
@@ -446,6 +447,58 @@ void gatherRaw(AnyArray packed, AnyArray scales,
                      threads);
 }
 
+/// The CPU fused EmbeddingBag: writes one reduced row per bag of `ids`
+/// (int32 or int64) delimited by `offsets` (int32 or int64) into `out`
+/// (bags x cols, 32-bit floats or 16-bit patterns of `outKind`), with the
+/// accumulation of lib/Numerics/Bags.h. `mode` is "sum" or "mean".
+void gatherBagsRaw(AnyArray packed, AnyArray scales,
+                   std::optional<AnyArray> zeroPoints, IdArray ids,
+                   IdArray offsets, OutArray out, int64_t cols, unsigned bits,
+                   int64_t group, bool symmetric, const std::string &scaleKind,
+                   const std::string &outKind, const std::string &mode) {
+  qembed::Scheme s = makeScheme(cols, bits, group, symmetric, scaleKind);
+  qembed::FloatKind outK = parseKind(outKind, "output dtype");
+  if (mode != "sum" && mode != "mean")
+    throw nb::value_error(
+        ("mode must be 'sum' or 'mean', got '" + mode + "'").c_str());
+  int64_t rows = checkPackedArrays(packed, scales, zeroPoints, s, cols);
+  auto indexKind = [](const IdArray &a, const char *what) {
+    nb::dlpack::dtype t = a.dtype();
+    if (t.code != uint8_t(nb::dlpack::dtype_code::Int) ||
+        (t.bits != 32 && t.bits != 64))
+      throw nb::type_error((std::string(what) + " must be int32 or int64")
+                               .c_str());
+    return t.bits == 32 ? qembed::IndexKind::I32 : qembed::IndexKind::I64;
+  };
+  qembed::IndexKind idKind = indexKind(ids, "ids");
+  qembed::IndexKind offsetKind = indexKind(offsets, "offsets");
+  int64_t bags = offsets.shape(0);
+  if (out.shape(0) != size_t(bags) || out.shape(1) != size_t(cols))
+    throw nb::value_error(("out must have shape (" + std::to_string(bags) +
+                           ", " + std::to_string(cols) + ")")
+                              .c_str());
+  if (out.dtype().bits != qembed::byteWidth(outK) * 8)
+    throw nb::type_error(("out has " + std::to_string(out.dtype().bits) +
+                          "-bit elements, expected " +
+                          std::to_string(qembed::byteWidth(outK) * 8))
+                             .c_str());
+  qembed::PackedTableView table{
+      static_cast<const uint32_t *>(packed.data()),
+      scales.data(),
+      zeroPoints ? static_cast<const int8_t *>(zeroPoints->data()) : nullptr,
+      rows,
+      cols,
+      s};
+  if (std::string err = qembed::checkGather(table); !err.empty())
+    throw nb::value_error(err.c_str());
+  nb::gil_scoped_release release;
+  qembed::gatherBags(table, ids.data(), idKind, int64_t(ids.shape(0)),
+                     offsets.data(), offsetKind, bags,
+                     mode == "sum" ? qembed::BagMode::Sum
+                                   : qembed::BagMode::Mean,
+                     outK, out.data());
+}
+
 } // namespace
 
 void bindGPUKernels(nb::module_ &m);
@@ -471,5 +524,9 @@ NB_MODULE(_qembed, m) {
   m.def("gather_raw", &gatherRaw, "packed"_a, "scales"_a,
         "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
         "symmetric"_a, "scale_kind"_a, "out_kind"_a, "threads"_a = 0);
+  m.def("gather_bags_raw", &gatherBagsRaw, "packed"_a, "scales"_a,
+        "zero_points"_a.none(), "ids"_a, "offsets"_a, "out"_a, "cols"_a,
+        "bits"_a, "group"_a, "symmetric"_a, "scale_kind"_a, "out_kind"_a,
+        "mode"_a);
   bindGPUKernels(m);
 }

@@ -17,6 +17,12 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     `cf.assert` that it is not empty. `qembed.quantize` / `qembed.pack` on
     non-constant tables have no lowering and make the pass fail.
 
+    `qembed.gather_bags` / `qembed.lookup_bags` become a `linalg.generic`
+    over (bag, column) whose body finds the bag's ids from the offsets and
+    runs an `scf.for` over them only, dequantizing (or reading) the element
+    of each clamped row and accumulating it in f32; the sum is rounded to
+    the result type, and `mean` divides it by the bag's id count in f32.
+
     Before:
 
     ```mlir
@@ -46,7 +52,8 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::cf::ControlFlowDialect"];
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def ConvertQEmbedGatherToGPU : Pass<"qembed-gather-to-gpu", "::mlir::ModuleOp"> {
@@ -126,6 +133,16 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     nothing). N-D ids are flattened around the dispatch. Other qembed
     ops (a tied table's `qembed.dequantize`, `qembed.lookup`) are lowered as
     `--qembed-to-linalg` lowers them; everything else is left untouched.
+
+    Every `qembed.gather_bags` likewise becomes a `flow.dispatch` of
+    qembed's bag kernel (lib/Conversion/QEmbedToGPU/GatherBagsKernel.cpp):
+    bindings packed words, scales, [zero points], ids, offsets, output; push
+    constants ids count, bags, rows; one thread per output element (bag,
+    column) walks the bag's ids, dequantizes with the shared arithmetic and
+    accumulates in f32 (explicitly rounded PTX, no fused multiply-add: the
+    numerics of lib/Numerics/Bags.h); workgroup count
+    `max(1, ceil(bags * D / block-size))`. Ids or offsets that are not i32 or
+    i64 are an error.
 
     With `target=cpu` the pass is `--qembed-to-linalg`.
 

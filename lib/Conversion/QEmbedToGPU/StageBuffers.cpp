@@ -188,6 +188,17 @@ struct QEmbedCheckGPUOptionsPass
       getOperation().emitError("--qembed-gpu-pipeline: ") << why;
       signalPassFailure();
     }
+    // EmbeddingBag ops have no kernel here: say so before bufferization
+    // fails on them with a generic message.
+    getOperation()->walk([&](Operation *op) {
+      if (!isa<GatherBagsOp, LookupBagsOp>(op))
+        return;
+      op->emitError("--qembed-gpu-pipeline has no GPU lowering of '")
+          << op->getName()
+          << "'; run --qembed-cpu-pipeline, or --qembed-to-iree / "
+             "--qembed-to-linalg and compile with IREE";
+      signalPassFailure();
+    });
   }
 };
 } // namespace

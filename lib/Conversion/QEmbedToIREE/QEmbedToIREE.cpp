@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Conversion/Passes.h"
+#include "qembed/Conversion/QEmbedToGPU/GatherBagsKernel.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 
@@ -287,6 +288,189 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
   IREECUDADispatchOptions options;
 };
 
+/// The kernel spec of a gather_bags, or a reason it has none.
+static std::string bagsSpecOf(GatherBagsOp op,
+                              const IREECUDADispatchOptions &options,
+                              GatherBagsKernelSpec &spec) {
+  auto idType = dyn_cast<IntegerType>(op.getIds().getType().getElementType());
+  auto offType =
+      dyn_cast<IntegerType>(op.getOffsets().getType().getElementType());
+  if (!idType || !offType ||
+      (idType.getWidth() != 32 && idType.getWidth() != 64) ||
+      (offType.getWidth() != 32 && offType.getWidth() != 64))
+    return "the CUDA dispatch needs i32 or i64 ids and offsets";
+  RankedTensorType result = op.getType();
+  SchemeAttr scheme = op.getScheme();
+  spec.bits = scheme.getBits();
+  spec.groupSize = scheme.getGroupSize();
+  spec.symmetric = scheme.getSymmetric();
+  spec.scaleType = elementTypeName(scheme.getScaleType());
+  spec.outType = elementTypeName(result.getElementType());
+  spec.idBits = idType.getWidth();
+  spec.offsetBits = offType.getWidth();
+  spec.cols = result.getDimSize(1);
+  spec.mean = op.getMode() == BagMode::Mean;
+  spec.blockSize = options.blockSize;
+  return checkGatherBagsKernelSpec(spec);
+}
+
+/// qembed.gather_bags -> flow.dispatch of qembed's bag kernel (one thread
+/// per output element; see GatherBagsKernel.h).
+struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
+  GatherBagsToCUDADispatch(MLIRContext *ctx, IREECUDADispatchOptions options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(GatherBagsOp op,
+                                PatternRewriter &rewriter) const override {
+    GatherBagsKernelSpec spec;
+    if (std::string why = bagsSpecOf(op, options, spec); !why.empty())
+      return rewriter.notifyMatchFailure(op, why);
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    FailureOr<std::string> exe = getOrCreateExecutable(rewriter, module, spec);
+    if (failed(exe))
+      return rewriter.notifyMatchFailure(op, "the kernel did not compile");
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type i32 = rewriter.getI32Type();
+    auto sizeOf = [&](Value v) -> Value {
+      int64_t d = cast<RankedTensorType>(v.getType()).getDimSize(0);
+      if (ShapedType::isDynamic(d))
+        return tensor::DimOp::create(rewriter, loc, v, 0);
+      return arith::ConstantIndexOp::create(rewriter, loc, d);
+    };
+    Value ids = op.getIds(), offsets = op.getOffsets();
+    Value numIds = sizeOf(ids), numBags = sizeOf(offsets);
+    Value rows = sizeOf(op.getPacked());
+    auto toI32 = [&](Value v) -> Value {
+      return arith::IndexCastUIOp::create(rewriter, loc, i32, v);
+    };
+    // Push constants first (IREE passes them after the bindings), then the
+    // tensors, then the dynamic dims of each tensor in order.
+    SmallVector<Value> args = {toI32(numIds), toI32(numBags), toI32(rows),
+                               op.getPacked(), op.getScales()};
+    if (op.getZeroPoints())
+      args.push_back(op.getZeroPoints());
+    args.append({ids, offsets});
+    SmallVector<Value> argDims;
+    for (Value v : ValueRange(args).drop_front(3)) {
+      auto t = cast<RankedTensorType>(v.getType());
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        if (t.isDynamicDim(d))
+          argDims.push_back(v == ids       ? numIds
+                            : v == offsets ? numBags
+                                           : tensor::DimOp::create(
+                                                 rewriter, loc, v, d)
+                                                 .getResult());
+    }
+    RankedTensorType resultType = op.getType();
+    SmallVector<Value> resultDims;
+    if (resultType.isDynamicDim(0))
+      resultDims.push_back(numBags);
+    SmallVector<Value> operands = {numBags};
+    operands.append(args);
+    operands.append(argDims);
+    operands.append(resultDims);
+    auto entry = SymbolRefAttr::get(ctx, *exe,
+                                    {FlatSymbolRefAttr::get(ctx, *exe)});
+    NamedAttribute attrs[] = {
+        rewriter.getNamedAttr("entry_points", rewriter.getArrayAttr({entry})),
+        rewriter.getNamedAttr(
+            "operandSegmentSizes",
+            rewriter.getDenseI32ArrayAttr({1, int32_t(args.size()),
+                                           int32_t(argDims.size()),
+                                           int32_t(resultDims.size())})),
+        rewriter.getNamedAttr(
+            "tied_operands",
+            rewriter.getArrayAttr({rewriter.getIndexAttr(-1)}))};
+    Operation *dispatch = createIREEOp(rewriter, loc, "flow.dispatch",
+                                       operands, {resultType}, attrs);
+    rewriter.replaceOp(op, dispatch->getResults());
+    return success();
+  }
+
+  /// The symbol of the hal.executable.source holding the kernel for `spec`,
+  /// created (kernel compiled to PTX) on first use.
+  FailureOr<std::string>
+  getOrCreateExecutable(PatternRewriter &rewriter, ModuleOp module,
+                        const GatherBagsKernelSpec &spec) const {
+    std::string name = gatherBagsKernelName(spec);
+    for (Operation &op : *module.getBody())
+      if (op.getName().getStringRef() == "hal.executable.source")
+        if (auto sym = op.getAttrOfType<StringAttr>("sym_name"))
+          if (sym.getValue() == name)
+            return name;
+    std::string ptx, error;
+    if (!compileGatherBagsKernel(spec, options.chip, ptx, error)) {
+      module.emitError("compiling qembed's bag kernel failed: ") << error;
+      return failure();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    OpBuilder::InsertionGuard guard(rewriter);
+    Block *top = module.getBody();
+    auto firstOther = llvm::find_if(*top, [](Operation &op) {
+      return op.getName().getStringRef() != "hal.executable.source";
+    });
+    rewriter.setInsertionPoint(top, firstOther);
+    Location loc = module.getLoc();
+    std::string data = ptx;
+    data.push_back('\0'); // a PTX image is NUL-terminated
+    std::string objects = llvm::formatv(
+        "executable.objects<{{#hal.executable.target<\"cuda\", "
+        "\"cuda-nvptx-fb\"> = [#hal.executable.object<{{data = "
+        "dense<\"0x{0}\"> : vector<{1}xi8>}>]}>",
+        llvm::toHex(data), data.size());
+    Operation *source = createIREEOp(
+        rewriter, loc, "hal.executable.source", {}, {},
+        {rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
+         rewriter.getNamedAttr("sym_visibility",
+                               rewriter.getStringAttr("private")),
+         rewriter.getNamedAttr("objects", halAttr(ctx, objects))},
+        /*regions=*/1);
+    rewriter.createBlock(&source->getRegion(0));
+    // Bindings: packed, scales, [zero points], ids, offsets (read-only),
+    // output; constants: ids count, bags, rows.
+    std::string bindings;
+    unsigned inputs = spec.symmetric ? 4 : 5;
+    for (unsigned i = 0; i < inputs; ++i)
+      bindings += "#hal.pipeline.binding<storage_buffer, ReadOnly>, ";
+    bindings += "#hal.pipeline.binding<storage_buffer>";
+    std::string layout = llvm::formatv(
+        "pipeline.layout<constants = 3, bindings = [{0}]>", bindings);
+    Attribute one = rewriter.getIndexAttr(1);
+    Operation *exportOp = createIREEOp(
+        rewriter, loc, "hal.executable.export", {}, {},
+        {rewriter.getNamedAttr("layout", halAttr(ctx, layout)),
+         rewriter.getNamedAttr("ordinal", rewriter.getIndexAttr(0)),
+         rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
+         rewriter.getNamedAttr(
+             "workgroup_size",
+             rewriter.getArrayAttr(
+                 {rewriter.getIndexAttr(spec.blockSize), one, one}))},
+        /*regions=*/2);
+    createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
+    // Workgroup count: ceil(bags * cols / block size), at least one (CUDA
+    // rejects empty grids; with no bags the kernel's loop runs no iteration).
+    Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
+    Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
+                                        {device, rewriter.getIndexType()},
+                                        {loc, loc});
+    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
+    AffineExpr grid = (s0 * spec.cols).ceilDiv(spec.blockSize);
+    auto map = AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)},
+                              ctx);
+    Value blocks = affine::AffineMaxOp::create(
+        rewriter, loc, map, ValueRange{count->getArgument(1)});
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
+    return name;
+  }
+
+  IREECUDADispatchOptions options;
+};
+
 struct ConvertQEmbedToIREEPass
     : mlir::qembed::impl::ConvertQEmbedToIREEBase<ConvertQEmbedToIREEPass> {
   using Base::Base;
@@ -317,6 +501,16 @@ struct ConvertQEmbedToIREEPass
       });
       if (!ok)
         return signalPassFailure();
+      module.walk([&](GatherBagsOp op) {
+        GatherBagsKernelSpec spec;
+        std::string why = bagsSpecOf(op, options, spec);
+        if (!why.empty()) {
+          op.emitOpError("cannot become a CUDA custom dispatch: ") << why;
+          ok = false;
+        }
+      });
+      if (!ok)
+        return signalPassFailure();
       populateQEmbedToIREECUDAPatterns(patterns, options);
     } else if (target != "cpu") {
       module.emitError("--qembed-to-iree: target must be 'cuda' or 'cpu', "
@@ -337,4 +531,5 @@ struct ConvertQEmbedToIREEPass
 void mlir::qembed::populateQEmbedToIREECUDAPatterns(
     RewritePatternSet &patterns, const IREECUDADispatchOptions &options) {
   patterns.add<GatherToCUDADispatch>(patterns.getContext(), options);
+  patterns.add<GatherBagsToCUDADispatch>(patterns.getContext(), options);
 }

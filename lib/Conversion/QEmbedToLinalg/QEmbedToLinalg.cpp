@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::qembed {
@@ -216,13 +217,150 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
   }
 };
 
+/// Widens `v` (f16/bf16/f32) to f32 exactly. bf16 is widened with integer
+/// ops (its bits shifted into the high half of an f32): iree-base-compiler
+/// 3.13's llvm-cpu folds `arith.extf(arith.truncf(x : f32 to bf16))` to `x`,
+/// which would drop the rounding to bf16 that the bag sums are defined with.
+static Value widenToF32(OpBuilder &b, Location loc, Value v) {
+  if (!v.getType().isBF16())
+    return convertFloat(b, loc, v, b.getF32Type());
+  Value bits = arith::BitcastOp::create(b, loc, b.getI16Type(), v);
+  Value wide = arith::ExtUIOp::create(b, loc, b.getI32Type(), bits);
+  Value high = arith::ShLIOp::create(b, loc, wide, constI32(b, loc, 16));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), high);
+}
+
+/// Builds the bag reduction of qembed.lookup_bags / qembed.gather_bags:
+/// `linalg.generic ins(offsets) outs(empty : B x D)`, whose body finds bag
+/// b's ids [begin, end) (Bags.h's bagBounds), loops over them with an
+/// scf.for accumulating `value(row, col)` (of the result's element type)
+/// widened to f32, rounds the sum to the result type and, for mean, divides
+/// it by the count in f32 and rounds again. Only the rows of the bag's ids
+/// are read.
+template <typename ValueFn>
+static Value buildBagReduce(OpBuilder &b, Location loc, RankedTensorType type,
+                            Value ids, Value offsets, Value rows, BagMode mode,
+                            ValueFn value) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> dyn;
+  if (type.isDynamicDim(0))
+    dyn.push_back(tensor::DimOp::create(b, loc, offsets, 0));
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType(), dyn);
+  Value numIds = tensor::DimOp::create(b, loc, ids, 0);
+  Value numBags = tensor::DimOp::create(b, loc, offsets, 0);
+  AffineMap offsetsMap = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  AffineMap outMap = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  Type elt = type.getElementType();
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{offsets}, ValueRange{init},
+      ArrayRef<AffineMap>{offsetsMap, outMap}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Type indexType = nb.getIndexType();
+        auto toIndex = [&](Value v) -> Value {
+          if (v.getType().isIndex())
+            return v;
+          return arith::IndexCastOp::create(nb, nl, indexType, v);
+        };
+        Value zero = constIndex(nb, nl, 0), one = constIndex(nb, nl, 1);
+        auto clampPos = [&](Value p) -> Value {
+          Value lo = arith::MaxSIOp::create(nb, nl, p, zero);
+          return arith::MinSIOp::create(nb, nl, lo, numIds);
+        };
+        Value bag = linalg::IndexOp::create(nb, nl, 0);
+        Value col = linalg::IndexOp::create(nb, nl, 1);
+        Value begin = clampPos(toIndex(args[0]));
+        Value next = arith::AddIOp::create(nb, nl, bag, one);
+        Value isLast = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                             next, numBags);
+        // The last bag reads no offset past the end of `offsets`.
+        Value nextIndex = arith::SelectOp::create(nb, nl, isLast, bag, next);
+        Value nextOffset = clampPos(toIndex(
+            tensor::ExtractOp::create(nb, nl, offsets, ValueRange{nextIndex})));
+        Value end = arith::SelectOp::create(nb, nl, isLast, numIds, nextOffset);
+        end = arith::MaxSIOp::create(nb, nl, end, begin);
+        Type f32 = nb.getF32Type();
+        Value acc0 = arith::ConstantFloatOp::create(
+            nb, nl, cast<FloatType>(f32), APFloat(0.0f));
+        auto loop = scf::ForOp::create(
+            nb, nl, begin, end, one, ValueRange{acc0},
+            [&](OpBuilder &lb, Location ll, Value i, ValueRange iterArgs) {
+              Value id = tensor::ExtractOp::create(lb, ll, ids, ValueRange{i});
+              Value row = clampRowIndex(lb, ll, id, rows);
+              Value v = widenToF32(lb, ll, value(lb, ll, row, col));
+              Value acc = arith::AddFOp::create(lb, ll, iterArgs[0], v);
+              scf::YieldOp::create(lb, ll, acc);
+            });
+        Value sum = convertFloat(nb, nl, loop.getResult(0), elt);
+        if (mode == BagMode::Mean) {
+          Value count = arith::SubIOp::create(nb, nl, end, begin);
+          Value countF = arith::UIToFPOp::create(
+              nb, nl, f32,
+              arith::IndexCastUIOp::create(nb, nl, nb.getI64Type(), count));
+          Value mean =
+              arith::DivFOp::create(nb, nl, widenToF32(nb, nl, sum), countF);
+          Value nonEmpty = arith::CmpIOp::create(
+              nb, nl, arith::CmpIPredicate::ne, count, zero);
+          sum = arith::SelectOp::create(nb, nl, nonEmpty,
+                                        convertFloat(nb, nl, mean, elt), sum);
+        }
+        linalg::YieldOp::create(nb, nl, sum);
+      });
+  return generic.getResult(0);
+}
+
+struct GatherBagsLowering : OpConversionPattern<GatherBagsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GatherBagsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+                  adaptor.getZeroPoints(), op.getScheme(), type.getDimSize(1)};
+    Value rows = rowCount(rewriter, loc, t.packed);
+    Type elt = type.getElementType();
+    rewriter.replaceOp(
+        op, buildBagReduce(rewriter, loc, type, adaptor.getIds(),
+                           adaptor.getOffsets(), rows, op.getMode(),
+                           [&](OpBuilder &b, Location l, Value r, Value c) {
+                             return emitDequantElement(b, l, t, r, c, elt);
+                           }));
+    return success();
+  }
+};
+
+struct LookupBagsLowering : OpConversionPattern<LookupBagsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LookupBagsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value table = adaptor.getTable();
+    Value rows = rowCount(rewriter, loc, table);
+    rewriter.replaceOp(
+        op, buildBagReduce(
+                rewriter, loc, op.getType(), adaptor.getIds(),
+                adaptor.getOffsets(), rows, op.getMode(),
+                [&](OpBuilder &b, Location l, Value r, Value c) -> Value {
+                  return tensor::ExtractOp::create(b, l, table,
+                                                   ValueRange{r, c});
+                }));
+    return success();
+  }
+};
+
 struct ConvertQEmbedToLinalgPass
     : mlir::qembed::impl::ConvertQEmbedToLinalgBase<ConvertQEmbedToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<QEmbedDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, cf::ControlFlowDialect>();
+                           arith::ArithDialect, cf::ControlFlowDialect,
+                           scf::SCFDialect>();
     RewritePatternSet patterns(&getContext());
     populateQEmbedToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
@@ -235,4 +373,5 @@ struct ConvertQEmbedToLinalgPass
 void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
       patterns.getContext());
+  patterns.add<GatherBagsLowering, LookupBagsLowering>(patterns.getContext());
 }

@@ -16,6 +16,8 @@ using namespace mlir::qembed;
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.cpp.inc"
 
+#include "qembed/Dialect/QEmbed/IR/QEmbedEnums.cpp.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "qembed/Dialect/QEmbed/IR/QEmbedAttrs.cpp.inc"
 
@@ -233,6 +235,40 @@ LogicalResult BufferGatherOp::verify() {
     return emitOpError("output must have at least rank 1");
   int64_t cols = out.getShape().back();
   if (failed(verifyRowsResult(*this, getIds().getType(), out, cols)))
+    return failure();
+  return verifyPacked(*this, getScheme(), cols, getPacked().getType(),
+                      getScales().getType(), getZeroPoints());
+}
+
+/// Checks `result` = [bags, cols] for `offsets` naming the bags.
+static LogicalResult verifyBagsResult(Operation *op, ShapedType offsets,
+                                      ShapedType result, int64_t cols) {
+  if (!compatible(result.getDimSize(0), offsets.getDimSize(0)))
+    return op->emitOpError("result must have one row per offset (bag), got ")
+           << result.getDimSize(0) << " rows for " << offsets.getDimSize(0)
+           << " offsets";
+  if (!compatible(result.getDimSize(1), cols))
+    return op->emitOpError("result row length ")
+           << result.getDimSize(1) << " does not match the table's " << cols;
+  return success();
+}
+
+LogicalResult LookupBagsOp::verify() {
+  RankedTensorType table = getTable().getType();
+  if (table.getDimSize(0) == 0)
+    return emitOpError("table must have at least one row");
+  if (table.getElementType() != getResult().getType().getElementType())
+    return emitOpError("result element type must match the table's");
+  if (getResult().getType().isDynamicDim(1))
+    return emitOpError("result row length must be static");
+  return verifyBagsResult(*this, getOffsets().getType(), getResult().getType(),
+                          table.getDimSize(1));
+}
+
+LogicalResult GatherBagsOp::verify() {
+  RankedTensorType result = getResult().getType();
+  int64_t cols = result.getDimSize(1);
+  if (failed(verifyBagsResult(*this, getOffsets().getType(), result, cols)))
     return failure();
   return verifyPacked(*this, getScheme(), cols, getPacked().getType(),
                       getScales().getType(), getZeroPoints());

@@ -1,7 +1,8 @@
 //===- ExpandGathers.cpp - --qembed-expand-gathers ------------------------===//
 //
-// Unfuses qembed.gather into a whole-table qembed.dequantize and a dense
-// qembed.lookup: the reference the fused path is checked against.
+// Unfuses qembed.gather (qembed.gather_bags) into a whole-table
+// qembed.dequantize and a dense qembed.lookup (qembed.lookup_bags): the
+// reference the fused path is checked against.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +36,26 @@ struct ExpandGather : OpRewritePattern<GatherOp> {
   }
 };
 
+/// qembed.gather_bags -> qembed.dequantize + qembed.lookup_bags (the same
+/// values: the bag ops accumulate rows of the result type).
+struct ExpandGatherBags : OpRewritePattern<GatherBagsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(GatherBagsOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType result = op.getType();
+    auto tableType = RankedTensorType::get(
+        {op.getPacked().getType().getDimSize(0), result.getDimSize(1)},
+        result.getElementType());
+    Value table = DequantizeOp::create(rewriter, op.getLoc(), tableType,
+                                       op.getPacked(), op.getScales(),
+                                       op.getZeroPoints(), op.getScheme());
+    rewriter.replaceOpWithNewOp<LookupBagsOp>(op, result, table, op.getIds(),
+                                              op.getOffsets(), op.getMode());
+    return success();
+  }
+};
+
 struct QEmbedExpandGathersPass
     : mlir::qembed::impl::QEmbedExpandGathersBase<QEmbedExpandGathersPass> {
   void runOnOperation() override {
@@ -50,5 +71,5 @@ struct QEmbedExpandGathersPass
 } // namespace
 
 void mlir::qembed::populateExpandGathersPatterns(RewritePatternSet &patterns) {
-  patterns.add<ExpandGather>(patterns.getContext());
+  patterns.add<ExpandGather, ExpandGatherBags>(patterns.getContext());
 }

@@ -252,9 +252,12 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
 
 void QEmbedQuantizePass::runOnOperation() {
   // Group lookups by table so each table is quantized and reported once.
-  llvm::MapVector<arith::ConstantOp, SmallVector<LookupOp>> byTable;
-  getOperation()->walk([&](LookupOp op) {
-    if (auto c = op.getTable().getDefiningOp<arith::ConstantOp>())
+  // (qembed.lookup and qembed.lookup_bags both read tables.)
+  llvm::MapVector<arith::ConstantOp, SmallVector<Operation *>> byTable;
+  getOperation()->walk([&](Operation *op) {
+    if (!isa<LookupOp, LookupBagsOp>(op))
+      return;
+    if (auto c = op->getOperand(0).getDefiningOp<arith::ConstantOp>())
       byTable[c].push_back(op);
   });
 
@@ -288,13 +291,18 @@ void QEmbedQuantizePass::runOnOperation() {
     Value zps;
     if ((*q)->zeroPoints)
       zps = arith::ConstantOp::create(b, loc, (*q)->zeroPoints);
-    for (LookupOp lookup : lookups) {
-      OpBuilder lb(lookup);
-      Value rows =
-          GatherOp::create(lb, lookup.getLoc(), lookup.getType(), packed,
-                           lookup.getIds(), scales, zps, (*q)->scheme);
-      lookup.replaceAllUsesWith(rows);
-      lookup.erase();
+    for (Operation *op : lookups) {
+      OpBuilder lb(op);
+      Value rows;
+      if (auto lookup = dyn_cast<LookupOp>(op))
+        rows = GatherOp::create(lb, lookup.getLoc(), lookup.getType(), packed,
+                                lookup.getIds(), scales, zps, (*q)->scheme);
+      else if (auto bags = dyn_cast<LookupBagsOp>(op))
+        rows = GatherBagsOp::create(lb, bags.getLoc(), bags.getType(), packed,
+                                    bags.getIds(), bags.getOffsets(), scales,
+                                    zps, bags.getMode(), (*q)->scheme);
+      op->replaceAllUsesWith(ValueRange{rows});
+      op->erase();
     }
     bool keptDense = !constant->use_empty();
     if (report)

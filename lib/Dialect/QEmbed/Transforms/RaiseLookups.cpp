@@ -9,6 +9,8 @@
 
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 
+#include "RaiseBags.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -341,6 +343,8 @@ struct QEmbedRaiseLookupsPass
                "torch_mlir.fx.export_and_import(..., "
                "output_type=\"linalg-on-tensors\") or run torch-mlir's "
                "torch-backend-to-linalg-on-tensors-backend-pipeline first";
+      if (std::optional<std::string> why = whyTorchBagNotRaised(op))
+        op->emitRemark("not raised to qembed.lookup_bags: ") << *why;
     });
     RewritePatternSet patterns(&getContext());
     populateRaiseLookupsPatterns(patterns);
@@ -352,10 +356,22 @@ struct QEmbedRaiseLookupsPass
       op->emitRemark("embedding lookup: ")
           << op.getTable().getType() << " table, ids " << op.getIds().getType();
     });
+    getOperation()->walk([](LookupBagsOp op) {
+      op->emitRemark("embedding bag lookup (")
+          << stringifyBagMode(op.getMode()) << "): " << op.getTable().getType()
+          << " table, ids " << op.getIds().getType() << ", offsets "
+          << op.getOffsets().getType();
+    });
     // Explain every remaining candidate: generics that extract from a
     // tensor, and gathers.
     getOperation()->walk([](Operation *op) {
       std::string why;
+      if (auto generic = dyn_cast<linalg::GenericOp>(op);
+          generic && isBagCandidate(generic)) {
+        if (std::string bag = whyNotRaisedBag(generic); !bag.empty())
+          op->emitRemark("not raised to qembed.lookup_bags: ") << bag;
+        return;
+      }
       if (auto gather = dyn_cast<tensor::GatherOp>(op))
         why = checkGather(gather);
       else if (auto generic = dyn_cast<linalg::GenericOp>(op);
@@ -371,4 +387,5 @@ struct QEmbedRaiseLookupsPass
 
 void mlir::qembed::populateRaiseLookupsPatterns(RewritePatternSet &patterns) {
   patterns.add<RaiseEmbeddingGeneric, RaiseTensorGather>(patterns.getContext());
+  populateRaiseBagsPatterns(patterns);
 }

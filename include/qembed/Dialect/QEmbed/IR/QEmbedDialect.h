@@ -20,6 +20,8 @@
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h.inc"
 
+#include "qembed/Dialect/QEmbed/IR/QEmbedEnums.h.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "qembed/Dialect/QEmbed/IR/QEmbedAttrs.h.inc"
 

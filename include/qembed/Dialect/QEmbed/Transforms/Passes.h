@@ -18,6 +18,10 @@ namespace mlir::qembed {
 /// qembed.lookup.
 void populateRaiseLookupsPatterns(RewritePatternSet &patterns);
 
+/// Patterns rewriting Torch-MLIR's aten.embedding_bag (mode sum) lowering
+/// into qembed.lookup_bags (part of --qembed-raise-lookups).
+void populateRaiseBagsPatterns(RewritePatternSet &patterns);
+
 /// Patterns unfusing qembed.gather into qembed.dequantize + qembed.lookup.
 void populateExpandGathersPatterns(RewritePatternSet &patterns);
 

@@ -40,6 +40,26 @@ def QEmbedRaiseLookups : Pass<"qembed-raise-lookups"> {
     * `tensor.gather %table[%indices] gather_dims([0])` on a constant 2-D
       table.
 
+    EmbeddingBag: Torch-MLIR's lowering of `torch.nn.EmbeddingBag(mode="sum")`
+    (the fx importer's `linalg-on-tensors` output, and IREE's
+    `--compile-to=input`; 2-D input of fixed bags included, whose offsets are
+    computed and whose ids are collapsed before it) becomes
+    `qembed.lookup_bags ... mode(sum)`: a `linalg.generic` with inputs ids
+    `(d0, d1, d2) -> (d1)` and offsets `-> (d0)`, output `-> (d0, d2)`
+    initialised by `linalg.fill` of +0.0, loops (bag parallel, id reduction,
+    column parallel) and body `select(offsets[b] <= i < end_b,
+    addf(tensor.extract %table[%id, %col], %out), %out)`, `end_b` being
+    `offsets[b + 1]` and the id count for the last bag. For f16/bf16 tables
+    this changes the accumulation from the generic's (in the table type) to
+    f32 (what PyTorch's CPU `embedding_bag` does). With `remarks=true` other
+    bag-shaped generics (a max reduction, weighted values, a table that is
+    not a constant, another bag condition) get `not raised to
+    qembed.lookup_bags: <why>`. `torch.aten.embedding_bag*` ops still in the
+    torch dialect always get a remark naming the options Torch-MLIR cannot
+    lower (`mode="mean"`, `"max"`, `include_last_offset`, `padding_idx`:
+    its conversion fails on them) and warning that it drops
+    `per_sample_weights` (it lowers them as a plain sum).
+
     Before:
 
     ```mlir
@@ -84,7 +104,8 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
   let description = [{
     Quantizes, data-free, the table of every `qembed.lookup` whose table is
     an `arith.constant` (`dense` or `dense_resource`) and replaces the lookup
-    with a `qembed.gather` that reads packed words and scales. Quantization
+    with a `qembed.gather` that reads packed words and scales (a
+    `qembed.lookup_bags` becomes a `qembed.gather_bags`). Quantization
     and packing happen at compile time through the numerics library, so the
     result holds only the packed words, scales (and zero points); a
     `dense_resource` table yields `dense_resource` outputs. A table shared by
@@ -289,8 +310,10 @@ def QEmbedExpandGathers : Pass<"qembed-expand-gathers"> {
   let summary = "Unfuse qembed.gather into dequantize + dense lookup";
   let description = [{
     Rewrites each fused `qembed.gather` into a `qembed.dequantize` of the
-    whole table followed by a dense `qembed.lookup`. This is the reference
-    form the fused gather is tested against: with constant operands,
+    whole table followed by a dense `qembed.lookup` (each
+    `qembed.gather_bags` into one followed by `qembed.lookup_bags`). This is
+    the reference form the fused gather is tested against: with constant
+    operands,
     `--canonicalize` folds the dequantize through the numerics library into
     a dense table, so the lookup then reads reference values. It is also a
     fallback for backends that want a dense table (at the cost of memory).

@@ -1,0 +1,55 @@
+//===- GatherBagsKernel.h - qembed's EmbeddingBag GPU kernel ----*- C++ -*-===//
+//
+// The GPU kernel of qembed.gather_bags (bare-pointer ABI, IREE's CUDA ABI):
+//   packed (i32*), scales (scale*), [zero_points (i8*)], ids (i32/i64*),
+//   offsets (i32/i64*), out (out*), i32 ids count, i32 bags, i32 rows.
+// One thread per output element (bag, column), consecutive threads take
+// consecutive columns of a bag (coalesced code, scale and output accesses);
+// each thread walks its bag's ids in order, dequantizes the element of each
+// clamped row with the shared DequantUtils arithmetic and accumulates in an
+// f32 register: bit-identical to lib/Numerics/Bags.h. Launch with
+// grid.x = max(1, ceil(bags * cols / blockSize)), blockDim.x = blockSize
+// (threads loop over the elements grid-stride, so fewer blocks also work).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QEMBED_CONVERSION_QEMBEDTOGPU_GATHERBAGSKERNEL_H
+#define QEMBED_CONVERSION_QEMBEDTOGPU_GATHERBAGSKERNEL_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::qembed {
+
+/// What a bag kernel is specialised for, as plain values.
+struct GatherBagsKernelSpec {
+  unsigned bits = 4;
+  int64_t groupSize = 64; ///< 0 = one scale per row.
+  bool symmetric = true;
+  std::string scaleType = "f16"; ///< f16, bf16 or f32.
+  std::string outType = "f16";   ///< f16, bf16 or f32.
+  unsigned idBits = 64;          ///< 32 or 64 (signless ids).
+  unsigned offsetBits = 64;      ///< 32 or 64 (signless offsets).
+  int64_t cols = 0;              ///< Row length D.
+  bool mean = false;             ///< mode(mean), else mode(sum).
+  int64_t blockSize = 256;       ///< Threads per block.
+};
+
+/// Returns "" if the generator supports `spec`, else why not.
+std::string checkGatherBagsKernelSpec(const GatherBagsKernelSpec &spec);
+
+/// The kernel's symbol for `spec` (stable; encodes every parameter).
+std::string gatherBagsKernelName(const GatherBagsKernelSpec &spec);
+
+/// Builds the bare-pointer kernel for `spec` in a private MLIR context and
+/// lowers it through NVVM to PTX for `chip`. On failure returns false with
+/// `error` set.
+bool compileGatherBagsKernel(const GatherBagsKernelSpec &spec,
+                             llvm::StringRef chip, std::string &ptx,
+                             std::string &error);
+
+} // namespace mlir::qembed
+
+#endif // QEMBED_CONVERSION_QEMBEDTOGPU_GATHERBAGSKERNEL_H
