@@ -235,4 +235,5 @@ struct ConvertQEmbedToLinalgPass
 void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
       patterns.getContext());
+  populateCodebookToLinalgPatterns(patterns);
 }

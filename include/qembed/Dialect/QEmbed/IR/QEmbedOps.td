@@ -193,4 +193,6 @@ def QEmbed_BufferGatherOp : QEmbed_Op<"buffer_gather"> {
   let hasVerifier = 1;
 }
 
+include "qembed/Dialect/QEmbed/IR/QEmbedCodebook.td"
+
 #endif // QEMBED_DIALECT_QEMBED_IR_QEMBEDOPS_TD
