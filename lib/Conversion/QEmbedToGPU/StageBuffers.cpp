@@ -188,6 +188,13 @@ struct QEmbedCheckGPUOptionsPass
       getOperation().emitError("--qembed-gpu-pipeline: ") << why;
       signalPassFailure();
     }
+    // Codebook VQ gathers have no NVVM kernel: an error here, before
+    // bufferization, rather than a half-lowered module.
+    getOperation()->walk([&](CodebookGatherOp op) {
+      op.emitOpError("has no --qembed-gpu-pipeline lowering (codebook VQ "
+                     "runs on the CPU pipeline or through --qembed-to-linalg)");
+      signalPassFailure();
+    });
   }
 };
 } // namespace
