@@ -24,6 +24,11 @@ namespace qembed {
 
 namespace {
 
+/// Training vectors per codebook at least (when the table has them): small
+/// codebooks train on 2^18 vectors, which costs little and measurably helps
+/// (all-MiniLM-L6-v2, d=4, 256 entries: mean cosine 0.980 -> 0.982).
+constexpr int64_t kMinTrainVectors = int64_t(1) << 18;
+
 /// splitmix64: a tiny, portable, seeded random stream.
 struct SplitMix {
   uint64_t state;
@@ -311,7 +316,8 @@ CodebookTable quantizeCodebook(const TableView &t, const CodebookScheme &s,
 
   // Deterministic row sample: a partial Fisher-Yates shuffle, then sorted.
   SplitMix rng{s.seed};
-  int64_t wantVectors = int64_t(s.samplesPerEntry) * k;
+  int64_t wantVectors =
+      std::max<int64_t>(int64_t(s.samplesPerEntry) * k, kMinTrainVectors);
   int64_t sampleRows = std::min<int64_t>(t.rows, (wantVectors + vpg - 1) /
                                                      std::max<int64_t>(1, vpg));
   std::vector<int64_t> rowsSample;

@@ -43,8 +43,9 @@ struct CodebookScheme {
   FloatKind codebookKind = FloatKind::F16; ///< Codebook element type.
   uint64_t seed = 0;        ///< Seed of row sampling and k-means++.
   unsigned iterations = 16; ///< Lloyd iterations per codebook.
-  /// Training vectors per codebook entry (the sample is at most
-  /// samplesPerEntry * entries vectors of the group).
+  /// Training vectors per codebook entry: each codebook trains on the
+  /// vectors of max(samplesPerEntry * entries, 2^18) / vectorsPerGroup
+  /// sampled rows (all rows when the table has fewer).
   unsigned samplesPerEntry = 64;
 
   int64_t entries() const { return int64_t(1) << entryBits; }
