@@ -48,3 +48,13 @@ func.func @elided_resource(%ids: tensor<2xi64>) -> tensor<2x8xf32> {
   %r = qembed.lookup %t[%ids] : tensor<4x8xf32>, tensor<2xi64> -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
 }
+
+// -----
+
+// A table over max-table-bytes (a splat is not expanded beyond it).
+func.func @huge_splat(%ids: tensor<2xi64>) -> tensor<2x64xf32> {
+  // expected-error @+1 {{cannot quantize this table: it takes more than 17179869184 bytes (max-table-bytes)}}
+  %t = arith.constant dense<1.5> : tensor<1000000000x64xf32>
+  %r = qembed.lookup %t[%ids] : tensor<1000000000x64xf32>, tensor<2xi64> -> tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
+}

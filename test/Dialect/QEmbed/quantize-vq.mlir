@@ -62,3 +62,15 @@ func.func @odd_row(%ids: tensor<2xi64>) -> tensor<2x12xf32> {
   %r = qembed.lookup %t[%ids] : tensor<2x12xf32>, tensor<2xi64> -> tensor<2x12xf32>
   return %r : tensor<2x12xf32>
 }
+
+// -----
+
+// A splat table is expanded (it is within max-table-bytes) and quantized.
+// CHECK-LABEL: func @splat
+// CHECK: qembed.codebook_gather {{.*}} : tensor<40x1xi32>, tensor<40x1xf16>, tensor<1x1x4x4xf16>, tensor<2xi64> -> tensor<2x8xf32>
+// REPORT: remark: quantized 40x8xf32 table with codebook VQ (dim 4, 4 entries, 1 stage(s), 1 group(s)), used by 1 lookup(s): 6.800 bits/param (codes, scales and codebooks), SQNR INF dB
+func.func @splat(%ids: tensor<2xi64>) -> tensor<2x8xf32> {
+  %t = arith.constant dense<1.5> : tensor<40x8xf32>
+  %r = qembed.lookup %t[%ids] : tensor<40x8xf32>, tensor<2xi64> -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}

@@ -129,8 +129,9 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
     iterations on a sample of rows drawn with `seed` (the output depends
     only on the table and the options). A table whose row length `vq-dim`
     (or whose vector count `vq-groups`) does not divide stays dense with a
-    remark; a splat table and tables with NaN/Inf or an overflowing scale
-    are errors. `format=vq` (`vq-dim=4 vq-entries=256`):
+    remark; tables with NaN/Inf or a row RMS beyond f16 are errors; a
+    splat table is expanded (within `max-table-bytes`) and quantized like
+    any other. `format=vq` (`vq-dim=4 vq-entries=256`):
 
     ```mlir
     %c = arith.constant dense<...> : tensor<100x16xi32>
