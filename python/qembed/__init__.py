@@ -424,13 +424,16 @@ def run_pipeline(module, pipeline: str,
 def quantize_embeddings(module, bits=4, group_size=64,
                         symmetric=True, scale_type=None, bytecode=False,
                         allow_unregistered=False, min_rows=0,
-                        min_table_bytes=0, diagnostics=False):
+                        min_table_bytes=0, diagnostics=False, vq=None):
     """Runs --quantize-embeddings with the given options on `module` (what
     run_pipeline accepts, a torch-mlir Module object included). Tables with
     fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
     row length `group_size` does not divide, stay dense: each gets a
     `table left dense: <why>` remark, returned with diagnostics=True as
-    (result, diagnostics text), else issued as a TableLeftDenseWarning."""
+    (result, diagnostics text), else issued as a TableLeftDenseWarning.
+    `vq` (a dict of quantize_vq's dim, entries, stages, groups, iterations,
+    seed) selects codebook vector quantization (format=vq) instead of
+    integer codes; bits/group_size/symmetric/scale_type are then unused."""
     _check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -442,6 +445,16 @@ def quantize_embeddings(module, bits=4, group_size=64,
                                 min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    if vq is not None:
+        names = {"dim": "vq-dim", "entries": "vq-entries",
+                 "stages": "vq-stages", "groups": "vq-groups",
+                 "iterations": "vq-iterations", "seed": "seed"}
+        opts += " format=vq"
+        for key, value in dict(vq).items():
+            if key not in names:
+                raise ValueError("unknown vq option %r (expected one of %s)"
+                                 % (key, ", ".join(sorted(names))))
+            opts += " %s=%d" % (names[key], _vq_int(key, value, 0))
     out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
                               bytecode, diagnostics=True,
                               allow_unregistered=allow_unregistered)

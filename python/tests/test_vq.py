@@ -143,3 +143,21 @@ def test_nan_table():
     t[3, 5] = np.nan
     with pytest.raises(ValueError, match="element at row 3, column 5 is NaN"):
         qembed.quantize_vq(t)
+
+
+def test_quantize_embeddings_vq_option():
+    t = table(rows=64, cols=16, seed=9)
+    src = ("func.func @f(%%ids: tensor<3xi64>) -> tensor<3x16xf32> {\n"
+           "  %%t = arith.constant dense<\"0x%s\"> : tensor<64x16xf32>\n"
+           "  %%r = qembed.lookup %%t[%%ids] : tensor<64x16xf32>, "
+           "tensor<3xi64> -> tensor<3x16xf32>\n"
+           "  return %%r : tensor<3x16xf32>\n}\n" % t.tobytes().hex().upper())
+    out = qembed.quantize_embeddings(src, vq=dict(dim=8, entries=32, stages=2,
+                                                  groups=2, seed=1))
+    assert ("codebook <dim = 8, entries = 32, stages = 2, groups = 2>"
+            in out)
+    with pytest.raises(ValueError, match="unknown vq option 'bits'"):
+        qembed.quantize_embeddings(src, vq=dict(bits=3))
+    with pytest.raises(qembed.MLIRError, match="codebook entries must be a "
+                       "power of two"):
+        qembed.quantize_embeddings(src, vq=dict(entries=3))
