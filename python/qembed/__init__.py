@@ -47,7 +47,7 @@ __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
            "quantize",
            "quantize_codes", "pack", "dequantize", "gather", "run_pipeline",
            "quantize_embeddings", "extension_available",
-           "CodebookTable", "quantize_vq", "dequantize_vq"]
+           "CodebookTable", "quantize_vq", "dequantize_vq", "gather_vq"]
 
 
 def extension_available():
@@ -336,6 +336,28 @@ def dequantize_vq(q: CodebookTable, out_dtype="f32", threads=None):
         q.stages, q.groups, q.codebook_dtype, out_kind,
         _vq_int("threads", threads or 0, 0))
     return _scales_out(out, out_kind)
+
+
+def gather_vq(q: CodebookTable, ids, out_dtype="f32", threads=None):
+    """The CPU fused gather of a CodebookTable: rows `ids` (any integer
+    array; clamped into [0, rows)) dequantized without densifying the
+    table, bit-identical to dequantize_vq(q)[ids]. Returns
+    ids.shape + (cols,) in out_dtype (bf16 as uint16 bit patterns)."""
+    out_kind = _kind_name(out_dtype, "out_dtype")
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError("ids must be integers, got %s" % ids.dtype)
+    flat = np.ascontiguousarray(ids.reshape(-1).astype(np.int64))
+    books = np.ascontiguousarray(q.codebooks)
+    if q.codebook_dtype == "f16":
+        books = books.view(np.uint16)
+    out = _native().vq_gather_raw(
+        np.ascontiguousarray(q.codes),
+        np.ascontiguousarray(q.scales).view(np.uint16),
+        books.reshape(-1, q.dim), flat, q.cols, q.dim, q.entries, q.stages,
+        q.groups, q.codebook_dtype, out_kind,
+        _vq_int("threads", threads or 0, 0))
+    return _scales_out(out, out_kind).reshape(ids.shape + (q.cols,))
 
 
 def _is_mlir_module(obj):

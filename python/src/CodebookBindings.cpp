@@ -73,8 +73,8 @@ nb::ndarray<nb::numpy, T> newArray(std::vector<T> &&data,
 }
 
 /// Values exact in `kind` as float32, or uint16 bit patterns for f16/bf16.
-nb::object floatsOut(const std::vector<float> &values, size_t rows,
-                     size_t cols, qembed::FloatKind kind) {
+nb::object floatsOut(const std::vector<float> &values, size_t rows, size_t cols,
+                     qembed::FloatKind kind) {
   if (kind == qembed::FloatKind::F32)
     return nb::cast(newArray<float>(std::vector<float>(values), {rows, cols}));
   std::vector<uint16_t> raw(values.size());
@@ -122,12 +122,11 @@ nb::tuple vqQuantizeRaw(RawArray table, const std::string &kindName,
   if (problem)
     throw nb::value_error(problem->message().c_str());
   std::vector<int32_t> words(q.words.begin(), q.words.end());
-  double sqnr = q.noisePower > 0
-                    ? 10 * std::log10(q.signalPower / q.noisePower)
-                    : INFINITY;
+  double sqnr = q.noisePower > 0 ? 10 * std::log10(q.signalPower / q.noisePower)
+                                 : INFINITY;
   return nb::make_tuple(
-      newArray<int32_t>(std::move(words), {size_t(rows),
-                                           size_t(s.wordsPerRow(cols))}),
+      newArray<int32_t>(std::move(words),
+                        {size_t(rows), size_t(s.wordsPerRow(cols))}),
       floatsOut(q.scales, rows, 1, s.scaleKind),
       floatsOut(q.codebooks, size_t(s.groups * s.stages * s.entries()), s.dim,
                 s.codebookKind),
@@ -148,8 +147,7 @@ nb::object vqDequantizeRaw(RawArray codes, RawArray scales, RawArray codebooks,
                            std::to_string(s.wordsPerRow(cols)) + ")")
                               .c_str());
   int64_t rows = codes.shape(0);
-  std::vector<float> sc =
-      floatsIn(scales, s.scaleKind, size_t(rows), "scales");
+  std::vector<float> sc = floatsIn(scales, s.scaleKind, size_t(rows), "scales");
   std::vector<float> books = floatsIn(
       codebooks, s.codebookKind, size_t(s.codebookElements()), "codebooks");
   std::vector<uint32_t> words(codes.size());
@@ -158,10 +156,50 @@ nb::object vqDequantizeRaw(RawArray codes, RawArray scales, RawArray codebooks,
   std::vector<float> table(size_t(rows * cols));
   {
     nb::gil_scoped_release release;
-    qembed::dequantizeCodebookTable(words.data(), sc.data(), books.data(),
-                                    rows, cols, s, out, table.data(), threads);
+    qembed::dequantizeCodebookTable(words.data(), sc.data(), books.data(), rows,
+                                    cols, s, out, table.data(), threads);
   }
   return floatsOut(table, rows, cols, out);
+}
+
+nb::object vqGatherRaw(RawArray codes, RawArray scales, RawArray codebooks,
+                       RawArray ids, int64_t cols, unsigned dim,
+                       int64_t entries, unsigned stages, int64_t groups,
+                       const std::string &codebookKind,
+                       const std::string &outKind, unsigned threads) {
+  qembed::CodebookScheme s =
+      makeScheme(cols, dim, entries, stages, groups, 0, codebookKind, 0);
+  qembed::FloatKind out = kindOf(outKind, "output dtype");
+  if (codes.ndim() != 2 || codes.dtype().bits != 32 ||
+      codes.shape(1) != size_t(s.wordsPerRow(cols)) || codes.shape(0) == 0)
+    throw nb::value_error(("codes must be int32 of shape (rows > 0, " +
+                           std::to_string(s.wordsPerRow(cols)) + ")")
+                              .c_str());
+  if (ids.ndim() != 1 || ids.dtype().bits != 64 ||
+      ids.dtype().code != uint8_t(nb::dlpack::dtype_code::Int))
+    throw nb::type_error("ids must be a 1-D int64 array");
+  int64_t rows = codes.shape(0), tokens = ids.shape(0);
+  std::vector<float> sc = floatsIn(scales, s.scaleKind, size_t(rows), "scales");
+  std::vector<float> books = floatsIn(
+      codebooks, s.codebookKind, size_t(s.codebookElements()), "codebooks");
+  size_t n = size_t(tokens * cols);
+  auto gather = [&](void *dst) {
+    nb::gil_scoped_release release;
+    qembed::gatherCodebookRows(static_cast<const uint32_t *>(codes.data()),
+                               sc.data(), books.data(), rows, cols, s,
+                               static_cast<const int64_t *>(ids.data()), tokens,
+                               out, dst, threads);
+  };
+  if (out == qembed::FloatKind::F32) {
+    std::vector<float> data(n);
+    gather(data.data());
+    return nb::cast(
+        newArray<float>(std::move(data), {size_t(tokens), size_t(cols)}));
+  }
+  std::vector<uint16_t> data(n);
+  gather(data.data());
+  return nb::cast(
+      newArray<uint16_t>(std::move(data), {size_t(tokens), size_t(cols)}));
 }
 
 } // namespace
@@ -169,9 +207,12 @@ nb::object vqDequantizeRaw(RawArray codes, RawArray scales, RawArray codebooks,
 /// Adds the codebook VQ functions to the extension module.
 void bindCodebook(nb::module_ &m) {
   m.def("vq_quantize_raw", &vqQuantizeRaw, "table"_a, "kind"_a, "dim"_a,
-        "entries"_a, "stages"_a, "groups"_a, "iterations"_a,
-        "codebook_kind"_a, "seed"_a, "threads"_a = 0);
+        "entries"_a, "stages"_a, "groups"_a, "iterations"_a, "codebook_kind"_a,
+        "seed"_a, "threads"_a = 0);
   m.def("vq_dequantize_raw", &vqDequantizeRaw, "codes"_a, "scales"_a,
         "codebooks"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
+        "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
+  m.def("vq_gather_raw", &vqGatherRaw, "codes"_a, "scales"_a, "codebooks"_a,
+        "ids"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
 }

@@ -161,3 +161,17 @@ def test_quantize_embeddings_vq_option():
     with pytest.raises(qembed.MLIRError, match="codebook entries must be a "
                        "power of two"):
         qembed.quantize_embeddings(src, vq=dict(entries=3))
+
+
+@pytest.mark.parametrize("out_dtype", ["f32", "f16", "bf16"])
+def test_cpu_gather_equals_reference_rows(out_dtype):
+    # 44 columns: the 8-lane f16 conversion has a 4-column tail.
+    t = table(rows=500, cols=44, seed=4)
+    q = qembed.quantize_vq(t, dim=4, entries=32, stages=2, groups=11,
+                           iterations=3)
+    ids = np.array([[0, 499, 7, 7], [-3, 600, 250, 1]], np.int32)
+    got = qembed.gather_vq(q, ids, out_dtype=out_dtype, threads=2)
+    ref = qembed.dequantize_vq(q, out_dtype=out_dtype)
+    want = ref[np.clip(ids, 0, 499)]
+    assert got.shape == (2, 4, 44)
+    assert got.tobytes() == want.tobytes()

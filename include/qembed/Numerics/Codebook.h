@@ -116,6 +116,16 @@ void dequantizeCodebookTable(const uint32_t *words, const float *scales,
                              const CodebookScheme &scheme, FloatKind outKind,
                              float *out, unsigned threads = 0);
 
+/// The CPU fused gather: writes the dequantized rows `ids[0..tokens)`
+/// (clamped into [0, rows)) to `out` (tokens x cols elements of `outKind`,
+/// raw storage: floats or 16-bit patterns), bit-identical to
+/// dequantizeCodebookElement, on up to `threads` threads (0 = all cores).
+void gatherCodebookRows(const uint32_t *words, const float *scales,
+                        const float *codebooks, int64_t rows, int64_t cols,
+                        const CodebookScheme &scheme, const int64_t *ids,
+                        int64_t tokens, FloatKind outKind, void *out,
+                        unsigned threads = 0);
+
 } // namespace qembed
 
 #endif // QEMBED_NUMERICS_CODEBOOK_H
