@@ -7,11 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qembed/Conversion/QEmbedToGPU/CodebookKernel.h"
 #include "qembed/Numerics/Codebook.h"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 
 #include <cmath>
 #include <cstring>
@@ -202,6 +204,45 @@ nb::object vqGatherRaw(RawArray codes, RawArray scales, RawArray codebooks,
       newArray<uint16_t>(std::move(data), {size_t(tokens), size_t(cols)}));
 }
 
+/// PTX of qembed's codebook VQ gather kernel for one configuration (see
+/// CodebookKernel.h), built in-process: {ptx, name, shared_memory}.
+nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
+                           int64_t groups, const std::string &scaleType,
+                           const std::string &codebookType,
+                           const std::string &outType, int64_t cols,
+                           const std::string &idType, const std::string &chip,
+                           int64_t blockSize) {
+  if (idType != "i32" && idType != "i64")
+    throw nb::value_error(
+        ("id_type must be 'i32' or 'i64', got '" + idType + "'").c_str());
+  mlir::qembed::CodebookKernelSpec spec;
+  spec.dim = dim;
+  spec.entries = entries;
+  spec.stages = stages;
+  spec.groups = groups;
+  spec.scaleType = scaleType;
+  spec.codebookType = codebookType;
+  spec.outType = outType;
+  spec.cols = cols;
+  spec.idBits = idType == "i32" ? 32 : 64;
+  spec.blockSize = blockSize;
+  mlir::qembed::CompiledGatherKernel kernel;
+  std::string error;
+  bool ok;
+  {
+    nb::gil_scoped_release release;
+    ok = mlir::qembed::compileCodebookKernel(spec, chip, kernel, error);
+  }
+  if (!ok)
+    throw nb::value_error(error.c_str());
+  nb::dict d;
+  d["ptx"] = kernel.ptx;
+  d["name"] = kernel.name;
+  d["shared_memory"] = mlir::qembed::codebookKernelUsesSharedMemory(spec);
+  d["block_size"] = blockSize;
+  return d;
+}
+
 } // namespace
 
 /// Adds the codebook VQ functions to the extension module.
@@ -212,6 +253,10 @@ void bindCodebook(nb::module_ &m) {
   m.def("vq_dequantize_raw", &vqDequantizeRaw, "codes"_a, "scales"_a,
         "codebooks"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
+  m.def("gpu_codebook_kernel", &gpuCodebookKernel, "dim"_a, "entries"_a,
+        "stages"_a, "groups"_a, "scale_type"_a, "codebook_type"_a, "out_type"_a,
+        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90",
+        "block_size"_a = 256);
   m.def("vq_gather_raw", &vqGatherRaw, "codes"_a, "scales"_a, "codebooks"_a,
         "ids"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
