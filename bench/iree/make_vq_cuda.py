@@ -2,8 +2,8 @@
 """Builds, on the CPU machine, what bench/iree/run_vq_cuda.py needs on the
 GPU machine to check and time codebook VQ (format=vq) gathers compiled by
 IREE for CUDA (--qembed-to-iree target=cuda leaves a qembed.codebook_gather
-to IREE's codegen of its --qembed-to-linalg form; qembed has no VQ kernel
-of its own yet):
+to IREE's codegen of its --qembed-to-linalg form; qembed's own VQ kernel
+is not an IREE custom dispatch yet):
 
   vq_<cfg>.vmfb + vqdeq_<cfg>.npy   Torch-MLIR-shaped f32 embedding modules
       (4096 x 512 table) quantized with format=vq, and qembed's reference

@@ -4,7 +4,8 @@ format=vq + --qembed-to-linalg -> iree-compile --compile-from=input for the
 local CPU, run with the IREE runtime: the result is exactly qembed's
 reference dequantization (qembed.dequantize_vq) of the gathered rows. For
 CUDA, --qembed-to-iree target=cuda leaves the VQ gather to IREE's codegen
-(no qembed kernel reads codebooks yet): the module must compile for sm_90
+(qembed's VQ kernel is not a custom dispatch yet): the module must compile
+for sm_90
 (the run is bench/iree/run_vq_cuda.py on the GPU machine)."""
 
 import numpy as np
