@@ -19,7 +19,7 @@ CASES = [  # dim, entries, stages, groups, scale, book, out, cols, ids
     (4, 256, 1, 8, "f16", "f16", "bf16", 512, "i32"),
     (8, 32, 3, 4, "f16", "bf16", "f32", 512, "i64"),     # 5-bit codes
     (8, 4096, 2, 1, "f16", "f16", "f16", 4096, "i64"),   # 128 KiB: global
-    (6, 2048, 1, 1, "f32", "f32", "f32", 384, "i64"),    # 48 KiB: global
+    (6, 2048, 1, 1, "f32", "f32", "f32", 384, "i64"),    # exactly 48 KiB
 ]
 
 

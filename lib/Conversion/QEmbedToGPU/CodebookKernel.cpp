@@ -14,6 +14,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
@@ -82,6 +83,16 @@ std::string mlir::qembed::codebookKernelName(const CodebookKernelSpec &s) {
 bool mlir::qembed::codebookKernelUsesSharedMemory(const CodebookKernelSpec &s) {
   int64_t bytes = s.codebookType == "f32" ? 4 : 2;
   return codebookElements(s) * bytes <= kMaxSharedBytes;
+}
+
+/// A scalar load with the element's natural alignment (callers guarantee
+/// it; without it, 8-byte ids are read as two 4-byte halves).
+static Value loadAligned(OpBuilder &b, Location loc, Value memref,
+                         ValueRange indices) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  return memref::LoadOp::create(
+      b, loc, memref, indices, /*nontemporal=*/false,
+      llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8)));
 }
 
 /// Builds the kernel at the end of `kernels`.
@@ -159,30 +170,32 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
     gpu::BarrierOp::create(fb, loc);
   }
 
-  Value colsC = cst(fb, s.cols);
-  Value total = arith::MulIOp::create(fb, loc, tokens, colsC);
+  // One vector (its `dim` output elements) per thread and iteration:
+  // consecutive threads take consecutive vectors of a row, so code loads and
+  // output stores of a warp are contiguous.
+  int64_t vpr = s.cols / s.dim;
+  Value vprC = cst(fb, vpr);
+  Value total = arith::MulIOp::create(fb, loc, tokens, vprC);
   Value start = arith::AddIOp::create(
       fb, loc, arith::MulIOp::create(fb, loc, bid, bs), tid);
   Value step = arith::MulIOp::create(fb, loc, gdim, bs);
   scf::ForOp::create(
       fb, loc, start, total, step, ValueRange{},
       [&](OpBuilder &lb, Location l, Value e, ValueRange) {
-        Value t = arith::DivUIOp::create(lb, l, e, colsC);
-        Value c = arith::RemUIOp::create(lb, l, e, colsC);
-        Value id = memref::LoadOp::create(lb, l, idsM, ValueRange{t});
+        Value t = arith::DivUIOp::create(lb, l, e, vprC);
+        Value v = arith::RemUIOp::create(lb, l, e, vprC);
+        Value id = loadAligned(lb, l, idsM, ValueRange{t});
         Value row = clampRowIndex(lb, l, id, rows);
-        Value v = arith::DivUIOp::create(lb, l, c, dimC);
-        Value lane = arith::RemUIOp::create(lb, l, c, dimC);
         Value g = arith::DivUIOp::create(lb, l, v, cst(lb, vpg));
         Value first = arith::MulIOp::create(lb, l, v, cst(lb, s.stages));
-        Value acc;
+        SmallVector<Value> acc(s.dim);
         for (unsigned st = 0; st < s.stages; ++st) {
           Value index = arith::AddIOp::create(lb, l, first, cst(lb, st));
           Value bit = arith::MulIOp::create(lb, l, index, cst(lb, bits));
           Value w = arith::DivUIOp::create(lb, l, bit, cst(lb, 32));
           Value off = arith::RemUIOp::create(lb, l, bit, cst(lb, 32));
           Value code;
-          Value lo = memref::LoadOp::create(lb, l, codesM, ValueRange{row, w});
+          Value lo = loadAligned(lb, l, codesM, ValueRange{row, w});
           if (32 % bits == 0) {
             code = arith::ShRUIOp::create(
                 lb, l, lo, arith::IndexCastUIOp::create(lb, l, i32, off));
@@ -190,8 +203,7 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
             Value w1 = arith::MinUIOp::create(
                 lb, l, arith::AddIOp::create(lb, l, w, cst(lb, 1)),
                 cst(lb, words - 1));
-            Value hi =
-                memref::LoadOp::create(lb, l, codesM, ValueRange{row, w1});
+            Value hi = loadAligned(lb, l, codesM, ValueRange{row, w1});
             Value both = arith::OrIOp::create(
                 lb, l, arith::ExtUIOp::create(lb, l, i64, lo),
                 arith::ShLIOp::create(
@@ -217,23 +229,47 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
                       cst(lb, st)),
                   cst(lb, s.entries)),
               k);
-          Value x;
+          Value base;
           if (shared)
-            x = memref::LoadOp::create(
-                lb, l, smem,
-                ValueRange{arith::AddIOp::create(
-                    lb, l, arith::MulIOp::create(lb, l, entry, dimC), lane)});
-          else
-            x = memref::LoadOp::create(lb, l, booksM, ValueRange{entry, lane});
-          Value x32 = convertFloat(lb, l, x, f32);
-          acc = st == 0 ? x32 : arith::AddFOp::create(lb, l, acc, x32);
+            base = arith::MulIOp::create(lb, l, entry, dimC);
+          for (unsigned j = 0; j < s.dim; ++j) {
+            Value x =
+                shared
+                    ? memref::LoadOp::create(lb, l, smem,
+                                             ValueRange{arith::AddIOp::create(
+                                                 lb, l, base, cst(lb, j))})
+                          .getResult()
+                    : memref::LoadOp::create(lb, l, booksM,
+                                             ValueRange{entry, cst(lb, j)})
+                          .getResult();
+            Value x32 = convertFloat(lb, l, x, f32);
+            acc[j] = st == 0 ? x32 : arith::AddFOp::create(lb, l, acc[j], x32);
+          }
         }
-        Value scale =
-            memref::LoadOp::create(lb, l, scalesM, ValueRange{row, cst(lb, 0)});
-        Value prod =
-            arith::MulFOp::create(lb, l, convertFloat(lb, l, scale, f32), acc);
-        memref::StoreOp::create(lb, l, convertFloat(lb, l, prod, outType), outM,
-                                ValueRange{t, c});
+        Value scale = convertFloat(
+            lb, l,
+            memref::LoadOp::create(lb, l, scalesM, ValueRange{row, cst(lb, 0)}),
+            f32);
+        // The vector's outputs as aligned vector stores of up to 16 bytes:
+        // its first column v * dim is a multiple of dim, so a chunk whose
+        // size divides dim * element bytes is aligned to its size.
+        Value col0 = arith::MulIOp::create(lb, l, v, dimC);
+        int64_t eltBytes = outType.getIntOrFloatBitWidth() / 8;
+        int64_t chunk = 1; // elements per store
+        while (chunk * 2 * eltBytes <= 16 && s.dim % (chunk * 2) == 0)
+          chunk *= 2;
+        for (unsigned j0 = 0; j0 < s.dim; j0 += chunk) {
+          SmallVector<Value> parts;
+          for (unsigned j = j0; j < j0 + chunk; ++j)
+            parts.push_back(convertFloat(
+                lb, l, arith::MulFOp::create(lb, l, scale, acc[j]), outType));
+          Value col = arith::AddIOp::create(lb, l, col0, cst(lb, j0));
+          Value vec = vector::FromElementsOp::create(
+              lb, l, VectorType::get({chunk}, outType), parts);
+          vector::StoreOp::create(lb, l, vec, outM, ValueRange{t, col},
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(chunk * eltBytes));
+        }
         scf::YieldOp::create(lb, l);
       });
   gpu::ReturnOp::create(fb, loc);

@@ -69,7 +69,8 @@ def main():
         np.savez_compressed(os.path.join(out_dir, name + ".npz"), **arrays)
         kernels[name] = dict(kernel(dim, entries, stages, groups, book, out,
                                     cols, ids, chip), cols=cols, out=out,
-                             ids=ids, book=book)
+                             ids=ids, book=book, dim=dim, entries=entries,
+                             stages=stages, groups=groups)
     for name, (dim, entries, stages, groups) in BENCH.items():
         for cols in (4096, 8192):
             kernels["bench_%s_c%d" % (name, cols)] = dict(

@@ -48,11 +48,13 @@ def function(key, entry):
 
 
 def launch(key, entry, codes, scales, books, ids, out, rows):
-    """One grid-stride launch: up to 8 blocks per SM."""
+    """One grid-stride launch (a thread per vector of dim elements): one
+    wave of resident blocks (2048 threads per SM) at most."""
     n = ids.numel()
     bs = entry["block_size"]
     sms = torch.cuda.get_device_properties(ids.device).multi_processor_count
-    blocks = max(1, min(-(-n * entry["cols"] // bs), sms * 8))
+    vectors = n * (entry["cols"] // entry["dim"])
+    blocks = max(1, min(-(-vectors // bs), sms * (2048 // bs)))
     params = [ctypes.c_void_p(t.data_ptr())
               for t in (codes, scales, books, ids, out)]
     params += [ctypes.c_int32(n), ctypes.c_int32(rows)]

@@ -3,9 +3,11 @@
 // qembed's CUDA kernel for codebook VQ gathers (qembed.codebook_gather): the
 // codebooks are staged in shared memory once per block (or read from global
 // memory when they do not fit in 48 KiB), then a grid-stride loop computes
-// one output element per thread and iteration with exactly the reference
-// arithmetic (::qembed::dequantizeCodebookElement). Bare-pointer ABI:
-// codes, scales, codebooks, ids, out, then i32 tokens and rows.
+// one vector (dim output elements) per thread and iteration with exactly
+// the reference arithmetic (::qembed::dequantizeCodebookElement).
+// Bare-pointer ABI: codes, scales, codebooks, ids, out, then i32 tokens and
+// rows. Buffers must be aligned to their element size, `out` to 16 bytes
+// (its stores are vectors of up to 16 bytes).
 //
 //===----------------------------------------------------------------------===//
 
