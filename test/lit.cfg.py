@@ -73,6 +73,11 @@ config.substitutions.append(
         config.qembed_src_root, "test", "Integration", "Inputs", "check_outputs.py"))
 )
 
+config.substitutions.append(
+    ("%vq_check", config.python_executable + " " + os.path.join(
+        config.qembed_src_root, "test", "Integration", "Inputs", "check_vq.py"))
+)
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 # `not` and `count` run from PATH under the external shell.

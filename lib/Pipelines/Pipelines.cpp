@@ -33,6 +33,14 @@ void mlir::qembed::buildQuantizeEmbeddingsPipeline(
   quantize.minTableBytes = options.minTableBytes;
   quantize.maxTableBytes = options.maxTableBytes;
   quantize.minRows = options.minRows;
+  quantize.format = options.format;
+  quantize.vqDim = options.vqDim;
+  quantize.vqEntries = options.vqEntries;
+  quantize.vqStages = options.vqStages;
+  quantize.vqGroups = options.vqGroups;
+  quantize.vqIterations = options.vqIterations;
+  quantize.vqCodebookType = options.vqCodebookType;
+  quantize.seed = options.seed;
   pm.addPass(createQEmbedQuantize(quantize));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

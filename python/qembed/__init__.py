@@ -47,7 +47,8 @@ __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
            "quantize",
            "quantize_codes", "pack", "dequantize", "gather", "gather_bags",
            "run_pipeline",
-           "quantize_embeddings", "extension_available"]
+           "quantize_embeddings", "extension_available",
+           "CodebookTable", "quantize_vq", "dequantize_vq", "gather_vq"]
 
 
 def extension_available():
@@ -298,6 +299,101 @@ def gather_bags(q: QuantizedTable, ids, offsets, mode="sum", out_dtype=None):
     return _scales_out(result, out_kind)
 
 
+@dataclass
+class CodebookTable:
+    """A table in qembed's codebook VQ form (see #qembed.codebook)."""
+    codes: np.ndarray      # int32 [rows, ceil(cols/dim*stages*log2(entries)/32)]
+    scales: np.ndarray     # float16 [rows, 1]
+    codebooks: np.ndarray  # [groups, stages, entries, dim] in codebook_dtype
+    cols: int
+    dim: int
+    entries: int
+    stages: int
+    groups: int
+    codebook_dtype: str    # "f32", "f16" or "bf16" (bf16 as uint16 bits)
+    sqnr_db: float = float("nan")
+
+    @property
+    def bits_per_param(self):
+        """Storage bits per table element: codes, scales and codebooks."""
+        rows = self.codes.shape[0]
+        bits = (self.codes.nbytes + self.scales.nbytes +
+                self.codebooks.nbytes) * 8
+        return bits / (rows * self.cols)
+
+
+def _vq_int(name, v, lo, hi=None):
+    if not isinstance(v, (int, np.integer)) or v < lo or (hi is not None
+                                                         and v > hi):
+        raise ValueError("%s must be an integer in [%d, %s], got %r"
+                         % (name, lo, hi if hi is not None else "...", v))
+    return int(v)
+
+
+def quantize_vq(table, dim=4, entries=256, stages=1, groups=1,
+                iterations=16, seed=0, codebook_dtype="f16", dtype=None,
+                threads=None) -> CodebookTable:
+    """Codebook vector quantization of a table (the numerics of
+    --qembed-quantize format=vq): per-row f16 scales, vectors of `dim`
+    columns, `stages` residual codebooks of `entries` entries per column
+    group, k-means++ and `iterations` Lloyd iterations on a row sample drawn
+    with `seed`. The result depends only on the table and the options (not
+    on `threads`: None/0 = all cores). NaN/Inf or an overflowing scale
+    raises ValueError."""
+    raw, kind = _table_storage(table, dtype)
+    book_kind = _kind_name(codebook_dtype, "codebook_dtype")
+    args = (_vq_int("dim", dim, 1, 64), _vq_int("entries", entries, 2, 65536),
+            _vq_int("stages", stages, 1, 8), _vq_int("groups", groups, 1),
+            _vq_int("iterations", iterations, 0, 1000))
+    seed = _vq_int("seed", seed, 0, 2 ** 64 - 1)
+    codes, scales, books, sqnr = _native().vq_quantize_raw(
+        raw, kind, *args, book_kind, seed,
+        _vq_int("threads", threads or 0, 0))
+    books = books.reshape(groups, stages, entries, dim)
+    return CodebookTable(codes, scales.view(np.float16),
+                         _scales_out(books, book_kind), raw.shape[1],
+                         int(dim), int(entries), int(stages), int(groups),
+                         book_kind, sqnr)
+
+
+def dequantize_vq(q: CodebookTable, out_dtype="f32", threads=None):
+    """Reference dequantization of a CodebookTable (what the fused gathers
+    compute, bit for bit): f32 sum of the stages' entries times the row's
+    scale, rounded once to `out_dtype` (bf16 as uint16 bit patterns)."""
+    out_kind = _kind_name(out_dtype, "out_dtype")
+    books = np.ascontiguousarray(q.codebooks)
+    if q.codebook_dtype == "f16":
+        books = books.view(np.uint16)
+    out = _native().vq_dequantize_raw(
+        np.ascontiguousarray(q.codes), np.ascontiguousarray(q.scales).view(
+            np.uint16), books.reshape(-1, q.dim), q.cols, q.dim, q.entries,
+        q.stages, q.groups, q.codebook_dtype, out_kind,
+        _vq_int("threads", threads or 0, 0))
+    return _scales_out(out, out_kind)
+
+
+def gather_vq(q: CodebookTable, ids, out_dtype="f32", threads=None):
+    """The CPU fused gather of a CodebookTable: rows `ids` (any integer
+    array; clamped into [0, rows)) dequantized without densifying the
+    table, bit-identical to dequantize_vq(q)[ids]. Returns
+    ids.shape + (cols,) in out_dtype (bf16 as uint16 bit patterns)."""
+    out_kind = _kind_name(out_dtype, "out_dtype")
+    ids = np.asarray(ids)
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError("ids must be integers, got %s" % ids.dtype)
+    flat = np.ascontiguousarray(ids.reshape(-1).astype(np.int64))
+    books = np.ascontiguousarray(q.codebooks)
+    if q.codebook_dtype == "f16":
+        books = books.view(np.uint16)
+    out = _native().vq_gather_raw(
+        np.ascontiguousarray(q.codes),
+        np.ascontiguousarray(q.scales).view(np.uint16),
+        books.reshape(-1, q.dim), flat, q.cols, q.dim, q.entries, q.stages,
+        q.groups, q.codebook_dtype, out_kind,
+        _vq_int("threads", threads or 0, 0))
+    return _scales_out(out, out_kind).reshape(ids.shape + (q.cols,))
+
+
 def _is_mlir_module(obj):
     """True for an MLIR Python-bindings Module (torch-mlir's, IREE's, ...):
     duck-typed, since each project ships its own copy of the bindings."""
@@ -384,13 +480,16 @@ def run_pipeline(module, pipeline: str,
 def quantize_embeddings(module, bits=4, group_size=64,
                         symmetric=True, scale_type=None, bytecode=False,
                         allow_unregistered=False, min_rows=0,
-                        min_table_bytes=0, diagnostics=False):
+                        min_table_bytes=0, diagnostics=False, vq=None):
     """Runs --quantize-embeddings with the given options on `module` (what
     run_pipeline accepts, a torch-mlir Module object included). Tables with
     fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
     row length `group_size` does not divide, stay dense: each gets a
     `table left dense: <why>` remark, returned with diagnostics=True as
-    (result, diagnostics text), else issued as a TableLeftDenseWarning."""
+    (result, diagnostics text), else issued as a TableLeftDenseWarning.
+    `vq` (a dict of quantize_vq's dim, entries, stages, groups, iterations,
+    seed) selects codebook vector quantization (format=vq) instead of
+    integer codes; bits/group_size/symmetric/scale_type are then unused."""
     _check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -402,6 +501,16 @@ def quantize_embeddings(module, bits=4, group_size=64,
                                 min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    if vq is not None:
+        names = {"dim": "vq-dim", "entries": "vq-entries",
+                 "stages": "vq-stages", "groups": "vq-groups",
+                 "iterations": "vq-iterations", "seed": "seed"}
+        opts += " format=vq"
+        for key, value in dict(vq).items():
+            if key not in names:
+                raise ValueError("unknown vq option %r (expected one of %s)"
+                                 % (key, ", ".join(sorted(names))))
+            opts += " %s=%d" % (names[key], _vq_int(key, value, 0))
     out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
                               bytecode, diagnostics=True,
                               allow_unregistered=allow_unregistered)

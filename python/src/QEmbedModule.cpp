@@ -502,6 +502,7 @@ void gatherBagsRaw(AnyArray packed, AnyArray scales,
 } // namespace
 
 void bindGPUKernels(nb::module_ &m);
+void bindCodebook(nb::module_ &m);
 
 NB_MODULE(_qembed, m) {
   m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
@@ -529,4 +530,5 @@ NB_MODULE(_qembed, m) {
         "bits"_a, "group"_a, "symmetric"_a, "scale_kind"_a, "out_kind"_a,
         "mode"_a);
   bindGPUKernels(m);
+  bindCodebook(m);
 }

@@ -32,3 +32,14 @@ def test_accuracy_report(tmp_path):
     assert rows["W4 g64"][1] > 0.99
     assert rows["W8 channel"][1] > rows["W4 g64"][1] > rows["W3 g64"][1] \
         > rows["W2 g32"][1]
+    vq = {m.group(1): (float(m.group(2)), float(m.group(3)))
+          for m in re.finditer(r"\| (VQ[^|]+?) \| ([\d.]+) \| [\d.]+ \| "
+                               r"[\d.-]+ \| ([\d.]+) \|", md)}
+    assert len(vq) == 7
+    # 2 bits per 4 columns + an f16 scale per 384-column row + 256x4 f16
+    # codebook entries over the 30522 x 384 table.
+    assert vq["VQ d4 K256"][0] == pytest.approx(
+        2 + 16 / 384 + 256 * 4 * 16 / (30522 * 384), abs=1e-3)
+    # At about 2 bits, codebook VQ beats integer codes (W2 g32, 2.5 bits).
+    assert vq["VQ d4 K256"][1] > rows["W2 g32 asym"][1] > rows["W2 g32"][1]
+    assert vq["VQ d6 K2048"][0] < 2.0 and vq["VQ d6 K2048"][1] > 0.975

@@ -24,6 +24,10 @@ namespace mlir::qembed {
 /// ops that read the packed table element by element.
 void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Patterns lowering qembed.codebook_gather (codebook VQ) to a linalg.generic
+/// that extracts codes and codebook entries element by element.
+void populateCodebookToLinalgPatterns(RewritePatternSet &patterns);
+
 /// Options of the CUDA custom-dispatch rewrite of --qembed-to-iree.
 struct IREECUDADispatchOptions {
   std::string chip = "sm_90";

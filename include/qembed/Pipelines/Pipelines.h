@@ -45,6 +45,32 @@ struct QuantizeEmbeddingsOptions
   PassOptions::Option<int64_t> minRows{
       *this, "min-rows", llvm::cl::desc("Tables with fewer rows stay dense"),
       llvm::cl::init(0)};
+  PassOptions::Option<std::string> format{
+      *this, "format", llvm::cl::desc("Storage format: int or vq"),
+      llvm::cl::init("int")};
+  PassOptions::Option<unsigned> vqDim{
+      *this, "vq-dim", llvm::cl::desc("format=vq: columns per vector"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> vqEntries{
+      *this, "vq-entries", llvm::cl::desc("format=vq: entries per codebook"),
+      llvm::cl::init(256)};
+  PassOptions::Option<unsigned> vqStages{
+      *this, "vq-stages", llvm::cl::desc("format=vq: residual stages"),
+      llvm::cl::init(1)};
+  PassOptions::Option<int64_t> vqGroups{
+      *this, "vq-groups",
+      llvm::cl::desc("format=vq: column groups with their own codebooks"),
+      llvm::cl::init(1)};
+  PassOptions::Option<unsigned> vqIterations{
+      *this, "vq-iterations",
+      llvm::cl::desc("format=vq: Lloyd iterations per codebook"),
+      llvm::cl::init(16)};
+  PassOptions::Option<std::string> vqCodebookType{
+      *this, "vq-codebook-type",
+      llvm::cl::desc("format=vq: codebook element type"), llvm::cl::init("f16")};
+  PassOptions::Option<uint64_t> seed{
+      *this, "seed", llvm::cl::desc("format=vq: seed of k-means"),
+      llvm::cl::init(0)};
 };
 
 /// Options of --qembed-gpu-pipeline.

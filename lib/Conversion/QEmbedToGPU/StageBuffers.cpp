@@ -199,6 +199,13 @@ struct QEmbedCheckGPUOptionsPass
              "--qembed-to-linalg and compile with IREE";
       signalPassFailure();
     });
+    // Codebook VQ gathers have no NVVM kernel: an error here, before
+    // bufferization, rather than a half-lowered module.
+    getOperation()->walk([&](CodebookGatherOp op) {
+      op.emitOpError("has no --qembed-gpu-pipeline lowering (codebook VQ "
+                     "runs on the CPU pipeline or through --qembed-to-linalg)");
+      signalPassFailure();
+    });
   }
 };
 } // namespace

@@ -511,6 +511,13 @@ struct ConvertQEmbedToIREEPass
       });
       if (!ok)
         return signalPassFailure();
+      // Codebook VQ gathers have no qembed CUDA kernel: they are lowered to
+      // linalg for IREE's own codegen, and say so.
+      module.walk([&](CodebookGatherOp op) {
+        op.emitRemark("codebook VQ gather lowered to linalg for IREE's "
+                      "codegen (qembed's CUDA kernel reads integer schemes "
+                      "only)");
+      });
       populateQEmbedToIREECUDAPatterns(patterns, options);
     } else if (target != "cpu") {
       module.emitError("--qembed-to-iree: target must be 'cuda' or 'cpu', "

@@ -374,4 +374,5 @@ void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
       patterns.getContext());
   patterns.add<GatherBagsLowering, LookupBagsLowering>(patterns.getContext());
+  populateCodebookToLinalgPatterns(patterns);
 }

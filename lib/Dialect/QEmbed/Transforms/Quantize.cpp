@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "QuantizeVQ.h"
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 #include "qembed/Dialect/QEmbed/Transforms/QuantizeTable.h"
@@ -237,6 +238,20 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
            << "invalid options: bits must be in [2, 8] and group-size >= 0, "
               "got bits="
            << unsigned(bits) << " group-size=" << int64_t(groupSize);
+  if (format == "vq") {
+    QEmbedQuantizeOptions opts;
+    opts.vqDim = vqDim;
+    opts.vqEntries = vqEntries;
+    opts.vqStages = vqStages;
+    opts.vqGroups = vqGroups;
+    opts.vqIterations = vqIterations;
+    opts.vqCodebookType = vqCodebookType;
+    if (failed(checkVQOptions(ctx, opts)))
+      return failure();
+  } else if (format != "int") {
+    return emitError(UnknownLoc::get(ctx))
+           << "invalid format '" << format << "': expected int or vq";
+  }
   if (scaleType == "f32")
     requestedScaleType = Float32Type::get(ctx);
   else if (scaleType == "f16")
@@ -269,6 +284,18 @@ void QEmbedQuantizePass::runOnOperation() {
   opts.minTableBytes = minTableBytes;
   opts.minRows = minRows;
   opts.report = report;
+  if (format == "vq") {
+    opts.vqDim = vqDim;
+    opts.vqEntries = vqEntries;
+    opts.vqStages = vqStages;
+    opts.vqGroups = vqGroups;
+    opts.vqIterations = vqIterations;
+    opts.vqCodebookType = vqCodebookType;
+    opts.seed = seed;
+    if (failed(quantizeLookupsVQ(getOperation(), opts)))
+      signalPassFailure();
+    return;
+  }
   TableCache cache;
   bool failedAny = false;
   for (auto &[constant, lookups] : byTable) {

@@ -194,5 +194,6 @@ def QEmbed_BufferGatherOp : QEmbed_Op<"buffer_gather"> {
 }
 
 include "qembed/Dialect/QEmbed/IR/QEmbedBagOps.td"
+include "qembed/Dialect/QEmbed/IR/QEmbedCodebook.td"
 
 #endif // QEMBED_DIALECT_QEMBED_IR_QEMBEDOPS_TD

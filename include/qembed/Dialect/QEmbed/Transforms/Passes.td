@@ -142,6 +142,28 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
       names the row; the row would otherwise dequantize to NaN.
     * a table larger than `max-table-bytes` (default 2^34 bytes = 16 GiB).
 
+    `format=vq` quantizes with codebook vector quantization instead
+    (`#qembed.codebook`, `qembed.codebook_gather`): per-row f16 RMS scales
+    (refit by least squares after encoding), vectors of `vq-dim` columns,
+    `vq-stages` residual codebooks of `vq-entries` entries per column group
+    (`vq-groups`), trained by k-means++ and `vq-iterations` Lloyd
+    iterations on a sample of rows drawn with `seed` (the output depends
+    only on the table and the options). A table whose row length `vq-dim`
+    (or whose vector count `vq-groups`) does not divide stays dense with a
+    remark; tables with NaN/Inf or a row RMS beyond f16 are errors; a
+    splat table is expanded (within `max-table-bytes`) and quantized like
+    any other. `format=vq` (`vq-dim=4 vq-entries=256`):
+
+    ```mlir
+    %c = arith.constant dense<...> : tensor<100x16xi32>
+    %s = arith.constant dense<...> : tensor<100x1xf16>
+    %b = arith.constant dense<...> : tensor<1x1x256x4xf16>
+    %r = qembed.codebook_gather %c[%ids] scales(%s) codebooks(%b)
+        codebook <dim = 4, entries = 256, stages = 1, groups = 1>
+        : tensor<100x16xi32>, tensor<100x1xf16>, tensor<1x1x256x4xf16>,
+          tensor<?xi64> -> tensor<?x128xf32>
+    ```
+
     A splat table (`dense<1.0> : tensor<1000000000x64xf32>`) is quantized
     without being expanded: one row is quantized and the packed words,
     scales and zero points are splats. When the packed row is not one
@@ -187,6 +209,24 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
            "Tables with fewer rows stay dense, with a remark (e.g. 2048 "
            "keeps position and token-type tables dense and quantizes "
            "vocabularies)">,
+    Option<"format", "format", "std::string", "\"int\"",
+           "Storage format: int (packed integer codes) or vq (codebook "
+           "vector quantization)">,
+    Option<"vqDim", "vq-dim", "unsigned", /*default=*/"4",
+           "format=vq: columns per vector (1..64)">,
+    Option<"vqEntries", "vq-entries", "int64_t", /*default=*/"256",
+           "format=vq: entries per codebook, a power of two in [2, 65536]">,
+    Option<"vqStages", "vq-stages", "unsigned", /*default=*/"1",
+           "format=vq: residual codebook stages (1..8)">,
+    Option<"vqGroups", "vq-groups", "int64_t", /*default=*/"1",
+           "format=vq: column groups with their own codebooks">,
+    Option<"vqIterations", "vq-iterations", "unsigned", /*default=*/"16",
+           "format=vq: Lloyd iterations per codebook (0..1000)">,
+    Option<"vqCodebookType", "vq-codebook-type", "std::string",
+           /*default=*/"\"f16\"", "format=vq: codebook element type (f16, "
+           "bf16, f32)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "format=vq: seed of the row sample and k-means++">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect"];

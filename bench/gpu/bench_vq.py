@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""GPU speed of qembed's codebook VQ gather kernel (PTX from
+python/tests/gpu/fill_vq_cases.py, carried in build/vq_gpu_cases), in one
+process: device copy bandwidth (torch, 1 GiB clone, read + write), the
+dense f16 gather (torch.nn.functional.embedding) and the VQ kernel, on
+128256 x 4096 and 152064 x 8192 tables of random codes, scales and
+codebooks (the speed does not depend on the values), f16 output, for 4096
+and 32768 tokens. Prints microseconds per call (CUDA events, median of 20
+after warm-up) and % of copy bandwidth (bytes: output + code words + scales
+per token).
+
+Usage (GPU machine): python3 bench/gpu/bench_vq.py"""
+
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python", "tests", "gpu"))
+import test_vq_cuda as t  # noqa: E402
+
+TABLES = [(128256, 4096), (152064, 8192)]
+TOKENS = [4096, 32768]
+
+
+def time_us(fn, reps=20):
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(reps):
+        start, stop = torch.cuda.Event(True), torch.cuda.Event(True)
+        start.record()
+        fn()
+        stop.record()
+        stop.synchronize()
+        times.append(start.elapsed_time(stop) * 1e3)
+    return sorted(times)[len(times) // 2]
+
+
+def copy_gbps():
+    a = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    b = torch.empty_like(a)
+    us = time_us(lambda: b.copy_(a), reps=10)
+    return 2 * a.numel() / (us * 1e-6) / 1e9
+
+
+def main():
+    torch.manual_seed(0)
+    copy = copy_gbps()
+    print("%s, copy bandwidth (1 GiB, read+write): %.0f GB/s" % (
+        torch.cuda.get_device_name(), copy))
+    print("| table | tokens | setting | VQ kernel | % of copy | dense f16 "
+          "F.embedding | VQ / dense |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    entries = t.kernels()
+    for rows, cols in TABLES:
+        dense = torch.randn(rows, cols, dtype=torch.float16, device="cuda")
+        for n in TOKENS:
+            ids = torch.randint(0, rows, (n,), device="cuda")
+            d_us = time_us(lambda: torch.nn.functional.embedding(ids, dense))
+            for name in ("d4k256", "d4k256g8", "d8k256x2"):
+                key = "bench_%s_c%d" % (name, cols)
+                e = entries[key]
+                bits = e["entries"].bit_length() - 1
+                words = (cols // e["dim"] * e["stages"] * bits + 31) // 32
+                codes = torch.randint(-2 ** 31, 2 ** 31, (rows, words),
+                                      dtype=torch.int64,
+                                      device="cuda").to(torch.int32)
+                scales = torch.rand(rows, 1, device="cuda").half()
+                books = torch.randn(e["groups"], e["stages"], e["entries"],
+                                    e["dim"], device="cuda").half()
+                out = torch.empty(n, cols, dtype=torch.float16, device="cuda")
+                us = time_us(lambda: t.launch(key, e, codes, scales, books,
+                                              ids, out, rows))
+                moved = n * (cols * 2 + words * 4 + 2)
+                print("| %dx%d | %d | %s | %.1f us | %.0f%% | %.1f us | "
+                      "%.2fx |" % (rows, cols, n, name, us,
+                                   100 * moved / (us * 1e-6) / 1e9 / copy,
+                                   d_us, us / d_us))
+                del codes
+
+
+if __name__ == "__main__":
+    main()

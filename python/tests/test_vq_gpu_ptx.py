@@ -1,0 +1,56 @@
+"""qembed's codebook VQ gather kernel (CodebookKernel.cpp) without a GPU:
+PTX is generated in-process for shared-memory and global-memory codebooks,
+straddling codes, f16/bf16/f32 codebooks and outputs, i32/i64 ids, and the
+CUDA toolkit's ptxas assembles it for sm_90. Running it is
+python/tests/gpu/test_vq_cuda.py on the GPU machine."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import qembed
+
+PTXAS = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+
+CASES = [  # dim, entries, stages, groups, scale, book, out, cols, ids
+    (4, 256, 1, 1, "f16", "f16", "f16", 4096, "i64"),
+    (4, 256, 1, 8, "f16", "f16", "bf16", 512, "i32"),
+    (8, 32, 3, 4, "f16", "bf16", "f32", 512, "i64"),     # 5-bit codes
+    (8, 4096, 2, 1, "f16", "f16", "f16", 4096, "i64"),   # 128 KiB: global
+    (6, 2048, 1, 1, "f32", "f32", "f32", 384, "i64"),    # exactly 48 KiB
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kernel_ptx_assembles(case, tmp_path):
+    dim, entries, stages, groups, scale, book, out, cols, ids = case
+    k = qembed._native().gpu_codebook_kernel(
+        dim, entries, stages, groups, scale, book, out, cols, ids, "sm_90")
+    width = 4 if book == "f32" else 2
+    assert k["shared_memory"] == (groups * stages * entries * dim * width
+                                  <= 48 * 1024)
+    ptx = k["ptx"]
+    assert ".entry %s(" % k["name"] in ptx and ".target sm_90" in ptx
+    assert (".shared" in ptx and "bar.sync" in ptx) == k["shared_memory"]
+    if not os.path.exists(PTXAS):
+        pytest.skip("no ptxas (CUDA toolkit) here")
+    src = tmp_path / "k.ptx"
+    src.write_text(ptx)
+    r = subprocess.run([PTXAS, "-arch=sm_90", str(src), "-o",
+                        str(tmp_path / "k.cubin")], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_bad_kernel_options():
+    with pytest.raises(ValueError, match="entries must be a power of two"):
+        qembed._native().gpu_codebook_kernel(4, 24, 1, 1, "f16", "f16", "f16",
+                                             64)
+    with pytest.raises(ValueError, match="unknown or unsupported GPU chip"):
+        qembed._native().gpu_codebook_kernel(4, 16, 1, 1, "f16", "f16", "f16",
+                                             64, "i64", "sm_42")
+    with pytest.raises(ValueError, match="cols must be a positive multiple"):
+        qembed._native().gpu_codebook_kernel(4, 16, 1, 3, "f16", "f16", "f16",
+                                             64)
