@@ -449,6 +449,7 @@ void gatherRaw(AnyArray packed, AnyArray scales,
 } // namespace
 
 void bindGPUKernels(nb::module_ &m);
+void bindFloatFormats(nb::module_ &m);
 
 NB_MODULE(_qembed, m) {
   m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
@@ -472,4 +473,5 @@ NB_MODULE(_qembed, m) {
         "zero_points"_a.none(), "ids"_a, "out"_a, "cols"_a, "bits"_a, "group"_a,
         "symmetric"_a, "scale_kind"_a, "out_kind"_a, "threads"_a = 0);
   bindGPUKernels(m);
+  bindFloatFormats(m);
 }
