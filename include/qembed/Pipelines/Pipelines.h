@@ -45,6 +45,15 @@ struct QuantizeEmbeddingsOptions
   PassOptions::Option<int64_t> minRows{
       *this, "min-rows", llvm::cl::desc("Tables with fewer rows stay dense"),
       llvm::cl::init(0)};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("int, fp8, nvfp4 or mxfp4 (float formats fix bits, "
+                     "group-size and the scale type)"),
+      llvm::cl::init("int")};
+  PassOptions::Option<bool> perTensor{
+      *this, "per-tensor",
+      llvm::cl::desc("format=fp8: one scale for the whole table"),
+      llvm::cl::init(false)};
 };
 
 /// Options of --qembed-gpu-pipeline.

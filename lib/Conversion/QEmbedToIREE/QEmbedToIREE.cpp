@@ -44,6 +44,10 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   if (ShapedType::isDynamic(cols))
     return "the CUDA dispatch needs a static row length";
   SchemeAttr scheme = op.getScheme();
+  if (!scheme.isInt())
+    return std::string("the CUDA dispatch supports only format int, got "
+                       "format ") +
+           ::qembed::formatName(scheme.getFormat());
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
   spec.symmetric = scheme.getSymmetric();

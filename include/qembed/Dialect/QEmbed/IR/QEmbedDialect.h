@@ -17,6 +17,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h.inc"
 
