@@ -432,16 +432,26 @@ def run_pipeline(module, pipeline: str,
         raise better from None
 
 
-def quantize_embeddings(module, bits=4, group_size=64,
+def quantize_embeddings(module, bits=None, group_size=None,
                         symmetric=True, scale_type=None, bytecode=False,
                         allow_unregistered=False, min_rows=0,
-                        min_table_bytes=0, diagnostics=False):
+                        min_table_bytes=0, diagnostics=False, format="int",
+                        per_tensor=False):
     """Runs --quantize-embeddings with the given options on `module` (what
     run_pipeline accepts, a torch-mlir Module object included). Tables with
     fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
     row length `group_size` does not divide, stay dense: each gets a
     `table left dense: <why>` remark, returned with diagnostics=True as
-    (result, diagnostics text), else issued as a TableLeftDenseWarning."""
+    (result, diagnostics text), else issued as a TableLeftDenseWarning.
+    format="fp8" | "nvfp4" | "mxfp4" quantizes to a float format (bits and
+    group_size are then the format's; see quantize)."""
+    _check_format(format, bits, group_size, symmetric, scale_type,
+                  per_tensor)
+    if format != "int":
+        bits = _FORMAT_BITS[format]
+        group_size = _FORMAT_GROUP[format]
+    bits = 4 if bits is None else bits
+    group_size = 64 if group_size is None else group_size
     _check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -453,6 +463,9 @@ def quantize_embeddings(module, bits=4, group_size=64,
                                 min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    if format != "int":
+        opts += " format=%s per-tensor=%s" % (format,
+                                              "true" if per_tensor else "false")
     out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
                               bytecode, diagnostics=True,
                               allow_unregistered=allow_unregistered)
