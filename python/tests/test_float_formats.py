@@ -5,6 +5,8 @@ mxfp4-pack-quantized) and dequantization, for f32 / f16 / bf16 tables with
 all-zero rows, outlier rows and tiny values. Needs torch and
 compressed-tensors."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,62 @@ def test_typical_embedding_table(fmt, dtype):
         assert same_bits(q.scales, to_numpy(comp["weight_scale"]))
     assert same_bits(qembed.dequantize(q), to_numpy(deq))
     assert q.sqnr_db > {"fp8": 25, "nvfp4": 15, "mxfp4": 12}[fmt]
+
+
+# ------------------------------------------------------------ GPU kernels ---
+
+@pytest.mark.parametrize("fmt,scale,out", [
+    ("fp8", torch.bfloat16, torch.bfloat16), ("fp8", torch.float32,
+                                              torch.float16),
+    ("nvfp4", None, torch.float16), ("nvfp4", None, torch.float32),
+    ("mxfp4", None, torch.bfloat16)])
+def test_gpu_kernel_ptx(tmp_path, monkeypatch, fmt, scale, out):
+    """The bare-pointer kernels qembed.torch launches for the float formats
+    compile to PTX without a GPU (into the kernel cache), and the CUDA
+    toolkit's ptxas assembles them for sm_90 when it is installed."""
+    import shutil
+    import subprocess
+    qt = pytest.importorskip("qembed.torch")
+    monkeypatch.setenv("QEMBED_CACHE_DIR", str(tmp_path / "cache"))
+    entries = qt.float_format_kernels(fmt, 256, scale, out, torch.int64,
+                                      "sm_90", global_scale=612.5)
+    assert set(entries) == {1, 2}
+    for entry in entries.values():
+        assert ".target sm_90" in entry["ptx"]
+        assert entry["name"].startswith("qembed_gather_%s_" % fmt)
+        if fmt == "nvfp4":
+            assert "0f44192000" in entry["ptx"]  # the global scale 612.5
+    ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+    if not os.path.exists(ptxas):
+        pytest.skip("no ptxas")
+    for entry in entries.values():
+        src = tmp_path / (entry["name"] + ".ptx")
+        src.write_text(entry["ptx"])
+        subprocess.run([ptxas, "-arch=sm_90", str(src), "-o",
+                        str(tmp_path / "k.cubin")], check=True)
+
+
+@pytest.mark.parametrize("fmt,scale,out", [
+    ("fp8", "bf16", "bf16"), ("fp8", "f16", "f32"), ("fp8", "f32", "f16"),
+    ("nvfp4", None, "bf16"), ("nvfp4", None, "f32"), ("mxfp4", None, "f16"),
+    ("mxfp4", None, "f32")])
+def test_gpu_reference_matches_numerics(fmt, scale, out):
+    """The torch reference the GPU tests and benchmark compare the kernels
+    with (python/tests/gpu/float_formats_ref.py) equals qembed.gather, bit
+    for bit, on the same random tables (every code, subnormal scales)."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "gpu"))
+    import float_formats_ref as ref
+    tdt = {"bf16": torch.bfloat16, "f16": torch.float16,
+           "f32": torch.float32}
+    packed, scales = ref.random_table(fmt, tdt[scale or "f32"], 300, 512,
+                                      seed=3)
+    ids = torch.randint(-2, 303, (700,), generator=torch.Generator()
+                        .manual_seed(1))
+    want = ref.dequant_rows(packed, scales, ids, fmt, 512, tdt[out])
+    q = qembed.QuantizedTable(
+        packed.numpy(), to_numpy(scales), None, 512,
+        8 if fmt == "fp8" else 4, ref.GROUP[fmt], True, scale or "bf16",
+        format=fmt, global_scale=ref.NVFP4_GLOBAL)
+    got = qembed.gather(q, ids.numpy(), out_dtype=out)
+    assert same_bits(got, to_numpy(want))

@@ -42,10 +42,6 @@ static Value collapseLeading(OpBuilder &b, Location loc, Value memref,
 static LogicalResult lowerToLaunch(BufferGatherOp op, gpu::GPUModuleOp kernels,
                                    SymbolTable &symbols, int64_t blockSize,
                                    int64_t maxBlocks, int64_t unroll) {
-  if (!op.getScheme().isInt())
-    return op.emitOpError("GPU lowering supports only format int, got format ")
-           << ::qembed::formatName(op.getScheme().getFormat())
-           << " (lower it with --qembed-to-linalg)";
   MemRefType outType = op.getOut().getType();
   int64_t cols = outType.getShape().back();
   int64_t sliceCodes = 16 / (outType.getElementTypeBitWidth() / 8);
