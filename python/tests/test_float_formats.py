@@ -305,3 +305,19 @@ def test_gpu_reference_matches_numerics(fmt, scale, out):
         format=fmt, global_scale=ref.NVFP4_GLOBAL)
     got = qembed.gather(q, ids.numpy(), out_dtype=out)
     assert same_bits(got, to_numpy(want))
+
+
+def test_mxfp4_f16_underflowing_scale():
+    """A group of an f16 table whose power-of-two scale 2^(c-127) is below
+    f16's smallest subnormal: compressed-tensors' scale is 0 there, which
+    becomes 1 (the eps of its uint8 scale dtype), stored as code 127."""
+    w = torch.zeros(2, 64, dtype=torch.float16)
+    w[0, :32] = 2.0 ** -23
+    w[0, 5] = -2.0 ** -24
+    w[1] = torch.linspace(-3, 3, 64).half()
+    comp, dec, deq = ct_mxfp4(w)
+    q = qembed.quantize(to_numpy(w), format="mxfp4", dtype="f16")
+    assert q.scales[0, 0] == 127
+    assert same_bits(q.packed.view(np.uint8), to_numpy(comp["weight_packed"]))
+    assert same_bits(q.scales, to_numpy(comp["weight_scale"]))
+    assert same_bits(qembed.dequantize(q), to_numpy(deq))
