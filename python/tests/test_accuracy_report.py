@@ -32,3 +32,13 @@ def test_accuracy_report(tmp_path):
     assert rows["W4 g64"][1] > 0.99
     assert rows["W8 channel"][1] > rows["W4 g64"][1] > rows["W3 g64"][1] \
         > rows["W2 g32"][1]
+    # The float formats (compressed-tensors FP8 / NVFP4A16 / MXFP4A16).
+    fl = {m.group(1): (float(m.group(2)), float(m.group(3)))
+          for m in re.finditer(r"\| ((?:FP8|NVFP4|MXFP4)[^|]*?) \| ([\d.]+) "
+                               r"\| [\d.]+ \| [\d.-]+ \| ([\d.]+) \|", md)}
+    assert sorted(fl) == ["FP8 channel", "FP8 tensor", "MXFP4", "NVFP4"]
+    assert fl["NVFP4"][0] == pytest.approx(4.5, abs=1e-3)  # 4 + 8 per 16
+    assert fl["MXFP4"][0] == pytest.approx(4.25)          # 4 + 8 per 32
+    assert fl["FP8 tensor"][0] == pytest.approx(8.0, abs=1e-3)
+    assert fl["FP8 channel"][1] > 0.999 and fl["NVFP4"][1] > 0.99
+    assert fl["FP8 channel"][1] > fl["NVFP4"][1] > rows["W2 g32"][1]
