@@ -12,6 +12,7 @@
 #include "FloatBits.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -96,7 +97,8 @@ std::optional<TableProblem> checkFloatTable(const TableView &t) {
 // Element formats
 //===----------------------------------------------------------------------===//
 
-float decodeE4M3(uint8_t code) {
+/// decodeE4M3 computed for one code (decodeE4M3 reads a table of these).
+static float computeE4M3(uint8_t code) {
   unsigned e = (code >> 3) & 15, m = code & 7;
   float mag;
   if (e == 15 && m == 7)
@@ -106,6 +108,16 @@ float decodeE4M3(uint8_t code) {
   else
     mag = std::ldexp(float(8 + m), int(e) - 10);
   return (code & 0x80) ? -mag : mag;
+}
+
+float decodeE4M3(uint8_t code) {
+  static const std::array<float, 256> values = [] {
+    std::array<float, 256> v{};
+    for (int c = 0; c < 256; ++c)
+      v[size_t(c)] = computeE4M3(uint8_t(c));
+    return v;
+  }();
+  return values[code];
 }
 
 uint8_t encodeE4M3(float x) {
@@ -130,21 +142,26 @@ float decodeE2M1(uint8_t code) {
 
 uint8_t encodeE2M1(float x) {
   float a = std::fabs(x);
-  uint8_t m = a <= 0.25f  ? 0
-              : a < 0.75f ? 1
+  uint8_t m = a <= 0.25f   ? 0
+              : a < 0.75f  ? 1
               : a <= 1.25f ? 2
-              : a < 1.75f ? 3
-              : a <= 2.5f ? 4
-              : a < 3.5f  ? 5
-              : a <= 5.0f ? 6
-                          : 7;
+              : a < 1.75f  ? 3
+              : a <= 2.5f  ? 4
+              : a < 3.5f   ? 5
+              : a <= 5.0f  ? 6
+                           : 7;
   return uint8_t(m | (x < 0 ? 8 : 0));
 }
 
 float decodeE8M0(uint8_t code) {
-  if (code == 255)
-    return std::numeric_limits<float>::quiet_NaN();
-  return std::ldexp(1.0f, int(code) - 127);
+  static const std::array<float, 256> values = [] {
+    std::array<float, 256> v{};
+    for (int c = 0; c < 255; ++c)
+      v[size_t(c)] = std::ldexp(1.0f, c - 127);
+    v[255] = std::numeric_limits<float>::quiet_NaN();
+    return v;
+  }();
+  return values[code];
 }
 
 //===----------------------------------------------------------------------===//
@@ -264,8 +281,8 @@ static inline uint32_t getCode(const uint32_t *rowWords, int64_t col,
 }
 
 FloatPackedTable quantizeFloatTable(const TableView &t,
-                                    const FloatScheme &scheme,
-                                    unsigned threads, bool errorStats) {
+                                    const FloatScheme &scheme, unsigned threads,
+                                    bool errorStats) {
   FloatPackedTable out;
   out.rows = t.rows;
   out.cols = t.cols;
@@ -434,25 +451,90 @@ float dequantizeFloatElement(const FloatPackedView &t, int64_t row,
   return values[size_t(col)];
 }
 
+/// `v` rounded to `kind` as the output element type OutT holds it: the
+/// float for f32, the bit pattern for f16 / bf16.
+template <typename OutT> static OutT toOut(FloatKind kind, float v) {
+  if constexpr (sizeof(OutT) == 4)
+    return v;
+  else
+    return kind == FloatKind::F16 ? toF16Bits(v) : toBF16Bits(v);
+}
+
+/// -v, for an output value as toOut holds it.
+static float negate(float v) { return -v; }
+static uint16_t negate(uint16_t bits) { return uint16_t(bits ^ 0x8000u); }
+
+/// gatherFloatRows for tokens [b, e): per row (fp8) or group (nvfp4 /
+/// mxfp4) a table of the output value of every code (256 / 16 entries),
+/// then one lookup per code. Each entry is computed exactly as
+/// dequantizeRow + rounding to the output type, so the bits are the same.
+/// Codes are read as bytes of the little-endian words.
+template <typename OutT>
+static void gatherRangeLUT(const FloatPackedView &t, const void *ids,
+                           IndexKind idKind, int64_t b, int64_t e,
+                           FloatKind outKind, OutT *out) {
+  const FloatScheme &s = t.scheme;
+  int64_t wpr = s.wordsPerRow(t.cols), groups = s.groupsPerRow(t.cols);
+  int64_t gsize = s.columnsPerGroup(t.cols);
+  const uint8_t *scaleCodes = static_cast<const uint8_t *>(t.scales);
+  OutT lut[256];
+  for (int64_t i = b; i < e; ++i) {
+    int64_t id = idKind == IndexKind::I32
+                     ? int64_t(static_cast<const int32_t *>(ids)[i])
+                     : static_cast<const int64_t *>(ids)[i];
+    id = std::clamp<int64_t>(id, 0, t.rows - 1);
+    const uint8_t *codes =
+        reinterpret_cast<const uint8_t *>(t.words + id * wpr);
+    OutT *o = out + i * t.cols;
+    if (s.format == Format::FP8) {
+      float scale = loadElement(s.tableKind, t.scales, id);
+      for (int c = 0; c < 256; ++c)
+        lut[c] = toOut<OutT>(
+            outKind, roundTo(s.tableKind, decodeE4M3(uint8_t(c)) * scale));
+      for (int64_t c = 0; c < t.cols; ++c)
+        o[c] = lut[codes[c]];
+      continue;
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      uint8_t sc = scaleCodes[id * groups + g];
+      float scale = s.format == Format::NVFP4 ? decodeE4M3(sc) / t.globalScale
+                                              : decodeE8M0(sc);
+      if (std::isnan(scale)) {
+        for (int c = 0; c < 16; ++c)
+          lut[c] = toOut<OutT>(outKind, decodeE2M1(uint8_t(c)) * scale);
+      } else {
+        // Rounding is symmetric: a negative code is its magnitude's value
+        // with the sign bit set (code 8 gives -0, as -0.0 * scale does).
+        for (int c = 0; c < 8; ++c) {
+          lut[c] = toOut<OutT>(outKind, decodeE2M1(uint8_t(c)) * scale);
+          lut[c + 8] = negate(lut[c]);
+        }
+      }
+      const uint8_t *gc = codes + g * gsize / 2;
+      OutT *go = o + g * gsize;
+      for (int64_t j = 0; j < gsize / 2; ++j) {
+        uint8_t byte = gc[j];
+        go[2 * j] = lut[byte & 15];
+        go[2 * j + 1] = lut[byte >> 4];
+      }
+    }
+  }
+}
+
 void gatherFloatRows(const FloatPackedView &t, const void *ids,
                      IndexKind idKind, int64_t tokens, FloatKind outKind,
                      void *out, unsigned threads) {
   auto run = [&](int64_t b, int64_t e) {
-    std::vector<float> row(size_t(t.cols));
-    for (int64_t i = b; i < e; ++i) {
-      int64_t id = idKind == IndexKind::I32
-                       ? int64_t(static_cast<const int32_t *>(ids)[i])
-                       : static_cast<const int64_t *>(ids)[i];
-      id = std::clamp<int64_t>(id, 0, t.rows - 1);
-      dequantizeRow(t, id, row.data());
-      for (int64_t c = 0; c < t.cols; ++c)
-        storeElement(outKind, out, i * t.cols + c, row[size_t(c)]);
-    }
+    if (outKind == FloatKind::F32)
+      gatherRangeLUT(t, ids, idKind, b, e, outKind, static_cast<float *>(out));
+    else
+      gatherRangeLUT(t, ids, idKind, b, e, outKind,
+                     static_cast<uint16_t *>(out));
   };
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t n = std::min<int64_t>(
-      {int64_t(threads), tokens, (tokens * t.cols) >> 16});
+  int64_t n =
+      std::min<int64_t>({int64_t(threads), tokens, (tokens * t.cols) >> 16});
   if (n <= 1) {
     run(0, tokens);
     return;
