@@ -33,19 +33,18 @@ qembed::FloatKind kindOf(const std::string &name, const char *what) {
     return qembed::FloatKind::F16;
   if (name == "bf16")
     return qembed::FloatKind::BF16;
-  throw nb::value_error(
-      (std::string(what) + " must be 'f32', 'f16' or 'bf16', got '" + name +
-       "'")
-          .c_str());
+  throw nb::value_error((std::string(what) +
+                         " must be 'f32', 'f16' or 'bf16', got '" + name + "'")
+                            .c_str());
 }
 
 qembed::FloatScheme schemeOf(const std::string &format, bool perTensor,
                              qembed::FloatKind kind, int64_t cols) {
   std::optional<qembed::Format> f = qembed::parseFormat(format);
   if (!f || *f == qembed::Format::Int)
-    throw nb::value_error(("format must be 'fp8', 'nvfp4' or 'mxfp4', got '" +
-                           format + "'")
-                              .c_str());
+    throw nb::value_error(
+        ("format must be 'fp8', 'nvfp4' or 'mxfp4', got '" + format + "'")
+            .c_str());
   qembed::FloatScheme s{*f, perTensor, kind};
   if (std::string err = qembed::checkFloatScheme(s, cols); !err.empty())
     throw nb::value_error(err.c_str());
@@ -103,17 +102,16 @@ nb::tuple quantizeFloatRaw(AnyArray table, const std::string &kindName,
       scales = nb::cast(owned<uint16_t>(std::move(raw), rows, 1));
     }
   } else {
-    scales = nb::cast(owned<uint8_t>(std::move(q.scaleCodes), rows,
-                                     s.groupsPerRow(cols)));
+    scales = nb::cast(
+        owned<uint8_t>(std::move(q.scaleCodes), rows, s.groupsPerRow(cols)));
   }
   double sqnr = !errorStats ? NAN
                 : q.noisePower > 0
                     ? 10 * std::log10(q.signalPower / q.noisePower)
                     : INFINITY;
-  return nb::make_tuple(owned<int32_t>(std::move(words), rows,
-                                       s.wordsPerRow(cols)),
-                        scales, q.globalScale,
-                        errorStats ? q.maxAbsError : NAN, sqnr);
+  return nb::make_tuple(
+      owned<int32_t>(std::move(words), rows, s.wordsPerRow(cols)), scales,
+      q.globalScale, errorStats ? q.maxAbsError : NAN, sqnr);
 }
 
 /// A checked view of packed arrays for `format`.

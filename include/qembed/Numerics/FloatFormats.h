@@ -97,7 +97,7 @@ float decodeE8M0(uint8_t code);
 struct FloatPackedTable {
   int64_t rows = 0, cols = 0;
   FloatScheme scheme;
-  std::vector<uint32_t> words; ///< rows x scheme.wordsPerRow(cols)
+  std::vector<uint32_t> words;     ///< rows x scheme.wordsPerRow(cols)
   std::vector<float> scales;       ///< FP8: rows x 1, exact in tableKind.
   std::vector<uint8_t> scaleCodes; ///< NVFP4 (E4M3FN) / MXFP4 (E8M0):
                                    ///< rows x groups.

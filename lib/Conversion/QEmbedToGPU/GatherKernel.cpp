@@ -333,9 +333,10 @@ std::string mlir::qembed::gatherKernelName(const GatherKernelSpec &s) {
   if (s.format != "int") {
     uint32_t g;
     std::memcpy(&g, &s.globalScale, 4);
-    return llvm::formatv("qembed_gather_{0}_{1}_{2}_i{3}_d{4}_b{5}_u{6}_gs{7:x}",
-                         s.format, s.scaleType, s.outType, s.idBits, s.cols,
-                         s.blockSize, s.unroll, g)
+    return llvm::formatv(
+               "qembed_gather_{0}_{1}_{2}_i{3}_d{4}_b{5}_u{6}_gs{7:x}",
+               s.format, s.scaleType, s.outType, s.idBits, s.cols, s.blockSize,
+               s.unroll, g)
         .str();
   }
   return llvm::formatv(

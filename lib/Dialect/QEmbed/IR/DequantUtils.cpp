@@ -68,11 +68,12 @@ Value mlir::qembed::emitDequantCode(OpBuilder &b, Location loc, Value u,
 /// (u & signMask) moved to bit 31: the value of a small float code whose
 /// exponent and mantissa fields, placed at `shift`, line up with f32's.
 static Value decodeSmallFloat(OpBuilder &b, Location loc, Value u,
-                              int64_t magMask, int64_t signMask,
-                              unsigned shift, int scaleLog2) {
+                              int64_t magMask, int64_t signMask, unsigned shift,
+                              int scaleLog2) {
   Type f32 = b.getF32Type();
   Value magBits = arith::ShLIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, magMask)),
+      b, loc,
+      arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, magMask)),
       mlir::qembed::constI32(b, loc, shift));
   Value mag = arith::MulFOp::create(
       b, loc, arith::BitcastOp::create(b, loc, f32, magBits),
@@ -83,7 +84,9 @@ static Value decodeSmallFloat(OpBuilder &b, Location loc, Value u,
   while ((int64_t(1) << signBit) != signMask)
     ++signBit;
   Value sign = arith::ShLIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, signMask)),
+      b, loc,
+      arith::AndIOp::create(b, loc, u,
+                            mlir::qembed::constI32(b, loc, signMask)),
       mlir::qembed::constI32(b, loc, 31 - signBit));
   Value bits = arith::OrIOp::create(
       b, loc, arith::BitcastOp::create(b, loc, b.getI32Type(), mag), sign);
@@ -122,11 +125,12 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
                                        APFloat(globalScale)));
   } else {
     // 2^(c - 127): c << 23, except c = 0 (2^-127, an f32 subnormal).
-    Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                         byte, mlir::qembed::constI32(b, loc, 0));
+    Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, byte,
+                                         mlir::qembed::constI32(b, loc, 0));
     Value bits = arith::SelectOp::create(
         b, loc, isZero, mlir::qembed::constI32(b, loc, 0x00400000),
-        arith::ShLIOp::create(b, loc, byte, mlir::qembed::constI32(b, loc, 23)));
+        arith::ShLIOp::create(b, loc, byte,
+                              mlir::qembed::constI32(b, loc, 23)));
     s = arith::BitcastOp::create(b, loc, f32, bits);
   }
   Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u), s);

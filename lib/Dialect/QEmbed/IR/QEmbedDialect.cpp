@@ -122,8 +122,8 @@ verifyFloatFormat(function_ref<InFlightDiagnostic()> emitError,
   const char *name = ::qembed::formatName(format);
   if (bits != ::qembed::formatBits(format))
     return emitError() << "format " << name << " has "
-                       << ::qembed::formatBits(format) << "-bit codes, got bits = "
-                       << bits;
+                       << ::qembed::formatBits(format)
+                       << "-bit codes, got bits = " << bits;
   if (groupSize != ::qembed::formatGroupSize(format))
     return emitError() << "format " << name << " fixes group_size = "
                        << ::qembed::formatGroupSize(format) << ", got "

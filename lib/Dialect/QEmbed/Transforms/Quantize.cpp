@@ -55,8 +55,9 @@ using TableCache = DenseMap<Attribute, std::unique_ptr<QuantizedConstants>>;
 /// (fp8), f8E4M3FN (nvfp4) or f8E8M0FNU (mxfp4). A splat table is expanded
 /// (within max-table-bytes) and quantized like any other.
 static FailureOr<QuantizedConstants *>
-quantizeFloatTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
-                   ::qembed::Format format, TableCache &cache) {
+quantizeFloatTable(arith::ConstantOp constant,
+                   const QEmbedQuantizeOptions &opts, ::qembed::Format format,
+                   TableCache &cache) {
   Attribute value = constant.getValue();
   auto it = cache.find(value);
   if (it != cache.end())
@@ -350,8 +351,9 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
              << "-bit codes, got bits=" << unsigned(bits);
     if (groupSize != fgroup)
       return emitError(UnknownLoc::get(ctx))
-             << "invalid options: format=" << format << " fixes group-size="
-             << fgroup << ", got group-size=" << int64_t(groupSize);
+             << "invalid options: format=" << format
+             << " fixes group-size=" << fgroup
+             << ", got group-size=" << int64_t(groupSize);
     if (!symmetric)
       return emitError(UnknownLoc::get(ctx))
              << "invalid options: format=" << format << " is symmetric only";

@@ -46,9 +46,8 @@ Value emitDecodeE2M1(OpBuilder &b, Location loc, Value u);
 ///  * nvfp4: `e2m1 * (f32(scale) / globalScale)` in f32 (scale f8E4M3FN);
 ///  * mxfp4: `e2m1 * 2^(scale - 127)` (scale f8E8M0FNU), exact;
 /// then converted to `resultType`. Matches ::qembed::dequantizeFloatElement.
-Value emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
-                           unsigned format, Value scale, float globalScale,
-                           Type resultType);
+Value emitDequantFloatCode(OpBuilder &b, Location loc, Value u, unsigned format,
+                           Value scale, float globalScale, Type resultType);
 
 } // namespace mlir::qembed
 
