@@ -14,6 +14,7 @@
 
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -424,7 +425,7 @@ gpu::GPUFuncOp mlir::qembed::buildBarePointerGatherKernel(
   if (format == ::qembed::Format::NVFP4)
     globalScale = FloatAttr::get(Float32Type::get(ctx), spec.globalScale);
   auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize, spec.symmetric,
-                                scaleType, format, globalScale);
+                                scaleType, SchemeFormat(format), globalScale);
   // Bare pointers need static memref shapes: the leading (row / token)
   // extent is declared as the largest i32, the bound of the i32 sizes the
   // kernel is passed; only the trailing extents (the row layout) take part

@@ -15,6 +15,7 @@
 #include "qembed/Conversion/Passes.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -47,7 +48,7 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   if (!scheme.isInt())
     return std::string("the CUDA dispatch supports only format int, got "
                        "format ") +
-           ::qembed::formatName(scheme.getFormat());
+           ::qembed::formatName(::qembed::Format(scheme.getFormat()));
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
   spec.symmetric = scheme.getSymmetric();

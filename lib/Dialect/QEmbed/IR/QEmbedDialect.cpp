@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 #include "qembed/Numerics/Quantizer.h"
 
 #include "mlir/IR/DialectImplementation.h"
@@ -94,8 +95,8 @@ Attribute SchemeAttr::parse(AsmParser &parser, Type) {
   if (parser.parseGreater())
     return {};
   return parser.getChecked<SchemeAttr>(parser.getContext(), bits, groupSize,
-                                       kind == "symmetric", scaleType, format,
-                                       globalScale);
+                                       kind == "symmetric", scaleType,
+                                       SchemeFormat(format), globalScale);
 }
 
 void SchemeAttr::print(AsmPrinter &printer) const {
@@ -103,7 +104,8 @@ void SchemeAttr::print(AsmPrinter &printer) const {
           << ", " << (getSymmetric() ? "symmetric" : "asymmetric")
           << ", scale_type = " << getScaleType();
   if (!isInt())
-    printer << ", format = " << ::qembed::formatName(getFormat());
+    printer << ", format = "
+            << ::qembed::formatName(::qembed::Format(getFormat()));
   if (FloatAttr g = getGlobalScale()) {
     // Shortest text that reads back as the same f32.
     SmallString<32> text;
@@ -154,11 +156,13 @@ verifyFloatFormat(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  unsigned bits, int64_t groupSize,
                                  bool symmetric, Type scaleType,
-                                 ::qembed::Format format,
-                                 FloatAttr globalScale) {
-  if (format != ::qembed::Format::Int)
-    return verifyFloatFormat(emitError, format, bits, groupSize, symmetric,
-                             scaleType, globalScale);
+                                 SchemeFormat format, FloatAttr globalScale) {
+  static_assert(unsigned(SchemeFormat::MXFP4) ==
+                    unsigned(::qembed::Format::MXFP4),
+                "SchemeFormat mirrors ::qembed::Format");
+  if (format != SchemeFormat::Int)
+    return verifyFloatFormat(emitError, ::qembed::Format(format), bits,
+                             groupSize, symmetric, scaleType, globalScale);
   if (globalScale)
     return emitError() << "only format nvfp4 has a global_scale";
   if (bits < 2 || bits > 8)
@@ -266,7 +270,7 @@ LogicalResult LookupOp::verify() {
 static LogicalResult verifyIntFormat(Operation *op, SchemeAttr scheme) {
   if (!scheme.isInt())
     return op->emitOpError("supports only format int, got format ")
-           << ::qembed::formatName(scheme.getFormat())
+           << ::qembed::formatName(::qembed::Format(scheme.getFormat()))
            << " (--qembed-quantize quantizes float formats)";
   return success();
 }

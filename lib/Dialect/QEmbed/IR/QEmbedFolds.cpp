@@ -7,6 +7,7 @@
 
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include <cstring>
 
@@ -111,7 +112,8 @@ static OpFoldResult foldFloatDequantize(SchemeAttr scheme,
   // fp8 scales have the table's type; the other formats' are bytes.
   ::qembed::FloatKind tableKind =
       getFloatKind(scheme.getScaleType()).value_or(outKind);
-  ::qembed::FloatScheme fs{scheme.getFormat(), false, tableKind};
+  ::qembed::FloatScheme fs{::qembed::Format(scheme.getFormat()), false,
+                           tableKind};
   FloatAttr g = scheme.getGlobalScale();
   // Copy the words out: attribute storage need not be 4-byte aligned.
   std::vector<uint32_t> words(packed.bytes.size() / 4);

@@ -99,7 +99,7 @@ quantizeFloatTable(arith::ConstantOp constant,
   }
   auto scheme = SchemeAttr::getChecked(
       [&] { return constant.emitError(); }, ctx, fs.bits(), fs.groupSize(),
-      /*symmetric=*/true, scaleType, format, globalScale);
+      /*symmetric=*/true, scaleType, SchemeFormat(format), globalScale);
   if (!scheme)
     return failure();
   auto result = std::make_unique<QuantizedConstants>();

@@ -51,22 +51,24 @@ def QEmbed_SchemeAttr : AttrDef<QEmbed_Dialect, "Scheme"> {
   }];
   let parameters = (ins "unsigned":$bits, "int64_t":$groupSize,
                         "bool":$symmetric, "::mlir::Type":$scaleType,
-                        DefaultValuedParameter<"::qembed::Format",
-                          "::qembed::Format::Int">:$format,
+                        DefaultValuedParameter<"::mlir::qembed::SchemeFormat",
+                          "::mlir::qembed::SchemeFormat::Int">:$format,
                         DefaultValuedParameter<"::mlir::FloatAttr",
                           "::mlir::FloatAttr()">:$globalScale);
   let builders = [
     AttrBuilder<(ins "unsigned":$bits, "int64_t":$groupSize,
                      "bool":$symmetric, "::mlir::Type":$scaleType), [{
       return $_get($_ctxt, bits, groupSize, symmetric, scaleType,
-                   ::qembed::Format::Int, ::mlir::FloatAttr());
+                   ::mlir::qembed::SchemeFormat::Int, ::mlir::FloatAttr());
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// True for the integer format (the default).
-    bool isInt() const { return getFormat() == ::qembed::Format::Int; }
+    bool isInt() const {
+      return getFormat() == ::mlir::qembed::SchemeFormat::Int;
+    }
     /// Number of scales per row of a table with `cols` columns.
     int64_t getNumGroups(int64_t cols) const {
       return getGroupSize() == 0 ? 1 : cols / getGroupSize();
