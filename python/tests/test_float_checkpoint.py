@@ -151,3 +151,29 @@ def test_quantize_embeddings_format():
     assert "format = fp8" in out
     with pytest.raises(ValueError, match="fixes group_size=16"):
         qembed.quantize_embeddings(text, format="nvfp4", group_size=64)
+
+
+def test_cli_quantize_format(tmp_path):
+    """`qembed quantize --format` runs --quantize-embeddings with the
+    format; a bit width the format does not have is an error (status 1)."""
+    src = tmp_path / "m.mlir"
+    src.write_text("""func.func @f(%ids: tensor<3xi64>) -> tensor<3x32xf32> {
+  %t = arith.constant dense<[[""" + ", ".join("%d.5" % (i % 7 - 3)
+                                              for i in range(32)) + """],
+      [""" + ", ".join("%d.25" % (i % 5 - 2) for i in range(32)) + """]]> : tensor<2x32xf32>
+  %r = qembed.lookup %t[%ids] : tensor<2x32xf32>, tensor<3xi64> -> tensor<3x32xf32>
+  return %r : tensor<3x32xf32>
+}
+""")
+    out = tmp_path / "q.mlir"
+    run = [sys.executable, "-m", "qembed", "quantize", str(src), "-o",
+           str(out)]
+    r = subprocess.run(run + ["--format", "mxfp4"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "format = mxfp4" in text and "tensor<2x1xf8E8M0FNU>" in text
+    r = subprocess.run(run + ["--format", "fp8", "--bits", "4"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "format 'fp8' has 8-bit codes, got bits=4" in r.stderr
