@@ -224,6 +224,8 @@ def _float_params(fmt, scale_type, out_type, cols, id_type, chip, block_size,
     kernels keep their old keys."""
     bits = 8 if fmt == "fp8" else 4
     group = {"fp8": 0, "nvfp4": 16, "mxfp4": 32}[fmt]
+    if fmt != "nvfp4":
+        global_scale = 1.0  # only nvfp4's kernel depends on it
     return _params(bits, group, True, scale_type, out_type, cols, id_type,
                    chip, block_size, unroll) + (
         ("format", fmt), ("global_scale", float(np.float32(global_scale))))

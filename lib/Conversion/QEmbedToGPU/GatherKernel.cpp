@@ -332,8 +332,10 @@ std::string mlir::qembed::checkGatherKernelSpec(const GatherKernelSpec &s) {
 
 std::string mlir::qembed::gatherKernelName(const GatherKernelSpec &s) {
   if (s.format != "int") {
+    // Only nvfp4's kernel depends on the global scale.
+    float scale = s.format == "nvfp4" ? s.globalScale : 1.0f;
     uint32_t g;
-    std::memcpy(&g, &s.globalScale, 4);
+    std::memcpy(&g, &scale, 4);
     return llvm::formatv(
                "qembed_gather_{0}_{1}_{2}_i{3}_d{4}_b{5}_u{6}_gs{7:x}",
                s.format, s.scaleType, s.outType, s.idBits, s.cols, s.blockSize,
