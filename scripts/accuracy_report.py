@@ -37,6 +37,29 @@ VQ_SCHEMES = [
     ("VQ d4 K256 g8", 4, 256, 1, 8)]
 
 
+# Float formats, bit-exact with compressed-tensors 0.20 (label, format,
+# per_tensor); their scales are what compressed-tensors stores: the table's
+# f32 for FP8, E4M3 bytes + one f32 global scale for NVFP4, E8M0 bytes for
+# MXFP4.
+FLOAT_SCHEMES = [("FP8 channel", "fp8", False), ("FP8 tensor", "fp8", True),
+                 ("NVFP4", "nvfp4", False), ("MXFP4", "mxfp4", False)]
+
+
+# Label offsets (points) that keep the float formats' labels off their
+# INT neighbours in the plot.
+FLOAT_LABEL_OFFSETS = {"FP8 channel": (4, 3), "FP8 tensor": (-52, 3),
+                       "NVFP4": (4, -12), "MXFP4": (-34, -10)}
+
+
+def float_stored_bytes(q):
+    """Bytes of a float-format table as compressed-tensors stores it."""
+    if q.format == "fp8":
+        codes = q.packed.shape[0] * q.cols
+        return codes + (4 if q.per_tensor else q.scales.nbytes)
+    return q.packed.nbytes + q.scales.nbytes + (4 if q.format == "nvfp4"
+                                                else 0)
+
+
 def sentences(n=240, seed=7):
     rng = random.Random(seed)
     subjects = ["The old fisherman", "A young engineer", "Our neighbour's cat",
@@ -96,6 +119,19 @@ def main():
         rows.append(dict(label=label, bpp=stored * 8 / params, sqnr=q.sqnr_db,
                          mean=float(cos.mean()), min=float(cos.min()),
                          mb=stored / 1e6))
+    for label, fmt, per_tensor in FLOAT_SCHEMES:
+        q = qembed.quantize(table.numpy(), format=fmt, per_tensor=per_tensor)
+        params = table.numel()
+        stored = float_stored_bytes(q)
+        emb.weight.data = torch.from_numpy(qembed.dequantize(q,
+                                                             out_dtype="f32"))
+        got = model.encode(texts, convert_to_numpy=True,
+                           normalize_embeddings=True)
+        emb.weight.data = table
+        cos = np.sum(got * ref, axis=1)
+        rows.append(dict(label=label, bpp=stored * 8 / params, sqnr=q.sqnr_db,
+                         mean=float(cos.mean()), min=float(cos.min()),
+                         mb=stored / 1e6))
     for label, dim, entries, stages, groups in VQ_SCHEMES:
         q = qembed.quantize_vq(table.numpy(), dim=dim, entries=entries,
                                stages=stages, groups=groups, seed=0)
@@ -108,7 +144,7 @@ def main():
         rows.append(dict(label=label, bpp=q.bits_per_param, sqnr=q.sqnr_db,
                          mean=float(cos.mean()), min=float(cos.min()),
                          mb=stored / 1e6))
-    lines = ["| scheme | bits/param (incl. f16 scales, zp, codebooks) "
+    lines = ["| scheme | bits/param (incl. scales, zp, codebooks) "
              "| table MB | SQNR dB "
              "| mean cosine | min cosine |", "|---|---:|---:|---:|---:|---:|",
              "| fp32 (reference) | 32.00 | %.2f | – | 1 | 1 |"
@@ -119,6 +155,11 @@ def main():
     md = ("all-MiniLM-L6-v2 word embeddings (30522 x 384), %d sentences; "
           "cosine between fp32 and quantized-table sentence embeddings.\n\n"
           % len(texts)) + "\n".join(lines) + "\n"
+    md += ("\nFP8 / NVFP4 / MXFP4 (compressed-tensors 0.20 FP8_DYNAMIC / FP8 "
+           "/ NVFP4A16 / MXFP4A16 numerics): bits/param count the scales "
+           "compressed-tensors stores (FP8: the table's f32, one per row or "
+           "one per table; NVFP4: E4M3 per 16 + an f32 global scale; MXFP4: "
+           "E8M0 per 32).\n")
     open(os.path.join(out_dir, "accuracy.md"), "w").write(md)
 
     import matplotlib
@@ -128,12 +169,15 @@ def main():
     def color(label):
         if label.startswith("VQ"):
             return "tab:green"
+        if label.startswith(("FP8", "NVFP4", "MXFP4")):
+            return "tab:red"
         return "tab:orange" if "asym" in label else "tab:blue"
 
     for r in rows:
         ax.scatter(r["bpp"], 1 - r["mean"], color=color(r["label"]))
         ax.annotate(r["label"], (r["bpp"], 1 - r["mean"]), fontsize=7,
-                    xytext=(4, -9 if "asym" in r["label"] else 3),
+                    xytext=FLOAT_LABEL_OFFSETS.get(
+                        r["label"], (4, -9 if "asym" in r["label"] else 3)),
                     textcoords="offset points")
     vq = sorted((r for r in rows if r["label"].startswith("VQ")),
                 key=lambda r: r["bpp"])

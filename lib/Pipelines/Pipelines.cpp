@@ -4,6 +4,7 @@
 #include "qembed/Conversion/Passes.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -41,6 +42,16 @@ void mlir::qembed::buildQuantizeEmbeddingsPipeline(
   quantize.vqIterations = options.vqIterations;
   quantize.vqCodebookType = options.vqCodebookType;
   quantize.seed = options.seed;
+  quantize.perTensor = options.perTensor;
+  // A float format fixes bits and group-size: unless given explicitly (then
+  // --qembed-quantize checks them), they are the format's.
+  if (std::optional<::qembed::Format> f = ::qembed::parseFormat(options.format);
+      f && *f != ::qembed::Format::Int) {
+    if (!options.bits.hasValue())
+      quantize.bits = ::qembed::formatBits(*f);
+    if (!options.groupSize.hasValue())
+      quantize.groupSize = ::qembed::formatGroupSize(*f);
+  }
   pm.addPass(createQEmbedQuantize(quantize));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -158,15 +158,80 @@ class QuantizedTable:
     scale_dtype: str                   # "f32", "f16" or "bf16"
     max_abs_error: float = float("nan")
     sqnr_db: float = float("nan")
+    # Float formats (FloatFormats.h): "int", "fp8", "nvfp4" or "mxfp4".
+    # fp8 scales are [rows, 1] in the table dtype (scale_dtype); nvfp4 /
+    # mxfp4 scales are uint8 [rows, cols/16 | cols/32] E4M3FN bytes / E8M0
+    # codes, and scale_dtype is the table's dtype.
+    format: str = "int"
+    global_scale: float = 1.0          # nvfp4's f32 weight_global_scale
+    per_tensor: bool = False           # fp8: one scale for the whole table
 
 
-def quantize(table, bits=4, group_size=64, symmetric=True, scale_dtype=None,
-             dtype=None, error_stats=True) -> QuantizedTable:
+FORMATS = ("int", "fp8", "nvfp4", "mxfp4")
+_FORMAT_BITS = {"fp8": 8, "nvfp4": 4, "mxfp4": 4}
+_FORMAT_GROUP = {"fp8": 0, "nvfp4": 16, "mxfp4": 32}
+
+
+def _check_format(format, bits, group_size, symmetric, scale_dtype,
+                  per_tensor):
+    """Checks the options of a float format (which fixes bits, group size,
+    symmetry and scale dtype: passing another value is a ValueError)."""
+    if format not in FORMATS:
+        raise ValueError("format must be one of %s, got %r"
+                         % (", ".join(FORMATS), format))
+    if format == "int":
+        if per_tensor:
+            raise ValueError("per_tensor is only for format='fp8'")
+        return
+    if bits is not None and bits != _FORMAT_BITS[format]:
+        raise ValueError("format %r has %d-bit codes, got bits=%r"
+                         % (format, _FORMAT_BITS[format], bits))
+    if group_size is not None and group_size != _FORMAT_GROUP[format]:
+        raise ValueError("format %r fixes group_size=%d, got %r"
+                         % (format, _FORMAT_GROUP[format], group_size))
+    if not symmetric:
+        raise ValueError("format %r is symmetric only" % format)
+    if scale_dtype is not None:
+        raise ValueError("format %r fixes its scale dtype (fp8: the table's, "
+                         "nvfp4: E4M3FN, mxfp4: E8M0); got scale_dtype=%r"
+                         % (format, scale_dtype))
+    if per_tensor and format != "fp8":
+        raise ValueError("per_tensor is only for format='fp8'")
+
+
+def _quantize_float(table, format, dtype, per_tensor, error_stats):
+    raw, kind = _table_storage(table, dtype)
+    packed, scales, gscale, err, sqnr = _native().quantize_float_raw(
+        raw, kind, format, bool(per_tensor), bool(error_stats))
+    if format == "fp8":
+        scales = _scales_out(scales, kind)
+    return QuantizedTable(packed, scales, None, raw.shape[1],
+                          _FORMAT_BITS[format], _FORMAT_GROUP[format], True,
+                          kind, err, sqnr, format, float(gscale),
+                          bool(per_tensor))
+
+
+def quantize(table, bits=None, group_size=None, symmetric=True,
+             scale_dtype=None, dtype=None, error_stats=True, format="int",
+             per_tensor=False) -> QuantizedTable:
     """Quantizes and packs a table (compressed-tensors INT rules). A table
     holding NaN or +-Inf, or whose scale overflows the scale dtype, raises
     ValueError naming the row (and column). `error_stats` computes
     max_abs_error and sqnr_db (a dequantization and three sums per
-    element); without it they are NaN and quantizing is faster."""
+    element); without it they are NaN and quantizing is faster.
+
+    format="int" (bits default 4, group_size default 64), or a float format
+    bit-exact with compressed-tensors 0.20: "fp8" (E4M3FN codes, one scale
+    per row, or per table with per_tensor=True), "nvfp4" (E2M1, groups of
+    16, E4M3FN scales and an f32 global scale), "mxfp4" (E2M1, groups of 32,
+    E8M0 scales). A float format fixes bits and group_size: other values
+    raise ValueError."""
+    _check_format(format, bits, group_size, symmetric, scale_dtype,
+                  per_tensor)
+    if format != "int":
+        return _quantize_float(table, format, dtype, per_tensor, error_stats)
+    bits = 4 if bits is None else bits
+    group_size = 64 if group_size is None else group_size
     _check_options(bits, group_size)
     raw, kind = _table_storage(table, dtype)
     scale_kind = _kind_name(scale_dtype, "scale_dtype") or kind
@@ -213,10 +278,24 @@ def _packed_and_zero_points(q):
     return packed, zps
 
 
+def _float_scales_in(q):
+    """The scales of a float-format table as the native calls take them."""
+    if q.format == "fp8":
+        return _scales_in(q.scales, q.scale_dtype)
+    scales = np.ascontiguousarray(q.scales)
+    if scales.dtype != np.uint8:
+        raise TypeError("%s scales must be uint8 (E4M3FN bytes / E8M0 codes), "
+                        "got %s" % (q.format, scales.dtype))
+    return scales
+
+
 def dequantize(q: QuantizedTable, out_dtype=None):
     """Reference dequantization `(q - zp) * scale` in the scale dtype,
     converted to out_dtype (default: the scale dtype)."""
     out_kind = _kind_name(out_dtype, "out_dtype") or q.scale_dtype
+    if getattr(q, "format", "int") != "int":
+        return gather(q, np.arange(q.packed.shape[0], dtype=np.int64),
+                      out_dtype=out_kind)
     packed, zps = _packed_and_zero_points(q)
     out = _native().dequantize_raw(packed, _scales_in(q.scales, q.scale_dtype),
                                  zps, q.cols, q.bits, q.group_size,
@@ -260,6 +339,12 @@ def gather(q: QuantizedTable, ids, out_dtype=None, out=None, threads=None):
         result = out
     packed, zps = _packed_and_zero_points(q)
     rows2d = result.reshape(flat.shape[0], q.cols)
+    if getattr(q, "format", "int") != "int":
+        _native().gather_float_raw(packed, _float_scales_in(q),
+                                   float(q.global_scale), flat, rows2d,
+                                   q.cols, q.format, q.scale_dtype, out_kind,
+                                   threads)
+        return _scales_out(result, out_kind) if out is None else result
     _native().gather_raw(packed, _scales_in(q.scales, q.scale_dtype), zps,
                          flat, rows2d, q.cols, q.bits, q.group_size, q.symmetric,
                          q.scale_dtype, out_kind, threads)
@@ -477,10 +562,11 @@ def run_pipeline(module, pipeline: str,
         raise better from None
 
 
-def quantize_embeddings(module, bits=4, group_size=64,
+def quantize_embeddings(module, bits=None, group_size=None,
                         symmetric=True, scale_type=None, bytecode=False,
                         allow_unregistered=False, min_rows=0,
-                        min_table_bytes=0, diagnostics=False, vq=None):
+                        min_table_bytes=0, diagnostics=False, format="int",
+                        per_tensor=False, vq=None):
     """Runs --quantize-embeddings with the given options on `module` (what
     run_pipeline accepts, a torch-mlir Module object included). Tables with
     fewer than `min_rows` rows or `min_table_bytes` bytes, and tables whose
@@ -489,7 +575,19 @@ def quantize_embeddings(module, bits=4, group_size=64,
     (result, diagnostics text), else issued as a TableLeftDenseWarning.
     `vq` (a dict of quantize_vq's dim, entries, stages, groups, iterations,
     seed) selects codebook vector quantization (format=vq) instead of
-    integer codes; bits/group_size/symmetric/scale_type are then unused."""
+    integer codes; bits/group_size/symmetric/scale_type are then unused.
+    format="fp8" | "nvfp4" | "mxfp4" quantizes to a float format (bits and
+    group_size are then the format's; see quantize)."""
+    if vq is not None and format != "int":
+        raise ValueError("vq= selects codebook VQ; it cannot be combined with "
+                         "format=%r" % (format,))
+    _check_format(format, bits, group_size, symmetric, scale_type,
+                  per_tensor)
+    if format != "int":
+        bits = _FORMAT_BITS[format]
+        group_size = _FORMAT_GROUP[format]
+    bits = 4 if bits is None else bits
+    group_size = 64 if group_size is None else group_size
     _check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -501,6 +599,9 @@ def quantize_embeddings(module, bits=4, group_size=64,
                                 min_rows, min_table_bytes)
     if scale_type is not None:
         opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    if format != "int":
+        opts += " format=%s per-tensor=%s" % (format,
+                                              "true" if per_tensor else "false")
     if vq is not None:
         names = {"dim": "vq-dim", "entries": "vq-entries",
                  "stages": "vq-stages", "groups": "vq-groups",

@@ -3,6 +3,8 @@
     qembed quantize model.mlir -o model.q.mlir --bits 4 --group-size 64
     qembed export-ct model_dir_or.safetensors -o out_dir --bits 4 --group-size 64
     qembed import-ct out_dir -o embed.mlir [--emit-bytecode]
+    (--format fp8|nvfp4|mxfp4 [--per-tensor]: float formats, for quantize
+    and export-ct)
 """
 
 import argparse
@@ -20,8 +22,13 @@ def main(argv=None):
                        "MLIR module (--quantize-embeddings)")
     q.add_argument("input")
     q.add_argument("-o", "--output", required=True)
-    q.add_argument("--bits", type=int, default=4)
-    q.add_argument("--group-size", type=int, default=64)
+    q.add_argument("--bits", type=int, help="default 4 (int)")
+    q.add_argument("--group-size", type=int, help="default 64 (int)")
+    q.add_argument("--format", choices=["int", "fp8", "nvfp4", "mxfp4"],
+                   default="int", help="float formats (compressed-tensors "
+                   "FP8 / NVFP4A16 / MXFP4A16) fix bits and group size")
+    q.add_argument("--per-tensor", action="store_true",
+                   help="--format fp8: one scale for the whole table")
     q.add_argument("--asymmetric", action="store_true")
     q.add_argument("--scale-type", choices=["f32", "f16", "bf16"])
     q.add_argument("--emit-bytecode", action="store_true")
@@ -39,8 +46,13 @@ def main(argv=None):
     e.add_argument("--tensor", help="default: the input embedding by "
                    "config.json's model_type or common names (embed_tokens, "
                    "wte, word_embeddings, shared)")
-    e.add_argument("--bits", type=int, default=4)
-    e.add_argument("--group-size", type=int, default=64)
+    e.add_argument("--bits", type=int, help="default 4 (int)")
+    e.add_argument("--group-size", type=int, help="default 64 (int)")
+    e.add_argument("--format", choices=["int", "fp8", "nvfp4", "mxfp4"],
+                   default="int", help="float formats (compressed-tensors "
+                   "FP8 / NVFP4A16 / MXFP4A16) fix bits and group size")
+    e.add_argument("--per-tensor", action="store_true",
+                   help="--format fp8: one scale for the whole table")
     e.add_argument("--asymmetric", action="store_true")
     e.add_argument("--untie", action="store_true",
                    help="the embedding is tied to the output head: write "
@@ -59,7 +71,9 @@ def main(argv=None):
                 warnings.simplefilter("always", checkpoint.TiedEmbeddingWarning)
                 q = checkpoint.export_embedding(a.source, a.output, a.tensor,
                                                 a.bits, a.group_size,
-                                                not a.asymmetric, a.untie)
+                                                not a.asymmetric, a.untie,
+                                                format=a.format,
+                                                per_tensor=a.per_tensor)
             for w in caught:
                 print("qembed: warning: %s" % w.message, file=sys.stderr)
             print("wrote %s: %d x %d, max |error| %.4g, SQNR %.1f dB" % (
@@ -79,7 +93,8 @@ def main(argv=None):
         out, diags = qembed.quantize_embeddings(
             data, a.bits, a.group_size, not a.asymmetric, a.scale_type,
             a.emit_bytecode, a.allow_unregistered_dialect, a.min_rows,
-            a.min_table_bytes, diagnostics=True)
+            a.min_table_bytes, diagnostics=True, format=a.format,
+            per_tensor=a.per_tensor)
         # Tables left dense are said, never skipped silently.
         for line in diags.splitlines():
             if "remark: table left dense" in line:

@@ -30,7 +30,9 @@ from qembed import CheckpointError
 _DTYPES = {"F32": (np.float32, "f32"), "F16": (np.uint16, "f16"),
            "BF16": (np.uint16, "bf16"), "I32": (np.int32, None),
            "I64": (np.int64, None), "I8": (np.int8, None),
-           "U8": (np.uint8, None), "F64": (np.float64, None)}
+           "U8": (np.uint8, None), "F64": (np.float64, None),
+           # float8_e4m3fn (FP8 codes, NVFP4 scales) as raw bytes
+           "F8_E4M3": (np.uint8, None)}
 _ST_NAME = {"f32": "F32", "f16": "F16", "bf16": "BF16"}
 # The safetensors format's own limit on the JSON header.
 _MAX_HEADER = 100_000_000
@@ -298,6 +300,150 @@ def quantization_config(bits, group_size, symmetric, scale_dtype, targets):
             "global_compression_ratio": None}
 
 
+# compressed-tensors 0.20 formats of the float schemes (FP8 / FP8_DYNAMIC,
+# NVFP4A16, MXFP4A16 presets): the compressor and the weights arguments as
+# QuantizationArgs.model_dump() writes them.
+_FLOAT_CT_FORMAT = {"fp8": "float-quantized", "nvfp4": "nvfp4-pack-quantized",
+                    "mxfp4": "mxfp4-pack-quantized"}
+
+
+def float_quantization_config(fmt, per_tensor, targets):
+    """The `quantization_config` block of a float-format embedding."""
+    weights = {"num_bits": 8 if fmt == "fp8" else 4, "type": "float",
+               "symmetric": True, "dynamic": False}
+    if fmt == "fp8":
+        weights.update(group_size=None,
+                       strategy="tensor" if per_tensor else "channel")
+    elif fmt == "nvfp4":
+        weights.update(group_size=16, strategy="tensor_group",
+                       scale_dtype="torch.float8_e4m3fn")
+    else:
+        weights.update(group_size=32, strategy="group",
+                       scale_dtype="torch.uint8")
+    ct_format = _FLOAT_CT_FORMAT[fmt]
+    return {"quant_method": "compressed-tensors", "format": ct_format,
+            "quantization_status": "compressed",
+            "config_groups": {"group_0": {
+                "targets": targets, "weights": weights,
+                "input_activations": None, "output_activations": None,
+                "format": ct_format}},
+            "ignore": [], "kv_cache_scheme": None,
+            "global_compression_ratio": None}
+
+
+def float_tensors(q, prefix, st_dtype):
+    """{name: (safetensors dtype, array)} of a float-format QuantizedTable as
+    compressed-tensors' compressors store it: fp8 `weight` (F8_E4M3
+    [rows, cols]) and `weight_scale` ([rows, 1], or [1] per tensor, in the
+    table dtype); nvfp4 / mxfp4 `weight_packed` (U8 [rows, cols/2]) and
+    `weight_scale` (F8_E4M3 [rows, cols/16] / U8 E8M0 [rows, cols/32]), plus
+    nvfp4's F32 [1] `weight_global_scale`."""
+    rows = q.packed.shape[0]
+    codes = np.ascontiguousarray(q.packed).view(np.uint8)
+    scales = np.ascontiguousarray(q.scales)
+    if q.format == "fp8":
+        scales = scales.view(np.uint16) if st_dtype != "F32" else scales
+        if q.per_tensor:
+            scales = scales.reshape(-1)[:1].copy()
+        return {prefix + ".weight": ("F8_E4M3",
+                                     codes[:, :q.cols].copy()),
+                prefix + ".weight_scale": (st_dtype, scales)}
+    out = {prefix + ".weight_packed": ("U8", codes[:, :q.cols // 2].copy()),
+           prefix + ".weight_scale": (
+               "F8_E4M3" if q.format == "nvfp4" else "U8", scales)}
+    if q.format == "nvfp4":
+        out[prefix + ".weight_global_scale"] = (
+            "F32", np.array([q.global_scale], dtype=np.float32))
+    assert out[prefix + ".weight_packed"][1].shape == (rows, q.cols // 2)
+    return out
+
+
+def float_scheme_from_config(cfg):
+    """(format, per_tensor) of a float-format `quantization_config`, checked
+    against the compressed-tensors presets qembed reads exactly."""
+    fmt = {v: k for k, v in _FLOAT_CT_FORMAT.items()}.get(cfg.get("format"))
+    groups_cfg = cfg.get("config_groups")
+    if fmt is None or not isinstance(groups_cfg, dict) or len(groups_cfg) != 1:
+        raise CheckpointError("not a float-quantized, nvfp4-pack-quantized or "
+                              "mxfp4-pack-quantized checkpoint with one "
+                              "config group")
+    w = next(iter(groups_cfg.values()))
+    w = w.get("weights") if isinstance(w, dict) else None
+    if not isinstance(w, dict) or w.get("type") != "float":
+        raise CheckpointError("%s: the config group has no float weights"
+                              % cfg.get("format"))
+    want = float_quantization_config(fmt, w.get("strategy") == "tensor",
+                                     [])["config_groups"]["group_0"]["weights"]
+    for key in ("num_bits", "strategy", "group_size", "symmetric"):
+        if w.get(key) != want[key]:
+            raise CheckpointError("%s: weights.%s must be %r, got %r" % (
+                cfg.get("format"), key, want[key], w.get(key)))
+    if fmt != "fp8" and w.get("scale_dtype") not in (None,
+                                                       want["scale_dtype"]):
+        raise CheckpointError("%s: weights.scale_dtype must be %r, got %r" % (
+            cfg.get("format"), want["scale_dtype"], w.get("scale_dtype")))
+    return fmt, w.get("strategy") == "tensor"
+
+
+def float_table_from_tensors(tensors, st_dtypes, prefix, fmt, per_tensor):
+    """A float-format QuantizedTable from compressed-tensors tensors, every
+    shape and dtype checked (CheckpointError)."""
+    if fmt == "fp8":
+        name = prefix + ".weight"
+        codes = _array(tensors, name, (np.uint8,), None, "weight")
+        if st_dtypes.get(name) != "F8_E4M3" or codes.ndim != 2:
+            raise CheckpointError("%s must be a 2-D F8_E4M3 tensor" % name)
+        rows, cols = codes.shape
+        sname = prefix + ".weight_scale"
+        st = st_dtypes.get(sname)
+        if st not in _ST_NAME.values():
+            raise CheckpointError("%s must be F32, F16 or BF16, got %s"
+                                  % (sname, st))
+        kind = _DTYPES[st][1]
+        scales = _array(tensors, sname, (_DTYPES[st][0],),
+                        (1,) if per_tensor else (rows, 1), "weight_scale")
+        scales = np.ascontiguousarray(
+            np.broadcast_to(scales.reshape(-1, 1), (rows, 1)))
+        words = (cols + 3) // 4
+        padded = np.zeros((rows, words * 4), dtype=np.uint8)
+        padded[:, :cols] = codes
+        if kind == "f16":
+            scales = scales.view(np.float16)
+        return qembed.QuantizedTable(
+            padded.view(np.int32), scales, None, cols, 8, 0, True, kind,
+            format="fp8", per_tensor=per_tensor)
+    name = prefix + ".weight_packed"
+    packed = _array(tensors, name, (np.uint8,), None, "weight_packed")
+    if st_dtypes.get(name) != "U8" or packed.ndim != 2:
+        raise CheckpointError("%s must be a 2-D U8 tensor" % name)
+    rows, cols = packed.shape[0], packed.shape[1] * 2
+    group = 16 if fmt == "nvfp4" else 32
+    if cols % group:
+        raise CheckpointError("%s: %d columns are not a multiple of %s's "
+                              "group of %d" % (name, cols, fmt, group))
+    sname = prefix + ".weight_scale"
+    scales = _array(tensors, sname, (np.uint8,), (rows, cols // group),
+                    "weight_scale")
+    want = "F8_E4M3" if fmt == "nvfp4" else "U8"
+    if st_dtypes.get(sname) != want:
+        raise CheckpointError("%s must be %s, got %s"
+                              % (sname, want, st_dtypes.get(sname)))
+    gscale = 1.0
+    if fmt == "nvfp4":
+        g = _array(tensors, prefix + ".weight_global_scale", (np.float32,),
+                   (1,), "weight_global_scale")
+        gscale = float(g[0])
+        if not math.isfinite(gscale) or gscale == 0:
+            raise CheckpointError("weight_global_scale must be finite and "
+                                  "non-zero, got %r" % gscale)
+    words = np.ascontiguousarray(packed).view(np.int32)
+    # The dequantized table's dtype is not stored: qembed uses bf16, what
+    # compressed-tensors' decompressor returns.
+    return qembed.QuantizedTable(words, np.ascontiguousarray(scales), None,
+                                 cols, 4, group, True, "bf16",
+                                 format=fmt, global_scale=gscale)
+
+
 def _pack_rows_dim0(zero_points, bits):
     """compressed-tensors packs zero points along dim 0: [ceil(R*b/32), G]."""
     return qembed.pack(np.ascontiguousarray(zero_points.T), bits).T.copy()
@@ -314,8 +460,9 @@ def _unpack_rows_dim0(packed, bits, rows):
     return (code.astype(np.int64) - (1 << (bits - 1))).astype(np.int8).T.copy()
 
 
-def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
-                     symmetric=True, untie=False):
+def export_embedding(src, dst_dir, tensor=None, bits=None, group_size=None,
+                     symmetric=True, untie=False, format="int",
+                     per_tensor=False):
     """Writes dst_dir/model.safetensors (the input embedding compressed,
     every other tensor unchanged), dst_dir/config.json with a
     `quantization_config` that targets exactly that module, and copies of
@@ -332,7 +479,18 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
 
     Everything is read, checked and quantized before anything is written;
     the files are written to temporary names and renamed at the end, so a
-    failure leaves no partial output."""
+    failure leaves no partial output.
+
+    format="fp8" | "nvfp4" | "mxfp4" writes compressed-tensors 0.20's
+    float-quantized / nvfp4-pack-quantized / mxfp4-pack-quantized layout
+    (see float_tensors) instead of pack-quantized; bits and group_size are
+    then the format's."""
+    if format == "int":
+        bits = 4 if bits is None else bits
+        group_size = 64 if group_size is None else group_size
+    qembed._check_format(format, bits if format != "int" else None,
+                         group_size if format != "int" else None, symmetric,
+                         None, per_tensor)
     files, config_path = _source_files(src)
     tensors = {}
     for f in files:
@@ -352,15 +510,23 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
             "by d_model**-0.5, an untied one does not")
     kind = _DTYPES[st_dtype][1]
     table = weight.view(np.float16) if kind == "f16" else weight
-    q = qembed.quantize(table, bits=bits, group_size=group_size,
-                        symmetric=symmetric, dtype=kind, error_stats=False)
+    if format != "int":
+        q = qembed.quantize(table, dtype=kind, error_stats=False,
+                            format=format, per_tensor=per_tensor)
+    else:
+        q = qembed.quantize(table, bits=bits, group_size=group_size,
+                            symmetric=symmetric, dtype=kind,
+                            error_stats=False)
     del tensors[name]
     prefix = name[:-len(".weight")] if name.endswith(".weight") else name
     scales = q.scales.view(np.uint16) if kind != "f32" else q.scales
-    tensors[prefix + ".weight_packed"] = ("I32", q.packed)
-    tensors[prefix + ".weight_scale"] = (st_dtype, scales)
-    tensors[prefix + ".weight_shape"] = ("I64", np.array(weight.shape,
-                                                         dtype=np.int64))
+    if format != "int":
+        tensors.update(float_tensors(q, prefix, st_dtype))
+    else:
+        tensors[prefix + ".weight_packed"] = ("I32", q.packed)
+        tensors[prefix + ".weight_scale"] = (st_dtype, scales)
+        tensors[prefix + ".weight_shape"] = ("I64", np.array(
+            weight.shape, dtype=np.int64))
     if not symmetric:
         tensors[prefix + ".weight_zero_point"] = (
             "I32", _pack_rows_dim0(q.zero_points, bits))
@@ -378,8 +544,12 @@ def export_embedding(src, dst_dir, tensor=None, bits=4, group_size=64,
                 stacklevel=2)
     # Target the module by its full name: the class name "Embedding" would
     # also match GPT-2's wpe or BERT's position embeddings.
-    config["quantization_config"] = quantization_config(
-        bits, group_size, symmetric, kind, [prefix])
+    if format != "int":
+        config["quantization_config"] = float_quantization_config(
+            format, per_tensor, [prefix])
+    else:
+        config["quantization_config"] = quantization_config(
+            bits, group_size, symmetric, kind, [prefix])
     config_text = json.dumps(config, indent=2, sort_keys=True).encode()
     copied = []
     if config_path is not None:
@@ -537,7 +707,8 @@ def load_embedding(ckpt_dir, prefix=None):
     for f in files:
         for name, (st_dtype, arr) in read_safetensors(f)[0].items():
             tensors[name], st_dtypes[name] = arr, st_dtype
-    if prefix is None:
+    is_float = _config_format(config_path) in _FLOAT_CT_FORMAT.values()
+    if prefix is None and not is_float:
         prefix = find_prefix(tensors)
     if not os.path.exists(config_path):
         raise CheckpointError("%s: no config.json" % ckpt_dir)
@@ -545,6 +716,12 @@ def load_embedding(ckpt_dir, prefix=None):
     if not isinstance(cfg, dict):
         raise CheckpointError("%s has no quantization_config object"
                               % config_path)
+    if cfg.get("format") in _FLOAT_CT_FORMAT.values():
+        if prefix is None:
+            prefix = _find_float_prefix(tensors)
+        fmt, per_tensor = float_scheme_from_config(cfg)
+        return float_table_from_tensors(tensors, st_dtypes, prefix, fmt,
+                                        per_tensor)
     bits, group, symmetric = scheme_from_config(cfg)
     name = prefix + ".weight_scale"
     if name not in st_dtypes:
@@ -554,6 +731,33 @@ def load_embedding(ckpt_dir, prefix=None):
             name, st_dtypes[name], " or ".join(_ST_NAME.values())))
     return table_from_tensors(tensors, prefix, bits, group, symmetric,
                               _DTYPES[st_dtypes[name]][1])
+
+
+def _config_format(config_path):
+    """quantization_config.format of config.json, or None."""
+    if config_path is None or not os.path.exists(config_path):
+        return None
+    cfg = _read_config(config_path).get("quantization_config")
+    return cfg.get("format") if isinstance(cfg, dict) else None
+
+
+def _float_prefixes(tensors):
+    """Prefixes with the tensors of a float-format table: `weight_packed`
+    (nvfp4 / mxfp4) or an fp8 `weight` next to a `weight_scale`."""
+    out = [n[:-len(".weight_packed")] for n in tensors
+           if n.endswith(".weight_packed")]
+    out += [n[:-len(".weight_scale")] for n in tensors
+            if n.endswith(".weight_scale")
+            and n[:-len("_scale")] in tensors]
+    return out
+
+
+def _find_float_prefix(tensors):
+    found = _float_prefixes(tensors)
+    if len(found) != 1:
+        raise CheckpointError("pass prefix=...: %d quantized weights (%s)"
+                              % (len(found), ", ".join(found[:5])))
+    return found[0]
 
 
 def _resource(name, arr):
@@ -568,10 +772,20 @@ def import_embedding(ckpt_dir, prefix=None, func_name="embed"):
     rows, words = q.packed.shape
     groups = q.scales.shape[1]
     t = q.scale_dtype
-    scheme = "scheme <bits = %d, group_size = %d, %s, scale_type = %s>" % (
-        q.bits, q.group_size, "symmetric" if q.symmetric else "asymmetric", t)
+    fmt = getattr(q, "format", "int")
+    st = {"nvfp4": "f8E4M3FN", "mxfp4": "f8E8M0FNU"}.get(fmt, t)
+    extra = ""
+    if fmt != "int":
+        extra = ", format = %s" % fmt
+    if fmt == "nvfp4":
+        # 9 significant digits read back as the same f32 (an exponent keeps
+        # it a float literal).
+        extra += ", global_scale = %.8e" % q.global_scale
+    scheme = "scheme <bits = %d, group_size = %d, %s, scale_type = %s%s>" % (
+        q.bits, q.group_size, "symmetric" if q.symmetric else "asymmetric",
+        st, extra)
     p_t = "tensor<%dx%dxi32>" % (rows, words)
-    s_t = "tensor<%dx%dx%s>" % (rows, groups, t)
+    s_t = "tensor<%dx%dx%s>" % (rows, groups, st)
     z_t = "tensor<%dx%dxi8>" % (rows, groups)
     out_t = "tensor<?x%dx%s>" % (q.cols, t)
     lines = ["func.func @%s(%%ids: tensor<?xi64>) -> %s {" % (func_name, out_t),

@@ -217,6 +217,73 @@ def _params(bits, group_size, symmetric, scale_type, out_type, cols, id_type,
             ("block_size", int(block_size)), ("unroll", int(unroll)))
 
 
+def _float_params(fmt, scale_type, out_type, cols, id_type, chip, block_size,
+                  unroll, global_scale):
+    """The _params() of a float-format kernel (FP8 / NVFP4 / MXFP4), plus
+    the format and nvfp4's global scale (part of the kernel); integer
+    kernels keep their old keys."""
+    bits = 8 if fmt == "fp8" else 4
+    group = {"fp8": 0, "nvfp4": 16, "mxfp4": 32}[fmt]
+    if fmt != "nvfp4":
+        global_scale = 1.0  # only nvfp4's kernel depends on it
+    return _params(bits, group, True, scale_type, out_type, cols, id_type,
+                   chip, block_size, unroll) + (
+        ("format", fmt), ("global_scale", float(np.float32(global_scale))))
+
+
+_FLOAT_SCALE_TYPE = {"nvfp4": "f8E4M3FN", "mxfp4": "f8E8M0FNU"}
+
+
+def float_format_kernels(fmt, cols, scale_dtype, out_dtype, id_dtype, chip,
+                         global_scale=1.0):
+    """The cache entries ({unroll: entry}) of the float-format gather
+    kernels for one table: fmt "fp8" (scale_dtype: the table's torch dtype),
+    "nvfp4" or "mxfp4" (scale_dtype ignored: E4M3FN / E8M0 bytes). Compiles
+    them (no GPU needed) when the compiler extension is here, else reads
+    them from the kernel cache."""
+    scale_type = _FLOAT_SCALE_TYPE.get(fmt) or _KIND[scale_dtype]
+    return {unroll: kernel(_float_params(
+        fmt, scale_type, _KIND[out_dtype], cols, _ID_KIND[id_dtype], chip,
+        BLOCK_SIZE, unroll, global_scale)) for unroll in (1, 2)}
+
+
+def float_format_gather(packed, scales, ids, fmt, cols, out_dtype,
+                        global_scale=1.0):
+    """Dequantized rows `ids` of a float-format table on the GPU, by qembed's
+    generated kernel: packed (int32 [rows, words], 16-byte aligned), scales
+    (fp8: [rows, 1] in the table's dtype; nvfp4 / mxfp4: uint8
+    [rows, groups] E4M3FN bytes / E8M0 codes), ids (int32 / int64, any
+    shape; clamped into [0, rows)). Bit-identical to qembed.gather of the
+    same QuantizedTable."""
+    if not (packed.is_cuda and scales.is_cuda and ids.is_cuda):
+        raise ValueError("float_format_gather runs on CUDA tensors")
+    device = ids.device
+    index = device.index if device.index is not None else \
+        torch.cuda.current_device()
+    flat = ids.reshape(-1).contiguous()
+    out = torch.empty(tuple(ids.shape) + (cols,), dtype=out_dtype,
+                      device=device)
+    if packed.data_ptr() % 16 or out.data_ptr() % 16:
+        raise ValueError("the GPU kernel needs the packed table and the "
+                         "output 16-byte aligned")
+    rows, tokens = packed.shape[0], flat.numel()
+    if tokens == 0:
+        return out
+    chip, sms = _device_info(index)
+    spr = _slices_per_row(cols, out_dtype)
+    unroll = choose_unroll(tokens, spr, BLOCK_SIZE, sms)
+    scale_type = _FLOAT_SCALE_TYPE.get(fmt) or _KIND[scales.dtype]
+    function, entry = _function(index, _float_params(
+        fmt, scale_type, _KIND[out_dtype], cols, _ID_KIND[flat.dtype], chip,
+        BLOCK_SIZE, unroll, global_scale))
+    per_block = entry["block_size"] * entry["unroll"]
+    _cuda.runtime().launch_gather(
+        index, function, -(-tokens * spr // per_block), entry["block_size"],
+        _current_stream(index), packed.data_ptr(), scales.data_ptr(), 0,
+        flat.data_ptr(), out.data_ptr(), tokens, rows)
+    return out
+
+
 def _cache_file(params):
     blob = json.dumps({"params": dict(params),
                        "qembed": qembed.__version__}, sort_keys=True)

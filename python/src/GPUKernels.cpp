@@ -21,7 +21,8 @@ nb::dict gpuGatherKernel(unsigned bits, int64_t groupSize, bool symmetric,
                          const std::string &scaleType,
                          const std::string &outType, int64_t cols,
                          const std::string &idType, const std::string &chip,
-                         int64_t blockSize, int64_t unroll) {
+                         int64_t blockSize, int64_t unroll,
+                         const std::string &format, float globalScale) {
   if (idType != "i32" && idType != "i64")
     throw nb::value_error(("id_type must be 'i32' or 'i64', got '" + idType +
                            "'")
@@ -36,6 +37,8 @@ nb::dict gpuGatherKernel(unsigned bits, int64_t groupSize, bool symmetric,
   spec.cols = cols;
   spec.blockSize = blockSize;
   spec.unroll = unroll;
+  spec.format = format;
+  spec.globalScale = globalScale;
   mlir::qembed::CompiledGatherKernel kernel;
   std::string error;
   bool ok;
@@ -61,6 +64,9 @@ void bindGPUKernels(nb::module_ &m) {
   m.def("gpu_gather_kernel", &gpuGatherKernel, "bits"_a, "group_size"_a,
         "symmetric"_a, "scale_type"_a, "out_type"_a, "cols"_a, "id_type"_a,
         "chip"_a = "sm_90", "block_size"_a = 256, "unroll"_a = 2,
+        "format"_a = "int", "global_scale"_a = 1.0f,
         "qembed's fused gather kernel for one scheme as PTX (a dict: ptx, "
-        "name, block_size, unroll, slices_per_row).");
+        "name, block_size, unroll, slices_per_row). format fp8 / nvfp4 / "
+        "mxfp4 takes scale_type = the table's / f8E4M3FN / f8E8M0FNU; "
+        "nvfp4's global_scale is part of the kernel.");
 }

@@ -503,6 +503,7 @@ void gatherBagsRaw(AnyArray packed, AnyArray scales,
 
 void bindGPUKernels(nb::module_ &m);
 void bindCodebook(nb::module_ &m);
+void bindFloatFormats(nb::module_ &m);
 
 NB_MODULE(_qembed, m) {
   m.doc() = "Native half of the qembed package (see qembed/__init__.py).";
@@ -531,4 +532,5 @@ NB_MODULE(_qembed, m) {
         "mode"_a);
   bindGPUKernels(m);
   bindCodebook(m);
+  bindFloatFormats(m);
 }

@@ -43,3 +43,13 @@ def test_accuracy_report(tmp_path):
     # At about 2 bits, codebook VQ beats integer codes (W2 g32, 2.5 bits).
     assert vq["VQ d4 K256"][1] > rows["W2 g32 asym"][1] > rows["W2 g32"][1]
     assert vq["VQ d6 K2048"][0] < 2.0 and vq["VQ d6 K2048"][1] > 0.975
+    # The float formats (compressed-tensors FP8 / NVFP4A16 / MXFP4A16).
+    fl = {m.group(1): (float(m.group(2)), float(m.group(3)))
+          for m in re.finditer(r"\| ((?:FP8|NVFP4|MXFP4)[^|]*?) \| ([\d.]+) "
+                               r"\| [\d.]+ \| [\d.-]+ \| ([\d.]+) \|", md)}
+    assert sorted(fl) == ["FP8 channel", "FP8 tensor", "MXFP4", "NVFP4"]
+    assert fl["NVFP4"][0] == pytest.approx(4.5, abs=1e-3)  # 4 + 8 per 16
+    assert fl["MXFP4"][0] == pytest.approx(4.25)          # 4 + 8 per 32
+    assert fl["FP8 tensor"][0] == pytest.approx(8.0, abs=1e-3)
+    assert fl["FP8 channel"][1] > 0.999 and fl["NVFP4"][1] > 0.99
+    assert fl["FP8 channel"][1] > fl["NVFP4"][1] > rows["W2 g32"][1]

@@ -102,6 +102,12 @@ const char *const kPipelines[] = {
     "qembed-to-iree{target=cuda chip=sm_80 block-size=128 unroll=1}",
     "qembed-to-iree{target=cuda chip=sm_90}",
     "qembed-gpu-pipeline{chip=sm_90 format=isa}",
+    // The float formats (FP8 / NVFP4 / MXFP4).
+    "quantize-embeddings{format=fp8 per-tensor=true "
+    "max-table-bytes=67108864},qembed-cpu-pipeline",
+    "quantize-embeddings{format=nvfp4 max-table-bytes=67108864},"
+    "qembed-expand-gathers,canonicalize",
+    "qembed-quantize{format=mxfp4 max-table-bytes=67108864},qembed-to-linalg",
 };
 constexpr size_t kNumPipelines = sizeof(kPipelines) / sizeof(kPipelines[0]);
 

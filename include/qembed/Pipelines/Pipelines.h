@@ -46,8 +46,14 @@ struct QuantizeEmbeddingsOptions
       *this, "min-rows", llvm::cl::desc("Tables with fewer rows stay dense"),
       llvm::cl::init(0)};
   PassOptions::Option<std::string> format{
-      *this, "format", llvm::cl::desc("Storage format: int or vq"),
+      *this, "format",
+      llvm::cl::desc("int, fp8, nvfp4, mxfp4 (float formats fix bits, "
+                     "group-size and the scale type) or vq"),
       llvm::cl::init("int")};
+  PassOptions::Option<bool> perTensor{
+      *this, "per-tensor",
+      llvm::cl::desc("format=fp8: one scale for the whole table"),
+      llvm::cl::init(false)};
   PassOptions::Option<unsigned> vqDim{
       *this, "vq-dim", llvm::cl::desc("format=vq: columns per vector"),
       llvm::cl::init(4)};

@@ -14,6 +14,7 @@
 
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -23,6 +24,8 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <climits>
+#include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qembed;
@@ -207,6 +210,15 @@ struct KernelBuilder {
       Value u = arith::AndIOp::create(b, loc, code,
                                       constI32(b, loc, (1 << bits) - 1));
       int64_t s = j / codesPerScale();
+      if (!scheme.isInt()) {
+        // FP8 / NVFP4 / MXFP4: the same integer decoding as
+        // --qembed-to-linalg (DequantUtils), so the same bits.
+        FloatAttr g = scheme.getGlobalScale();
+        values.push_back(emitDequantFloatCode(
+            b, loc, u, unsigned(scheme.getFormat()), sliceScales[s],
+            g ? g.getValue().convertToFloat() : 1.0f, outType));
+        continue;
+      }
       values.push_back(emitDequantCode(b, loc, u, bits, sliceScales[s],
                                        hasZeroPoints ? sliceZps[s] : Value(),
                                        outType));
@@ -245,13 +257,48 @@ int64_t mlir::qembed::gatherSlicesPerRow(const GatherKernelSpec &spec) {
   return spec.cols / gatherSliceCodes(floatBits(spec.outType));
 }
 
+/// The float-format rules of a spec (FloatFormats.h), or "".
+static std::string checkFloatFormatSpec(const GatherKernelSpec &s) {
+  std::optional<::qembed::Format> f = ::qembed::parseFormat(s.format);
+  if (!f)
+    return "format must be int, fp8, nvfp4 or mxfp4, got '" + s.format + "'";
+  if (*f == ::qembed::Format::Int)
+    return "";
+  if (s.bits != ::qembed::formatBits(*f) ||
+      s.groupSize != ::qembed::formatGroupSize(*f) || !s.symmetric)
+    return llvm::formatv("format {0} has {1}-bit codes, group size {2} and "
+                         "symmetric scales, got bits {3}, group size {4}, {5}",
+                         s.format, ::qembed::formatBits(*f),
+                         ::qembed::formatGroupSize(*f), s.bits, s.groupSize,
+                         s.symmetric ? "symmetric" : "asymmetric")
+        .str();
+  StringRef want = *f == ::qembed::Format::NVFP4   ? "f8E4M3FN"
+                   : *f == ::qembed::Format::MXFP4 ? "f8E8M0FNU"
+                                                   : "";
+  if (!want.empty() && s.scaleType != want)
+    return llvm::formatv("format {0} takes {1} scales, got '{2}'", s.format,
+                         want, s.scaleType)
+        .str();
+  if (want.empty() && s.scaleType != "f16" && s.scaleType != "bf16" &&
+      s.scaleType != "f32")
+    return "format fp8 takes f16, bf16 or f32 scales, got '" + s.scaleType +
+           "'";
+  if (*f == ::qembed::Format::NVFP4 &&
+      (!std::isfinite(s.globalScale) || s.globalScale == 0))
+    return "the nvfp4 global scale must be finite and non-zero";
+  return "";
+}
+
 std::string mlir::qembed::checkGatherKernelSpec(const GatherKernelSpec &s) {
   auto isFloatName = [](StringRef n) {
     return n == "f16" || n == "bf16" || n == "f32";
   };
+  if (std::string err = checkFloatFormatSpec(s); !err.empty())
+    return err;
+  bool floatFormat = s.format != "int";
   if (s.bits < 2 || s.bits > 8)
     return llvm::formatv("bits must be in 2..8, got {0}", s.bits).str();
-  if (!isFloatName(s.scaleType))
+  if (!floatFormat && !isFloatName(s.scaleType))
     return "scale type must be f16, bf16 or f32, got '" + s.scaleType + "'";
   if (!isFloatName(s.outType))
     return "output type must be f16, bf16 or f32, got '" + s.outType + "'";
@@ -284,6 +331,17 @@ std::string mlir::qembed::checkGatherKernelSpec(const GatherKernelSpec &s) {
 }
 
 std::string mlir::qembed::gatherKernelName(const GatherKernelSpec &s) {
+  if (s.format != "int") {
+    // Only nvfp4's kernel depends on the global scale.
+    float scale = s.format == "nvfp4" ? s.globalScale : 1.0f;
+    uint32_t g;
+    std::memcpy(&g, &scale, 4);
+    return llvm::formatv(
+               "qembed_gather_{0}_{1}_{2}_i{3}_d{4}_b{5}_u{6}_gs{7:x}",
+               s.format, s.scaleType, s.outType, s.idBits, s.cols, s.blockSize,
+               s.unroll, g)
+        .str();
+  }
   return llvm::formatv(
              "qembed_gather_w{0}_g{1}_{2}_{3}_{4}_i{5}_d{6}_b{7}_u{8}", s.bits,
              s.groupSize, s.symmetric ? "sym" : "asym", s.scaleType, s.outType,
@@ -350,6 +408,10 @@ static Type floatType(MLIRContext *ctx, StringRef name) {
     return Float32Type::get(ctx);
   if (name == "bf16")
     return BFloat16Type::get(ctx);
+  if (name == "f8E4M3FN")
+    return Float8E4M3FNType::get(ctx);
+  if (name == "f8E8M0FNU")
+    return Float8E8M0FNUType::get(ctx);
   return Float16Type::get(ctx);
 }
 
@@ -359,8 +421,13 @@ gpu::GPUFuncOp mlir::qembed::buildBarePointerGatherKernel(
   MLIRContext *ctx = b.getContext();
   Type scaleType = floatType(ctx, spec.scaleType);
   Type outType = floatType(ctx, spec.outType);
-  auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize,
-                                spec.symmetric, scaleType);
+  ::qembed::Format format =
+      ::qembed::parseFormat(spec.format).value_or(::qembed::Format::Int);
+  FloatAttr globalScale;
+  if (format == ::qembed::Format::NVFP4)
+    globalScale = FloatAttr::get(Float32Type::get(ctx), spec.globalScale);
+  auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize, spec.symmetric,
+                                scaleType, SchemeFormat(format), globalScale);
   // Bare pointers need static memref shapes: the leading (row / token)
   // extent is declared as the largest i32, the bound of the i32 sizes the
   // kernel is passed; only the trailing extents (the row layout) take part

@@ -59,6 +59,14 @@ static LogicalResult stage(BufferGatherOp op, SymbolTableCollection &symbols) {
     if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
       return op.emitOpError("GPU staging needs identity-layout buffers, got ")
              << v.getType();
+  // The runtime uploads constants of i32/f32/f16/bf16/i8 elements only.
+  Type scaleElement = op.getScales().getType().getElementType();
+  if (elementTypeName(scaleElement).empty() &&
+      isConstantGlobal(op.getScales(), symbols))
+    return op.emitOpError("GPU staging of constant ")
+           << scaleElement
+           << " scales is not supported (the runtime uploads i32, f32, f16, "
+              "bf16 and i8 constants): pass the scales as an argument";
   OpBuilder b(op);
   Location loc = op.getLoc();
   // Copies in run on one stream (a chain of async tokens, created by

@@ -16,6 +16,7 @@
 #include "qembed/Conversion/QEmbedToGPU/GatherBagsKernel.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -45,6 +46,10 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   if (ShapedType::isDynamic(cols))
     return "the CUDA dispatch needs a static row length";
   SchemeAttr scheme = op.getScheme();
+  if (!scheme.isInt())
+    return std::string("the CUDA dispatch supports only format int, got "
+                       "format ") +
+           ::qembed::formatName(::qembed::Format(scheme.getFormat()));
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
   spec.symmetric = scheme.getSymmetric();

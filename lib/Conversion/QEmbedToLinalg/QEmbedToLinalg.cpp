@@ -89,6 +89,12 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
         tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
   Value scale =
       tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
+  if (!t.scheme.isInt()) {
+    FloatAttr g = t.scheme.getGlobalScale();
+    return emitDequantFloatCode(b, loc, u, unsigned(t.scheme.getFormat()),
+                                scale, g ? g.getValue().convertToFloat() : 1.0f,
+                                resultType);
+  }
   return emitDequantCode(b, loc, u, bits, scale, zp, resultType);
 }
 

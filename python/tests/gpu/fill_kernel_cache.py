@@ -28,8 +28,33 @@ def configs():
         yield bits, group, True, "f16", "f16", 4096
 
 
+def float_format_kernels(chip):
+    """The float-format kernels of test_float_formats_cuda.py and
+    bench/gpu/bench_float_formats.py."""
+    import torch
+    import test_float_formats_cuda as ff
+    from qembed import torch as qtorch
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "..", "..", "bench", "gpu"))
+    import bench_float_formats as bf
+    configs = [(f, s, o, ff.COLS, i) for f, s, o in ff.CONFIGS
+               for i in ff.ID_DTYPES]
+    configs += [(f, torch.float16, torch.float16, cols, torch.int64)
+                for f in bf.FORMATS for _, cols in bf.TABLES]
+    for fmt, scale, out, cols, id_dtype in configs:
+        qtorch.float_format_kernels(fmt, cols, scale, out, id_dtype, chip,
+                                    global_scale=ff.NVFP4_GLOBAL)
+    # The INT baselines of bench_float_formats.py at both row lengths.
+    for bits, group in bf.INT_SCHEMES:
+        for _, cols in bf.TABLES:
+            t.random_module(bits, group, True, "f16", "f16", rows=4,
+                            cols=cols, device="cpu").compile_kernels(chip)
+    return len(configs)
+
+
 def main():
     chip = sys.argv[1]
+    print("%d float-format kernel configurations" % float_format_kernels(chip))
     seen = set()
     for bits, group, sym, scale, out, cols in configs():
         if (bits, group, sym, scale, out, cols) in seen:

@@ -20,7 +20,7 @@
 // GROUPS: error: invalid options: codebook groups must be >= 1, got 0
 // ITERS: error: invalid options: vq-iterations must be <= 1000, got 1001
 // BOOKTYPE: error: invalid options: vq-codebook-type 'f64': expected f16, bf16 or f32
-// FORMAT: error: invalid format 'vector': expected int or vq
+// FORMAT: error: invalid format 'vector': expected int, fp8, nvfp4, mxfp4 or vq
 // PIPE: error: invalid options: codebook entries must be a power of two in [2, 65536], got 0
 
 func.func @nan(%ids: tensor<2xi64>) -> tensor<2x8xf32> {

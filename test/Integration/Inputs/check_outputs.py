@@ -48,6 +48,8 @@ def main():
     p.add_argument("--group", type=int, required=True)
     p.add_argument("--asymmetric", action="store_true")
     p.add_argument("--dtype", default="f32")
+    p.add_argument("--format", default="int",
+                   choices=["int", "fp8", "nvfp4", "mxfp4"])
     a = p.parse_args()
 
     dense, quant, ref = (read_memrefs(f) for f in (a.dense, a.quant, a.ref))
@@ -70,6 +72,9 @@ def main():
 
     sizes, _, dv = dense[0]
     qv = quant[0][2]
+    if a.format != "int":
+        errors += float_format_errors(a, sizes[-1], dv, qv)
+        return report(errors, len(dv), dv, qv)
     cols = sizes[-1]
     group = a.group or cols
     qrange = 2 ** a.bits - 1
@@ -103,6 +108,45 @@ def main():
         return 1
     print("PASS: %d elements, quantized == reference bit for bit, max error "
           "%.3f steps (%.4g absolute)" % (len(dv), worst, max_abs))
+    return 0
+
+
+def float_format_errors(a, cols, dv, qv):
+    """Error bounds of the float formats, per group of the format (fp8: per
+    row): fp8 rounds to 3 mantissa bits (relative 2^-4, absolute half a
+    subnormal step 2^-10 * amax/448); nvfp4's E4M3 scale of amax/6 may be
+    2^-4 small, so |x|/scale <= 6.375, the E2M1 spacing there is 2: error
+    <= 1.1 * amax/6; mxfp4's power-of-two scale leaves |x|/scale < 8, which
+    clamps to 6: error <= amax/4. Plus the dtype's rounding."""
+    group = {"fp8": cols, "nvfp4": 16, "mxfp4": 32}[a.format]
+    ulp = 2.0 ** (1 - MANTISSA[a.dtype])
+    errors = []
+    for base in range(0, len(dv), group):
+        xs = dv[base:base + group]
+        amax = max(abs(x) for x in xs)
+        for j, x in enumerate(xs):
+            if a.format == "fp8":
+                bound = abs(x) / 16 + amax / 448 / 1024 + 2 * ulp * abs(x)
+            elif a.format == "nvfp4":
+                bound = 1.1 * amax / 6 + 2 * ulp * amax
+            else:
+                bound = amax / 4 + 2 * ulp * amax
+            err = abs(x - qv[base + j])
+            if err > bound * (1 + 1e-6):
+                errors.append("element %d: dense %r quantized %r, error %g > "
+                              "bound %g" % (base + j, x, qv[base + j], err,
+                                            bound))
+    return errors
+
+
+def report(errors, n, dv, qv):
+    if errors:
+        print("FAIL")
+        for e in errors[:10]:
+            print("  " + e)
+        return 1
+    print("PASS: %d elements, quantized == reference bit for bit, max error "
+          "%.4g absolute" % (n, max(abs(x - y) for x, y in zip(dv, qv))))
     return 0
 
 

@@ -43,6 +43,11 @@ struct GatherKernelSpec {
   int64_t cols = 0;              ///< Row length D.
   int64_t blockSize = 256;       ///< Threads per block.
   int64_t unroll = 2;            ///< Slices per thread and iteration.
+  /// Code format: "int", or "fp8" (scaleType = the table's f16/bf16/f32),
+  /// "nvfp4" (scaleType "f8E4M3FN", with globalScale), "mxfp4" (scaleType
+  /// "f8E8M0FNU"); a float format fixes bits, groupSize and symmetric.
+  std::string format = "int";
+  float globalScale = 1.0f; ///< nvfp4's global scale (part of the kernel).
 };
 
 /// The short name of an element type as kernel names and the runtime's

@@ -2,6 +2,8 @@
 
 #include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
 
+#include "qembed/Numerics/FloatFormats.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
@@ -60,4 +62,77 @@ Value mlir::qembed::emitDequantCode(OpBuilder &b, Location loc, Value u,
       arith::MulFOp::create(b, loc, qf, convertFloat(b, loc, scale, f32));
   Value value = convertFloat(b, loc, prod, scale.getType());
   return convertFloat(b, loc, value, resultType);
+}
+
+/// bitcast<f32>(((u & magMask) << shift) * 2^scaleLog2) with the sign bit
+/// (u & signMask) moved to bit 31: the value of a small float code whose
+/// exponent and mantissa fields, placed at `shift`, line up with f32's.
+static Value decodeSmallFloat(OpBuilder &b, Location loc, Value u,
+                              int64_t magMask, int64_t signMask, unsigned shift,
+                              int scaleLog2) {
+  Type f32 = b.getF32Type();
+  Value magBits = arith::ShLIOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, magMask)),
+      mlir::qembed::constI32(b, loc, shift));
+  Value mag = arith::MulFOp::create(
+      b, loc, arith::BitcastOp::create(b, loc, f32, magBits),
+      arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
+                                     APFloat(std::ldexp(1.0f, scaleLog2))));
+  // Bit 31 of the result: the code's sign bit shifted up.
+  unsigned signBit = 0;
+  while ((int64_t(1) << signBit) != signMask)
+    ++signBit;
+  Value sign = arith::ShLIOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc, u,
+                            mlir::qembed::constI32(b, loc, signMask)),
+      mlir::qembed::constI32(b, loc, 31 - signBit));
+  Value bits = arith::OrIOp::create(
+      b, loc, arith::BitcastOp::create(b, loc, b.getI32Type(), mag), sign);
+  return arith::BitcastOp::create(b, loc, f32, bits);
+}
+
+Value mlir::qembed::emitDecodeE4M3(OpBuilder &b, Location loc, Value u) {
+  // eeee.mmm at bits 26..20: f32 exponent field e, so x 2^(127 - 7).
+  return decodeSmallFloat(b, loc, u, 0x7F, 0x80, 20, 120);
+}
+
+Value mlir::qembed::emitDecodeE2M1(OpBuilder &b, Location loc, Value u) {
+  // ee.m at bits 24..22: f32 exponent field e, so x 2^(127 - 1).
+  return decodeSmallFloat(b, loc, u, 0x7, 0x8, 22, 126);
+}
+
+Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
+                                         unsigned format, Value scale,
+                                         float globalScale, Type resultType) {
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto fmt = ::qembed::Format(format);
+  if (fmt == ::qembed::Format::FP8) {
+    Value prod = arith::MulFOp::create(b, loc, emitDecodeE4M3(b, loc, u),
+                                       convertFloat(b, loc, scale, f32));
+    Value value = convertFloat(b, loc, prod, scale.getType());
+    return convertFloat(b, loc, value, resultType);
+  }
+  // The f8 scale's byte as an i32.
+  Value byte = arith::ExtUIOp::create(
+      b, loc, i32, arith::BitcastOp::create(b, loc, b.getI8Type(), scale));
+  Value s;
+  if (fmt == ::qembed::Format::NVFP4) {
+    s = arith::DivFOp::create(
+        b, loc, emitDecodeE4M3(b, loc, byte),
+        arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
+                                       APFloat(globalScale)));
+  } else {
+    // 2^(c - 127): c << 23, except c = 0 (2^-127, an f32 subnormal).
+    Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, byte,
+                                         mlir::qembed::constI32(b, loc, 0));
+    Value bits = arith::SelectOp::create(
+        b, loc, isZero, mlir::qembed::constI32(b, loc, 0x00400000),
+        arith::ShLIOp::create(b, loc, byte,
+                              mlir::qembed::constI32(b, loc, 23)));
+    s = arith::BitcastOp::create(b, loc, f32, bits);
+  }
+  Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u), s);
+  return convertFloat(b, loc, prod, resultType);
 }

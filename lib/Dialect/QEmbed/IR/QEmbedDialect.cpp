@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 #include "qembed/Numerics/Quantizer.h"
 
 #include "mlir/IR/DialectImplementation.h"
@@ -67,22 +68,105 @@ Attribute SchemeAttr::parse(AsmParser &parser, Type) {
     return {};
   }
   if (parser.parseComma() || parser.parseKeyword("scale_type") ||
-      parser.parseEqual() || parser.parseType(scaleType) ||
-      parser.parseGreater())
+      parser.parseEqual() || parser.parseType(scaleType))
+    return {};
+  // Optional `, format = <name>` and `, global_scale = <f32>`.
+  ::qembed::Format format = ::qembed::Format::Int;
+  FloatAttr globalScale;
+  if (succeeded(parser.parseOptionalComma())) {
+    std::string name;
+    SMLoc formatLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword("format") || parser.parseEqual() ||
+        parser.parseKeywordOrString(&name))
+      return {};
+    std::optional<::qembed::Format> f = ::qembed::parseFormat(name);
+    if (!f) {
+      parser.emitError(formatLoc, "expected format int, fp8, nvfp4 or mxfp4");
+      return {};
+    }
+    format = *f;
+    if (succeeded(parser.parseOptionalComma())) {
+      APFloat value(0.0f);
+      if (parser.parseKeyword("global_scale") || parser.parseEqual() ||
+          parser.parseFloat(APFloat::IEEEsingle(), value))
+        return {};
+      globalScale =
+          FloatAttr::get(Float32Type::get(parser.getContext()), value);
+    }
+  }
+  if (parser.parseGreater())
     return {};
   return parser.getChecked<SchemeAttr>(parser.getContext(), bits, groupSize,
-                                       kind == "symmetric", scaleType);
+                                       kind == "symmetric", scaleType,
+                                       SchemeFormat(format), globalScale);
 }
 
 void SchemeAttr::print(AsmPrinter &printer) const {
   printer << "<bits = " << getBits() << ", group_size = " << getGroupSize()
           << ", " << (getSymmetric() ? "symmetric" : "asymmetric")
-          << ", scale_type = " << getScaleType() << ">";
+          << ", scale_type = " << getScaleType();
+  if (!isInt())
+    printer << ", format = "
+            << ::qembed::formatName(::qembed::Format(getFormat()));
+  if (FloatAttr g = getGlobalScale()) {
+    // Shortest text that reads back as the same f32.
+    SmallString<32> text;
+    g.getValue().toString(text, /*FormatPrecision=*/0,
+                          /*FormatMaxPadding=*/0);
+    printer << ", global_scale = " << text;
+  }
+  printer << ">";
+}
+
+/// Checks the float-format rules of a scheme (FloatFormats.h).
+static LogicalResult
+verifyFloatFormat(function_ref<InFlightDiagnostic()> emitError,
+                  ::qembed::Format format, unsigned bits, int64_t groupSize,
+                  bool symmetric, Type scaleType, FloatAttr globalScale) {
+  const char *name = ::qembed::formatName(format);
+  if (bits != ::qembed::formatBits(format))
+    return emitError() << "format " << name << " has "
+                       << ::qembed::formatBits(format)
+                       << "-bit codes, got bits = " << bits;
+  if (groupSize != ::qembed::formatGroupSize(format))
+    return emitError() << "format " << name << " fixes group_size = "
+                       << ::qembed::formatGroupSize(format) << ", got "
+                       << groupSize;
+  if (!symmetric)
+    return emitError() << "format " << name << " is symmetric only";
+  bool nvfp4 = format == ::qembed::Format::NVFP4;
+  if (format == ::qembed::Format::FP8 && !scaleType.isF16() &&
+      !scaleType.isBF16() && !scaleType.isF32())
+    return emitError() << "format fp8 takes f16, bf16 or f32 scales, got "
+                       << scaleType;
+  if (nvfp4 && !isa<Float8E4M3FNType>(scaleType))
+    return emitError() << "format nvfp4 takes f8E4M3FN scales, got "
+                       << scaleType;
+  if (format == ::qembed::Format::MXFP4 && !isa<Float8E8M0FNUType>(scaleType))
+    return emitError() << "format mxfp4 takes f8E8M0FNU scales, got "
+                       << scaleType;
+  if (nvfp4 && !globalScale)
+    return emitError() << "format nvfp4 requires a global_scale";
+  if (!nvfp4 && globalScale)
+    return emitError() << "only format nvfp4 has a global_scale";
+  if (globalScale && (!globalScale.getType().isF32() ||
+                      !globalScale.getValue().isFiniteNonZero()))
+    return emitError() << "global_scale must be a finite non-zero f32";
+  return success();
 }
 
 LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 unsigned bits, int64_t groupSize, bool,
-                                 Type scaleType) {
+                                 unsigned bits, int64_t groupSize,
+                                 bool symmetric, Type scaleType,
+                                 SchemeFormat format, FloatAttr globalScale) {
+  static_assert(unsigned(SchemeFormat::MXFP4) ==
+                    unsigned(::qembed::Format::MXFP4),
+                "SchemeFormat mirrors ::qembed::Format");
+  if (format != SchemeFormat::Int)
+    return verifyFloatFormat(emitError, ::qembed::Format(format), bits,
+                             groupSize, symmetric, scaleType, globalScale);
+  if (globalScale)
+    return emitError() << "only format nvfp4 has a global_scale";
   if (bits < 2 || bits > 8)
     return emitError() << "bits must be in [2, 8], got " << bits;
   if (groupSize < 0)
@@ -184,7 +268,18 @@ LogicalResult LookupOp::verify() {
                           table.getDimSize(1));
 }
 
+/// qembed.quantize and qembed.pack produce integer codes only.
+static LogicalResult verifyIntFormat(Operation *op, SchemeAttr scheme) {
+  if (!scheme.isInt())
+    return op->emitOpError("supports only format int, got format ")
+           << ::qembed::formatName(::qembed::Format(scheme.getFormat()))
+           << " (--qembed-quantize quantizes float formats)";
+  return success();
+}
+
 LogicalResult QuantizeOp::verify() {
+  if (failed(verifyIntFormat(*this, getScheme())))
+    return failure();
   RankedTensorType table = getTable().getType();
   int64_t cols = table.getDimSize(1);
   if (failed(verifySchemeFor(*this, getScheme(), cols)))
@@ -196,6 +291,8 @@ LogicalResult QuantizeOp::verify() {
 }
 
 LogicalResult PackOp::verify() {
+  if (failed(verifyIntFormat(*this, getScheme())))
+    return failure();
   RankedTensorType codes = getCodes().getType();
   int64_t cols = codes.getDimSize(1);
   if (failed(verifySchemeFor(*this, getScheme(), cols)))

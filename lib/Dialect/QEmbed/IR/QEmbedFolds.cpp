@@ -7,6 +7,7 @@
 
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include <cstring>
 
@@ -100,6 +101,40 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
                           codes->fromResource, "qembed_packed");
 }
 
+/// Dequantizes a float-format table (FloatFormats.h) from its raw packed
+/// words and scales into a constant of `type`.
+static OpFoldResult foldFloatDequantize(SchemeAttr scheme,
+                                        RankedTensorType type,
+                                        const RawTensorData &packed,
+                                        const RawTensorData &scales) {
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  ::qembed::FloatKind outKind = *getFloatKind(type.getElementType());
+  // fp8 scales have the table's type; the other formats' are bytes.
+  ::qembed::FloatKind tableKind =
+      getFloatKind(scheme.getScaleType()).value_or(outKind);
+  ::qembed::FloatScheme fs{::qembed::Format(scheme.getFormat()), false,
+                           tableKind};
+  FloatAttr g = scheme.getGlobalScale();
+  // Copy the words out: attribute storage need not be 4-byte aligned.
+  std::vector<uint32_t> words(packed.bytes.size() / 4);
+  std::memcpy(words.data(), packed.bytes.data(), words.size() * 4);
+  ::qembed::FloatPackedView view{words.data(),
+                                 scales.bytes.data(),
+                                 g ? g.getValue().convertToFloat() : 1.0f,
+                                 rows,
+                                 cols,
+                                 fs};
+  if (!::qembed::checkFloatView(view).empty())
+    return {};
+  std::vector<int64_t> ids(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r)
+    ids[size_t(r)] = r;
+  std::vector<char> bytes(size_t(rows * cols) * ::qembed::byteWidth(outKind));
+  ::qembed::gatherFloatRows(view, ids.data(), ::qembed::IndexKind::I64, rows,
+                            outKind, bytes.data());
+  return makeElementsAttr(type, bytes, packed.fromResource, "qembed_table");
+}
+
 OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   RankedTensorType type = getResult().getType();
   if (!isFoldableSize(type) || !getScales().getType().hasStaticShape())
@@ -108,6 +143,11 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
       constantBytes(adaptor.getPacked(), getPacked().getType());
   std::optional<RawTensorData> scales =
       constantBytes(adaptor.getScales(), getScales().getType());
+  if (!getScheme().isInt()) {
+    if (!packed || !scales)
+      return {};
+    return foldFloatDequantize(getScheme(), type, *packed, *scales);
+  }
   std::optional<RawTensorData> zps;
   if (getZeroPoints()) {
     zps = constantBytes(adaptor.getZeroPoints(), getZeroPoints().getType());

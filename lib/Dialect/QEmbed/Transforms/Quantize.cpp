@@ -9,6 +9,7 @@
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 #include "qembed/Dialect/QEmbed/Transforms/QuantizeTable.h"
+#include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/STLExtras.h"
@@ -43,11 +44,94 @@ struct QEmbedQuantizePass
 private:
   /// The scale-type option parsed; empty = the table's element type.
   std::optional<Type> requestedScaleType;
+  /// The format option parsed.
+  ::qembed::Format parsedFormat = ::qembed::Format::Int;
 };
 
 /// Quantized tables by table value, so each distinct table is quantized once.
 using TableCache = DenseMap<Attribute, std::unique_ptr<QuantizedConstants>>;
 } // namespace
+
+/// The float-format half of quantizeTable (FloatFormats.h): FP8 / NVFP4 /
+/// MXFP4 codes packed into i32 words, scales of the table's type
+/// (fp8), f8E4M3FN (nvfp4) or f8E8M0FNU (mxfp4). A splat table is expanded
+/// (within max-table-bytes) and quantized like any other.
+static FailureOr<QuantizedConstants *>
+quantizeFloatTable(arith::ConstantOp constant,
+                   const QEmbedQuantizeOptions &opts, ::qembed::Format format,
+                   TableCache &cache) {
+  Attribute value = constant.getValue();
+  auto it = cache.find(value);
+  if (it != cache.end())
+    return it->second.get();
+  auto type = cast<RankedTensorType>(constant.getType());
+  MLIRContext *ctx = constant.getContext();
+  if (!type.hasStaticShape())
+    return constant.emitError("cannot quantize a table of dynamic shape");
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  ::qembed::FloatKind kind = *getFloatKind(type.getElementType());
+  ::qembed::FloatScheme fs{format, opts.perTensor, kind};
+  if (std::string err = ::qembed::checkFloatScheme(fs, cols); !err.empty())
+    return constant.emitError("cannot quantize this table: ") << err;
+  std::optional<int64_t> tableBytes = getByteSizeChecked(type);
+  if (!tableBytes || *tableBytes > opts.maxTableBytes)
+    return constant.emitError("cannot quantize this table: it takes more than ")
+           << int64_t(opts.maxTableBytes) << " bytes (max-table-bytes)";
+  std::string why;
+  FailureOr<RawTensorData> raw = getRawTensorData(value, why);
+  if (failed(raw))
+    return constant.emitError("cannot read the table: ") << why;
+  if (failed(expandSplat(*raw, type, opts.maxTableBytes, why)))
+    return constant.emitError("cannot quantize this table: ") << why;
+  ::qembed::TableView view{raw->bytes.data(), kind, rows, cols};
+  if (std::optional<::qembed::TableProblem> problem =
+          ::qembed::checkFloatTable(view))
+    return constant.emitError("cannot quantize this table: ")
+           << problem->message();
+  ::qembed::FloatPackedTable q =
+      ::qembed::quantizeFloatTable(view, fs, /*threads=*/0, opts.report);
+
+  Type scaleType = type.getElementType();
+  FloatAttr globalScale;
+  if (format == ::qembed::Format::NVFP4) {
+    scaleType = Float8E4M3FNType::get(ctx);
+    globalScale = FloatAttr::get(Float32Type::get(ctx), q.globalScale);
+  } else if (format == ::qembed::Format::MXFP4) {
+    scaleType = Float8E8M0FNUType::get(ctx);
+  }
+  auto scheme = SchemeAttr::getChecked(
+      [&] { return constant.emitError(); }, ctx, fs.bits(), fs.groupSize(),
+      /*symmetric=*/true, scaleType, SchemeFormat(format), globalScale);
+  if (!scheme)
+    return failure();
+  auto result = std::make_unique<QuantizedConstants>();
+  result->scheme = scheme;
+  int64_t groups = fs.groupsPerRow(cols), wpr = fs.wordsPerRow(cols);
+  auto packedType =
+      RankedTensorType::get({rows, wpr}, IntegerType::get(ctx, 32));
+  auto scalesType = RankedTensorType::get({rows, groups}, scaleType);
+  ArrayRef<char> wordBytes(reinterpret_cast<const char *>(q.words.data()),
+                           q.words.size() * 4);
+  std::vector<char> scaleBytes;
+  if (format == ::qembed::Format::FP8)
+    scaleBytes = encodeFloats(q.scales, kind);
+  else
+    scaleBytes.assign(q.scaleCodes.begin(), q.scaleCodes.end());
+  result->packed = cast<TypedAttr>(makeElementsAttr(
+      packedType, wordBytes, raw->fromResource, "qembed_packed"));
+  result->scales = cast<TypedAttr>(makeElementsAttr(
+      scalesType, scaleBytes, raw->fromResource, "qembed_scales"));
+  ::qembed::PackedTable stats;
+  stats.rows = rows;
+  stats.cols = cols;
+  stats.maxAbsError = q.maxAbsError;
+  stats.signalPower = q.signalPower;
+  stats.noisePower = q.noisePower;
+  result->stats = std::move(stats);
+  QuantizedConstants *ptr = result.get();
+  cache[value] = std::move(result);
+  return ptr;
+}
 
 /// Quantizes the value of `constant` with the pass options, or returns the
 /// cached result for an identical table.
@@ -172,6 +256,11 @@ static std::string whyLeftDense(arith::ConstantOp constant,
   if (!type.hasStaticShape())
     return "";
   int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  if (opts.format != "int" && opts.groupSize != 0 && cols % opts.groupSize)
+    return "format " + opts.format + " has groups of " +
+           std::to_string(int64_t(opts.groupSize)) +
+           " columns, which do not divide its row length " +
+           std::to_string(cols);
   if (opts.groupSize != 0 && cols % opts.groupSize != 0)
     return "group-size " + std::to_string(int64_t(opts.groupSize)) +
            " does not divide its row length " + std::to_string(cols) +
@@ -248,9 +337,50 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
     opts.vqCodebookType = vqCodebookType;
     if (failed(checkVQOptions(ctx, opts)))
       return failure();
-  } else if (format != "int") {
-    return emitError(UnknownLoc::get(ctx))
-           << "invalid format '" << format << "': expected int or vq";
+    if (perTensor)
+      return emitError(UnknownLoc::get(ctx))
+             << "invalid options: per-tensor is only for format=fp8, got "
+                "format=vq";
+  } else {
+    // The one place the format option is checked. A float format fixes
+    // bits, group-size, symmetric and the scale type: bits and group-size not
+    // given explicitly take the format's values, anything else is an error.
+    std::optional<::qembed::Format> f = ::qembed::parseFormat(format);
+    if (!f)
+      return emitError(UnknownLoc::get(ctx))
+             << "invalid format '" << format
+             << "': expected int, fp8, nvfp4, mxfp4 or vq";
+    parsedFormat = *f;
+    if (perTensor && parsedFormat != ::qembed::Format::FP8)
+      return emitError(UnknownLoc::get(ctx))
+             << "invalid options: per-tensor is only for format=fp8, got format="
+             << format;
+    if (parsedFormat != ::qembed::Format::Int) {
+      unsigned fbits = ::qembed::formatBits(parsedFormat);
+      int64_t fgroup = ::qembed::formatGroupSize(parsedFormat);
+      if (!bits.hasValue())
+        bits = fbits;
+      if (!groupSize.hasValue())
+        groupSize = fgroup;
+      if (bits != fbits)
+        return emitError(UnknownLoc::get(ctx))
+               << "invalid options: format=" << format << " has " << fbits
+               << "-bit codes, got bits=" << unsigned(bits);
+      if (groupSize != fgroup)
+        return emitError(UnknownLoc::get(ctx))
+               << "invalid options: format=" << format
+               << " fixes group-size=" << fgroup
+               << ", got group-size=" << int64_t(groupSize);
+      if (!symmetric)
+        return emitError(UnknownLoc::get(ctx))
+               << "invalid options: format=" << format << " is symmetric only";
+      if (!scaleType.empty())
+        return emitError(UnknownLoc::get(ctx))
+               << "invalid options: format=" << format
+               << " fixes the scale type (fp8: the table's, nvfp4: f8E4M3FN, "
+                  "mxfp4: f8E8M0FNU), got scale-type="
+               << scaleType;
+    }
   }
   if (scaleType == "f32")
     requestedScaleType = Float32Type::get(ctx);
@@ -284,6 +414,8 @@ void QEmbedQuantizePass::runOnOperation() {
   opts.minTableBytes = minTableBytes;
   opts.minRows = minRows;
   opts.report = report;
+  opts.format = format;
+  opts.perTensor = perTensor;
   if (format == "vq") {
     opts.vqDim = vqDim;
     opts.vqEntries = vqEntries;
@@ -306,7 +438,9 @@ void QEmbedQuantizePass::runOnOperation() {
       continue;
     }
     FailureOr<QuantizedConstants *> q =
-        quantizeTable(constant, opts, requestedScaleType, cache);
+        parsedFormat == ::qembed::Format::Int
+            ? quantizeTable(constant, opts, requestedScaleType, cache)
+            : quantizeFloatTable(constant, opts, parsedFormat, cache);
     if (failed(q)) {
       failedAny = true;
       continue;

@@ -32,6 +32,23 @@ Value clampRowIndex(OpBuilder &b, Location loc, Value id, Value rows);
 Value emitDequantCode(OpBuilder &b, Location loc, Value u, unsigned bits,
                       Value scale, Value zeroPoint, Type resultType);
 
+/// Value of an E4M3FN code `u` (i32, 0..255) as an exact f32, by placing
+/// its exponent and mantissa into an f32 and scaling by 2^120 (subnormal
+/// codes included); NaN codes are not expected.
+Value emitDecodeE4M3(OpBuilder &b, Location loc, Value u);
+/// Value of an E2M1 code `u` (i32, 0..15; bit 3 = sign) as an exact f32.
+Value emitDecodeE2M1(OpBuilder &b, Location loc, Value u);
+
+/// Dequantizes a float-format code `u` (i32, masked to the scheme's bits)
+/// of a scheme whose format is not int (scheme = the scheme attribute,
+/// passed as its parts to keep this header free of the dialect):
+///  * fp8: `e4m3 * scale` in f32, rounded to the scale's type;
+///  * nvfp4: `e2m1 * (f32(scale) / globalScale)` in f32 (scale f8E4M3FN);
+///  * mxfp4: `e2m1 * 2^(scale - 127)` (scale f8E8M0FNU), exact;
+/// then converted to `resultType`. Matches ::qembed::dequantizeFloatElement.
+Value emitDequantFloatCode(OpBuilder &b, Location loc, Value u, unsigned format,
+                           Value scale, float globalScale, Type resultType);
+
 } // namespace mlir::qembed
 
 #endif // QEMBED_DIALECT_QEMBED_IR_DEQUANTUTILS_H

@@ -27,12 +27,48 @@ def QEmbed_SchemeAttr : AttrDef<QEmbed_Dialect, "Scheme"> {
     ```mlir
     #qembed.scheme<bits = 4, group_size = 64, symmetric, scale_type = f16>
     ```
+
+    An optional trailing `format` selects floating-point codes instead of
+    integers (`int`, the default, is not printed), each bit-exact with
+    compressed-tensors 0.20:
+
+    * `fp8`: E4M3FN codes, `bits = 8`, `group_size = 0` (one scale per row;
+      a per-tensor scale is stored once per row), symmetric, scales in the
+      table's type; the value is `e4m3 * scale` rounded to the scale type.
+    * `nvfp4`: E2M1 codes, `bits = 4`, `group_size = 16`, `f8E4M3FN`
+      scales and an f32 `global_scale`; the value is
+      `e2m1 * (scale / global_scale)` in f32.
+    * `mxfp4`: E2M1 codes, `bits = 4`, `group_size = 32`, `f8E8M0FNU`
+      (power of two) scales; the value is `e2m1 * scale` (exact).
+
+    Codes are packed like integer codes (element `i` at bit
+    `(i % (32/bits)) * bits` of word `i / (32/bits)`); an E2M1 code is
+    sign (bit 3) and magnitude index (0, .5, 1, 1.5, 2, 3, 4, 6).
+
+    ```mlir
+    #qembed.scheme<bits = 4, group_size = 16, symmetric, scale_type = f8E4M3FN, format = nvfp4, global_scale = 2.5e+02>
+    ```
   }];
   let parameters = (ins "unsigned":$bits, "int64_t":$groupSize,
-                        "bool":$symmetric, "::mlir::Type":$scaleType);
+                        "bool":$symmetric, "::mlir::Type":$scaleType,
+                        DefaultValuedParameter<"::mlir::qembed::SchemeFormat",
+                          "::mlir::qembed::SchemeFormat::Int">:$format,
+                        DefaultValuedParameter<"::mlir::FloatAttr",
+                          "::mlir::FloatAttr()">:$globalScale);
+  let builders = [
+    AttrBuilder<(ins "unsigned":$bits, "int64_t":$groupSize,
+                     "bool":$symmetric, "::mlir::Type":$scaleType), [{
+      return $_get($_ctxt, bits, groupSize, symmetric, scaleType,
+                   ::mlir::qembed::SchemeFormat::Int, ::mlir::FloatAttr());
+    }]>
+  ];
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// True for the integer format (the default).
+    bool isInt() const {
+      return getFormat() == ::mlir::qembed::SchemeFormat::Int;
+    }
     /// Number of scales per row of a table with `cols` columns.
     int64_t getNumGroups(int64_t cols) const {
       return getGroupSize() == 0 ? 1 : cols / getGroupSize();

@@ -18,6 +18,16 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <cstdint>
+
+namespace mlir::qembed {
+/// The code format of a #qembed.scheme: the values of ::qembed::Format
+/// (qembed/Numerics/FloatFormats.h, which this header does not include so
+/// that the numerics library's `::qembed` namespace stays out of files that
+/// say `using namespace mlir` and mean `mlir::qembed`).
+enum class SchemeFormat : uint8_t { Int, FP8, NVFP4, MXFP4 };
+} // namespace mlir::qembed
+
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h.inc"
 
 #include "qembed/Dialect/QEmbed/IR/QEmbedEnums.h.inc"

@@ -14,7 +14,8 @@ def QEmbed_FloatTable : 2DTensorOf<[F16, BF16, F32]>;
 def QEmbed_Ids : RankedTensorOf<[AnySignlessInteger, Index]>;
 def QEmbed_Codes : 2DTensorOf<[I8]>;
 def QEmbed_Packed : 2DTensorOf<[I32]>;
-def QEmbed_Scales : 2DTensorOf<[F16, BF16, F32]>;
+// f8E4M3FN / f8E8M0FNU scales belong to the nvfp4 / mxfp4 formats.
+def QEmbed_Scales : 2DTensorOf<[F16, BF16, F32, F8E4M3FN, F8E8M0FNU]>;
 def QEmbed_ZeroPoints : 2DTensorOf<[I8]>;
 def QEmbed_Rows : RankedTensorOf<[F16, BF16, F32]>;
 
@@ -180,7 +181,8 @@ def QEmbed_BufferGatherOp : QEmbed_Op<"buffer_gather"> {
   let arguments = (ins
       Arg<MemRefRankOf<[I32], [2]>, "packed words", [MemRead]>:$packed,
       Arg<MemRefOf<[AnySignlessInteger, Index]>, "ids", [MemRead]>:$ids,
-      Arg<MemRefRankOf<[F16, BF16, F32], [2]>, "scales", [MemRead]>:$scales,
+      Arg<MemRefRankOf<[F16, BF16, F32, F8E4M3FN, F8E8M0FNU], [2]>, "scales",
+          [MemRead]>:$scales,
       Arg<Optional<MemRefRankOf<[I8], [2]>>, "zero points", [MemRead]>:$zero_points,
       Arg<MemRefOf<[F16, BF16, F32]>, "output rows", [MemWrite]>:$out,
       QEmbed_SchemeAttr:$scheme);

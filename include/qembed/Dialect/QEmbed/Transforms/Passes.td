@@ -131,6 +131,20 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
       dtype, `torch_tensor_50257_768_torch.float32`, not by module.)
     * a table smaller than `min-table-bytes` (default 0).
 
+    With `format=fp8|nvfp4|mxfp4` the codes are floats (see
+    `#qembed.scheme`), bit-exact with compressed-tensors 0.20: after
+    `format=nvfp4`,
+
+    ```mlir
+    %p = arith.constant dense<...> : tensor<100x16xi32>
+    %s = arith.constant dense<...> : tensor<100x8xf8E4M3FN>
+    %r = qembed.gather %p[%ids] scales(%s)
+        scheme <bits = 4, group_size = 16, symmetric, scale_type = f8E4M3FN,
+                format = nvfp4, global_scale = 1.2e+03>
+        : tensor<100x16xi32>, tensor<100x8xf8E4M3FN>, tensor<?xi64>
+        -> tensor<?x128xf32>
+    ```
+
     Tables it refuses, with an error on the constant (the pass fails):
 
     * a table holding NaN or +-Inf: the error names the row and column of
@@ -209,9 +223,15 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
            "Tables with fewer rows stay dense, with a remark (e.g. 2048 "
            "keeps position and token-type tables dense and quantizes "
            "vocabularies)">,
-    Option<"format", "format", "std::string", "\"int\"",
-           "Storage format: int (packed integer codes) or vq (codebook "
-           "vector quantization)">,
+    Option<"format", "format", "std::string", /*default=*/"\"int\"",
+           "Code format: int; the float formats fp8, nvfp4, mxfp4 "
+           "(compressed-tensors 0.20 FP8 / NVFP4A16 / MXFP4A16), which fix "
+           "bits (8 / 4 / 4), group-size (0 / 16 / 32), symmetric and the "
+           "scale type (other explicit values are errors); or vq (codebook "
+           "vector quantization, options vq-*)">,
+    Option<"perTensor", "per-tensor", "bool", /*default=*/"false",
+           "format=fp8 only: one scale for the whole table (the FP8 preset; "
+           "stored once per row) instead of one per row">,
     Option<"vqDim", "vq-dim", "unsigned", /*default=*/"4",
            "format=vq: columns per vector (1..64)">,
     Option<"vqEntries", "vq-entries", "int64_t", /*default=*/"256",

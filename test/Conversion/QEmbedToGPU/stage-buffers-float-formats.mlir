@@ -1,0 +1,27 @@
+// GPU staging of float-format gathers: argument buffers (f8 scales
+// included) are copied to the device; constant f8 scales, which the
+// runtime cannot upload, are an error.
+// RUN: qembed-opt %s --split-input-file --verify-diagnostics --qembed-gpu-stage-buffers | FileCheck %s
+
+// CHECK-LABEL: func.func @args
+// CHECK: %[[S:.*]], %{{.*}} = gpu.alloc async {{.*}} : memref<4x2xf8E4M3FN>
+// CHECK: gpu.memcpy async {{.*}}%[[S]], %arg1 : memref<4x2xf8E4M3FN>, memref<4x2xf8E4M3FN>
+// CHECK: qembed.buffer_gather {{.*}} scales(%[[S]])
+func.func @args(%p: memref<4x4xi32>, %s: memref<4x2xf8E4M3FN>, %ids: memref<3xi64>, %out: memref<3x32xf16>) {
+  qembed.buffer_gather %p[%ids] scales(%s) into %out
+      scheme <bits = 4, group_size = 16, symmetric, scale_type = f8E4M3FN, format = nvfp4, global_scale = 448.0> {qembed.host_buffers}
+      : memref<4x4xi32>, memref<4x2xf8E4M3FN>, memref<3xi64>, memref<3x32xf16>
+  return
+}
+
+// -----
+
+memref.global "private" constant @scales : memref<4x1xf8E8M0FNU> = dense<1.0>
+func.func @constant_scales(%p: memref<4x4xi32>, %ids: memref<3xi64>, %out: memref<3x32xf16>) {
+  %s = memref.get_global @scales : memref<4x1xf8E8M0FNU>
+  // expected-error @+1 {{GPU staging of constant 'f8E8M0FNU' scales is not supported (the runtime uploads i32, f32, f16, bf16 and i8 constants): pass the scales as an argument}}
+  qembed.buffer_gather %p[%ids] scales(%s) into %out
+      scheme <bits = 4, group_size = 32, symmetric, scale_type = f8E8M0FNU, format = mxfp4> {qembed.host_buffers}
+      : memref<4x4xi32>, memref<4x1xf8E8M0FNU>, memref<3xi64>, memref<3x32xf16>
+  return
+}
