@@ -417,8 +417,8 @@ namespace {
 /// Runs quantizeTableInto on `view` with storage sized for `s`; returns
 /// the problem it found and fills `out` with what it wrote (the scales
 /// decoded to floats) and `rowsSeen` with the rows it reported done.
-std::optional<TableProblem> quantizeInto(const TableView &view,
-                                         const Scheme &s, unsigned threads,
+std::optional<TableProblem> quantizeInto(const TableView &view, const Scheme &s,
+                                         unsigned threads,
                                          QuantizeErrorStats *stats,
                                          PackedTable &out,
                                          std::vector<int> &rowsSeen) {
@@ -481,8 +481,8 @@ TEST(Quantize, IntoStorageMatchesQuantizeTable) {
                            << "shape " << shape.rows << "x" << shape.cols
                            << " group " << shape.group << " table "
                            << kindName(kind) << " scale " << kindName(scaleKind)
-                           << " sym " << sym << " bits " << bits
-                           << " threads " << threads);
+                           << " sym " << sym << " bits " << bits << " threads "
+                           << threads);
               Scheme s = scheme(bits, shape.group, sym, scaleKind);
               PackedTable want = quantizeTable(view, s, 1, true);
               PackedTable got;

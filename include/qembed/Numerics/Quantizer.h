@@ -169,12 +169,10 @@ using RowsDoneFn = void (*)(void *context, int64_t rowBegin, int64_t rowEnd);
 /// cores). `stats`, when not null, receives the error statistics (each
 /// costs a dequantization per element). `rowsDone`, when not null, is told
 /// of every block of rows done with (e.g. to release their pages).
-std::optional<TableProblem>
-quantizeTableInto(const TableView &table, const Scheme &scheme,
-                  const PackedTableStorage &out, unsigned threads = 0,
-                  QuantizeErrorStats *stats = nullptr,
-                  RowsDoneFn rowsDone = nullptr,
-                  void *rowsDoneContext = nullptr);
+std::optional<TableProblem> quantizeTableInto(
+    const TableView &table, const Scheme &scheme, const PackedTableStorage &out,
+    unsigned threads = 0, QuantizeErrorStats *stats = nullptr,
+    RowsDoneFn rowsDone = nullptr, void *rowsDoneContext = nullptr);
 
 } // namespace qembed
 

@@ -71,8 +71,8 @@ static bool isReadOnlyFileMapping(const char *data, size_t size) {
   char perms[8];
   char line[4096];
   while (std::fgets(line, sizeof(line), maps)) {
-    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms,
-                    &inode) != 4)
+    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &inode) !=
+        4)
       continue;
     if (begin >= lo && end <= hi) {
       found = perms[1] != 'w' && inode != 0;
@@ -102,8 +102,10 @@ static void releaseRows(void *context, int64_t r0, int64_t r1) {
 #ifdef __linux__
   auto *release = static_cast<const InputRelease *>(context);
   auto page = uintptr_t(sysconf(_SC_PAGESIZE));
-  auto begin = reinterpret_cast<uintptr_t>(release->data + r0 * release->rowBytes);
-  auto end = reinterpret_cast<uintptr_t>(release->data + r1 * release->rowBytes);
+  auto begin =
+      reinterpret_cast<uintptr_t>(release->data + r0 * release->rowBytes);
+  auto end =
+      reinterpret_cast<uintptr_t>(release->data + r1 * release->rowBytes);
   begin = (begin + page - 1) / page * page;
   end = end / page * page;
   if (end > begin)
@@ -241,9 +243,9 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
            << int64_t(opts.maxTableBytes) << " bytes (max-table-bytes)";
   int64_t rowBytes = cols * int64_t(width);
   if (!raw->isSplat) {
-    FailureOr<std::unique_ptr<QuantizedConstants>> q = quantizeIntoConstants(
-        constant, raw->bytes, raw->fromResource, kind, scheme, opts,
-        releaseInput);
+    FailureOr<std::unique_ptr<QuantizedConstants>> q =
+        quantizeIntoConstants(constant, raw->bytes, raw->fromResource, kind,
+                              scheme, opts, releaseInput);
     if (failed(q))
       return failure();
     QuantizedConstants *ptr = q->get();
@@ -461,8 +463,8 @@ void QEmbedQuantizePass::runOnOperation() {
       continue;
     }
     bool releaseInput = releasable(constant, lookups);
-    FailureOr<QuantizedConstants *> q = quantizeTable(
-        constant, opts, requestedScaleType, cache, releaseInput);
+    FailureOr<QuantizedConstants *> q =
+        quantizeTable(constant, opts, requestedScaleType, cache, releaseInput);
     if (failed(q)) {
       failedAny = true;
       continue;
