@@ -24,6 +24,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/thread.h"
 
@@ -36,6 +38,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -91,6 +94,66 @@ template <typename Fn> void runOnLargeStack(Fn &&fn) {
   worker.join();
 }
 
+/// Counts the bytes written to it.
+class CountingStream : public llvm::raw_ostream {
+public:
+  CountingStream() { SetUnbuffered(); }
+
+private:
+  void write_impl(const char *, size_t size) override { count += size; }
+  uint64_t current_pos() const override { return count; }
+  uint64_t count = 0;
+};
+
+/// Writes into a fixed buffer; `overflowed` when more was written.
+class FixedBufferStream : public llvm::raw_ostream {
+public:
+  FixedBufferStream(char *data, size_t size) : data(data), size(size) {
+    SetUnbuffered();
+  }
+  bool overflowed = false;
+
+private:
+  void write_impl(const char *ptr, size_t n) override {
+    if (n > size - pos) {
+      overflowed = true;
+      return;
+    }
+    std::memcpy(data + pos, ptr, n);
+    pos += n;
+  }
+  uint64_t current_pos() const override { return pos; }
+  char *data;
+  size_t size, pos = 0;
+};
+
+/// Writes `module` as bytecode straight into a new Python bytes object
+/// `result` (no intermediate copy of an output that can take gigabytes):
+/// the writer runs once to count the bytes, once into the object. Called
+/// without the GIL; takes it to allocate.
+enum class WriteResult { Ok, Failed, NoMemory };
+WriteResult writeBytecodeToBytes(mlir::ModuleOp module, nb::object &result) {
+  CountingStream counter;
+  if (mlir::failed(mlir::writeBytecodeToFile(module, counter)))
+    return WriteResult::Failed;
+  uint64_t size = counter.tell();
+  char *data = nullptr;
+  {
+    nb::gil_scoped_acquire acquire;
+    PyObject *bytes = PyBytes_FromStringAndSize(nullptr, Py_ssize_t(size));
+    if (!bytes) {
+      PyErr_Clear();
+      return WriteResult::NoMemory;
+    }
+    result = nb::steal(bytes);
+    data = PyBytes_AS_STRING(bytes);
+  }
+  FixedBufferStream os(data, size_t(size));
+  bool ok = mlir::succeeded(mlir::writeBytecodeToFile(module, os)) &&
+            !os.overflowed && os.tell() == size;
+  return ok ? WriteResult::Ok : WriteResult::Failed;
+}
+
 /// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
 /// textual pipeline on the module, without the builtin.module anchor, e.g.
 /// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
@@ -99,12 +162,19 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
                        bool bytecode, bool withDiagnostics,
                        bool allowUnregistered) {
   registerEverythingOnce();
-  std::string input;
+  // The input is read in place, not copied: the caller's bytes, or the
+  // UTF-8 form a str keeps of itself; `source` keeps it alive, and both
+  // are immutable, so the GIL-free thread below may read them.
+  llvm::StringRef input;
   if (nb::isinstance<nb::bytes>(source)) {
-    nb::bytes b = nb::cast<nb::bytes>(source);
-    input.assign(b.c_str(), b.size());
+    input = llvm::StringRef(PyBytes_AS_STRING(source.ptr()),
+                            size_t(PyBytes_GET_SIZE(source.ptr())));
   } else if (nb::isinstance<nb::str>(source)) {
-    input = nb::cast<std::string>(source);
+    Py_ssize_t size = 0;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(source.ptr(), &size);
+    if (!utf8)
+      throw nb::python_error();
+    input = llvm::StringRef(utf8, size_t(size));
   } else {
     throw nb::type_error("source must be str (MLIR text) or bytes "
                          "(MLIR text or bytecode)");
@@ -112,9 +182,17 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
 
   // Everything MLIR does runs without the GIL on a large-stack thread; the
   // outcome comes back as a status, turned into Python objects here.
-  enum class Status { Ok, ParseError, BadPipeline, PassError, WriteError };
+  enum class Status {
+    Ok,
+    ParseError,
+    BadPipeline,
+    PassError,
+    WriteError,
+    NoMemory
+  };
   Status status = Status::Ok;
   std::string diagnostics, pipelineErrors, out;
+  nb::object outBytes; // bytecode output, written in place
   {
     nb::gil_scoped_release release;
     runOnLargeStack([&] {
@@ -124,21 +202,30 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
       llvm::raw_string_ostream diagStream(diagnostics);
       mlir::ScopedDiagnosticHandler handler(
           &context, [&](mlir::Diagnostic &diag) {
-            diagStream
-                << diag.getLocation() << ": "
-                << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
-                        ? "error: "
-                    : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
-                        ? "warning: "
-                    : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
-                        ? "remark: "
-                        : "note: ")
-                << diag << "\n";
+            diagStream << diag.getLocation() << ": "
+                       << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                               ? "error: "
+                           : diag.getSeverity() ==
+                                   mlir::DiagnosticSeverity::Warning
+                               ? "warning: "
+                           : diag.getSeverity() ==
+                                   mlir::DiagnosticSeverity::Remark
+                               ? "remark: "
+                               : "note: ")
+                       << diag << "\n";
             return mlir::success();
           });
       mlir::ParserConfig config(&context);
+      // A source manager shared with the parser lets the bytecode reader
+      // reference resource blobs (embedding tables) in the input instead
+      // of copying them.
+      auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+      sourceMgr->AddNewSourceBuffer(
+          llvm::MemoryBuffer::getMemBuffer(input, /*BufferName=*/"",
+                                           /*RequiresNullTerminator=*/false),
+          llvm::SMLoc());
       mlir::OwningOpRef<mlir::ModuleOp> module =
-          mlir::parseSourceString<mlir::ModuleOp>(input, config);
+          mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, config);
       if (!module) {
         status = Status::ParseError;
         return;
@@ -154,12 +241,20 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
         status = Status::PassError;
         return;
       }
-      llvm::raw_string_ostream os(out);
       if (bytecode) {
-        if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
+        switch (writeBytecodeToBytes(*module, outBytes)) {
+        case WriteResult::Ok:
+          break;
+        case WriteResult::Failed:
           status = Status::WriteError;
+          break;
+        case WriteResult::NoMemory:
+          status = Status::NoMemory;
+          break;
+        }
         return;
       }
+      llvm::raw_string_ostream os(out);
       module->print(os);
     });
   }
@@ -174,11 +269,12 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
     throwMLIRError("pass pipeline failed", diagnostics);
   case Status::WriteError:
     throwMLIRError("could not write bytecode", diagnostics);
+  case Status::NoMemory:
+    throw std::bad_alloc();
   case Status::Ok:
     break;
   }
-  nb::object printed =
-      bytecode ? nb::object(nb::bytes(out.data(), out.size())) : toPyStr(out);
+  nb::object printed = bytecode ? outBytes : toPyStr(out);
   return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
                          : printed;
 }
