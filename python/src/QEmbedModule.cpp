@@ -373,30 +373,44 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
   auto [view, s] =
       checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
-  qembed::PackedTable q;
+  int64_t groups = s.groupsPerRow(cols);
+  // The arrays returned are allocated first and the quantizer writes into
+  // them: one read of the table, no intermediate copies.
+  std::vector<int32_t> words(size_t(rows * s.wordsPerRow(cols)));
+  // Scales are float32, or uint16 bit patterns for f16/bf16.
+  bool f32Scales = s.scaleKind == qembed::FloatKind::F32;
+  std::vector<float> scales32(f32Scales ? size_t(rows * groups) : 0);
+  std::vector<uint16_t> scales16(f32Scales ? 0 : size_t(rows * groups));
+  std::vector<int8_t> zeroPoints(symmetric ? 0 : size_t(rows * groups));
+  qembed::QuantizeErrorStats stats;
   std::optional<qembed::TableProblem> problem;
   {
     nb::gil_scoped_release release;
-    problem = qembed::checkTable(view, s);
-    if (!problem)
-      q = qembed::quantizeTable(view, s, /*threads=*/0, errorStats);
+    problem = qembed::quantizeTableInto(
+        view, s,
+        {reinterpret_cast<uint32_t *>(words.data()),
+         f32Scales ? static_cast<void *>(scales32.data()) : scales16.data(),
+         symmetric ? nullptr : zeroPoints.data()},
+        /*threads=*/0, errorStats ? &stats : nullptr);
   }
   if (problem)
     throw nb::value_error(problem->message().c_str());
-  int64_t groups = s.groupsPerRow(cols);
-  std::vector<int32_t> words(q.words.begin(), q.words.end());
   nb::object zps = nb::none();
   if (!symmetric)
-    zps = nb::cast(newArray<int8_t>(std::move(q.zeroPoints), rows, groups));
+    zps = nb::cast(newArray<int8_t>(std::move(zeroPoints), rows, groups));
   // Without the statistics, the error and SQNR are NaN (not measured).
   double sqnr = !errorStats ? NAN
-                : q.noisePower > 0
-                    ? 10 * std::log10(q.signalPower / q.noisePower)
+                : stats.noisePower > 0
+                    ? 10 * std::log10(stats.signalPower / stats.noisePower)
                     : INFINITY;
-  double maxErr = errorStats ? q.maxAbsError : NAN;
+  double maxErr = errorStats ? stats.maxAbsError : NAN;
+  nb::object scaleArray =
+      f32Scales
+          ? nb::cast(newArray<float>(std::move(scales32), rows, groups))
+          : nb::cast(newArray<uint16_t>(std::move(scales16), rows, groups));
   return nb::make_tuple(
       newArray<int32_t>(std::move(words), rows, s.wordsPerRow(cols)),
-      floatsToArray(q.scales, rows, groups, s.scaleKind), zps, maxErr, sqnr);
+      scaleArray, zps, maxErr, sqnr);
 }
 
 nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
