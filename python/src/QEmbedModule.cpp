@@ -35,6 +35,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -94,64 +95,75 @@ template <typename Fn> void runOnLargeStack(Fn &&fn) {
   worker.join();
 }
 
-/// Counts the bytes written to it.
-class CountingStream : public llvm::raw_ostream {
+/// A raw_ostream writing into a Python bytes object that grows as needed
+/// (doubling, with _PyBytes_Resize; realloc moves large blocks by
+/// remapping pages, not copying, and pages never written are never
+/// resident). Used without the GIL; takes it to resize.
+class PyBytesStream : public llvm::raw_ostream {
 public:
-  CountingStream() { SetUnbuffered(); }
-
-private:
-  void write_impl(const char *, size_t size) override { count += size; }
-  uint64_t current_pos() const override { return count; }
-  uint64_t count = 0;
-};
-
-/// Writes into a fixed buffer; `overflowed` when more was written.
-class FixedBufferStream : public llvm::raw_ostream {
-public:
-  FixedBufferStream(char *data, size_t size) : data(data), size(size) {
-    SetUnbuffered();
+  PyBytesStream() { SetUnbuffered(); }
+  ~PyBytesStream() override {
+    if (bytes) {
+      nb::gil_scoped_acquire acquire;
+      Py_DECREF(bytes);
+    }
   }
-  bool overflowed = false;
+  /// The bytes written, trimmed to their size; null when an allocation
+  /// failed.
+  nb::object finish() {
+    if (failed || !resize(pos))
+      return nb::object();
+    PyObject *out = bytes;
+    bytes = nullptr;
+    nb::gil_scoped_acquire acquire;
+    return nb::steal(out);
+  }
 
 private:
+  bool resize(size_t size) {
+    nb::gil_scoped_acquire acquire;
+    if (!bytes)
+      bytes = PyBytes_FromStringAndSize(nullptr, Py_ssize_t(size));
+    else if (_PyBytes_Resize(&bytes, Py_ssize_t(size)) != 0)
+      bytes = nullptr;
+    if (!bytes) {
+      PyErr_Clear();
+      return false;
+    }
+    capacity = size;
+    return true;
+  }
   void write_impl(const char *ptr, size_t n) override {
-    if (n > size - pos) {
-      overflowed = true;
+    if (failed)
+      return;
+    if (n > capacity - pos &&
+        !resize(std::max({2 * capacity, pos + n, size_t(1) << 20}))) {
+      failed = true;
       return;
     }
-    std::memcpy(data + pos, ptr, n);
+    std::memcpy(PyBytes_AS_STRING(bytes) + pos, ptr, n);
     pos += n;
   }
   uint64_t current_pos() const override { return pos; }
-  char *data;
-  size_t size, pos = 0;
+  PyObject *bytes = nullptr;
+  size_t capacity = 0, pos = 0;
+  bool failed = false;
 };
 
 /// Writes `module` as bytecode straight into a new Python bytes object
-/// `result` (no intermediate copy of an output that can take gigabytes):
-/// the writer runs once to count the bytes, once into the object. Called
-/// without the GIL; takes it to allocate.
+/// `result` (no intermediate copy of an output that can take gigabytes).
+/// Called without the GIL.
 enum class WriteResult { Ok, Failed, NoMemory };
 WriteResult writeBytecodeToBytes(mlir::ModuleOp module, nb::object &result) {
-  CountingStream counter;
-  if (mlir::failed(mlir::writeBytecodeToFile(module, counter)))
+  PyBytesStream os;
+  if (mlir::failed(mlir::writeBytecodeToFile(module, os)))
     return WriteResult::Failed;
-  uint64_t size = counter.tell();
-  char *data = nullptr;
-  {
-    nb::gil_scoped_acquire acquire;
-    PyObject *bytes = PyBytes_FromStringAndSize(nullptr, Py_ssize_t(size));
-    if (!bytes) {
-      PyErr_Clear();
-      return WriteResult::NoMemory;
-    }
-    result = nb::steal(bytes);
-    data = PyBytes_AS_STRING(bytes);
-  }
-  FixedBufferStream os(data, size_t(size));
-  bool ok = mlir::succeeded(mlir::writeBytecodeToFile(module, os)) &&
-            !os.overflowed && os.tell() == size;
-  return ok ? WriteResult::Ok : WriteResult::Failed;
+  nb::object bytes = os.finish();
+  if (!bytes)
+    return WriteResult::NoMemory;
+  nb::gil_scoped_acquire acquire;
+  result = std::move(bytes);
+  return WriteResult::Ok;
 }
 
 /// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
