@@ -24,6 +24,15 @@ namespace mlir::qembed {
 /// ops that read the packed table element by element.
 void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Returns "" when --qembed-gather-to-vector lowers `op` with chunks of
+/// `vectorSize` columns, else why it leaves it to --qembed-to-linalg.
+std::string whyGatherNotVectorized(Operation *op, int64_t vectorSize);
+
+/// Patterns lowering qembed.gather (2, 4 or 8-bit codes) to loops over ids
+/// and row chunks of vector code (see --qembed-gather-to-vector).
+void populateQEmbedGatherToVectorPatterns(RewritePatternSet &patterns,
+                                          int64_t vectorSize);
+
 /// Options of the CUDA custom-dispatch rewrite of --qembed-to-iree.
 struct IREECUDADispatchOptions {
   std::string chip = "sm_90";
