@@ -109,7 +109,8 @@ struct GatherToVector : OpRewritePattern<GatherOp> {
     Value packed = op.getPacked(), scales = op.getScales(),
           zeroPoints = op.getZeroPoints();
 
-    // One loop per dimension of the ids, then one over the row's chunks.
+    // One loop per dimension of the ids; in it, the row's index, then a
+    // loop over the row's chunks.
     Value ids = op.getIds();
     int64_t idsRank = cast<RankedTensorType>(ids.getType()).getRank();
     SmallVector<Value> dyn, lbs, ubs, steps;
@@ -121,9 +122,6 @@ struct GatherToVector : OpRewritePattern<GatherOp> {
       ubs.push_back(size);
       steps.push_back(constIndex(rewriter, loc, 1));
     }
-    lbs.push_back(constIndex(rewriter, loc, 0));
-    ubs.push_back(constIndex(rewriter, loc, cols));
-    steps.push_back(constIndex(rewriter, loc, ch));
     Value init =
         tensor::EmptyOp::create(rewriter, loc, type.getShape(), elt, dyn);
 
@@ -150,54 +148,65 @@ struct GatherToVector : OpRewritePattern<GatherOp> {
     Value zeroWord = constI32(rewriter, loc, 0);
     Value c0 = constIndex(rewriter, loc, 0);
 
+    Value colCount = constIndex(rewriter, loc, cols);
+    Value chStep = constIndex(rewriter, loc, ch);
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, lbs, ubs, steps, ValueRange{init},
-        [&](OpBuilder &ib, Location il, ValueRange ivs,
-            ValueRange acc) -> scf::ValueVector {
-          ValueRange token = ivs.drop_back();
-          Value c = ivs.back();
-          Value id = tensor::ExtractOp::create(ib, il, ids, token);
-          Value row = clampRowIndex(ib, il, id, rowCount);
-          Value w =
-              arith::DivUIOp::create(ib, il, c, constIndex(ib, il, perWord));
-          Value chunkWords = vector::TransferReadOp::create(
-              ib, il, VectorType::get({words}, ib.getI32Type()), packed,
-              ValueRange{row, w}, zeroWord, ArrayRef<bool>{true});
-          Value spread = vector::ShuffleOp::create(
-              ib, il, codesType, chunkWords, chunkWords, wordOf);
-          Value u = arith::AndIOp::create(
-              ib, il, arith::ShRUIOp::create(ib, il, spread, shiftVec),
-              maskVec);
-          // As emitDequantCode: 2^23 + u as a float, minus 2^23 +
-          // 2^(bits-1) (+ zp), times the scale in f32, rounded to the scale
-          // type, converted to the result type.
-          Value biased = arith::BitcastOp::create(
-              ib, il, floatsType, arith::OrIOp::create(ib, il, u, magicVec));
-          Value g = group == 0 ? c0
-                               : arith::DivUIOp::create(
-                                     ib, il, c, constIndex(ib, il, group));
-          Value chunkBias = bias;
-          if (zeroPoints) {
-            Value zp = tensor::ExtractOp::create(ib, il, zeroPoints,
-                                                 ValueRange{row, g});
-            chunkBias = arith::AddFOp::create(
-                ib, il, bias, arith::SIToFPOp::create(ib, il, f32, zp));
-          }
-          Value qf = arith::SubFOp::create(
-              ib, il, biased,
-              vector::BroadcastOp::create(ib, il, floatsType, chunkBias));
-          Value scale =
-              tensor::ExtractOp::create(ib, il, scales, ValueRange{row, g});
-          Value prod = arith::MulFOp::create(
-              ib, il, qf,
-              vector::BroadcastOp::create(ib, il, floatsType,
-                                          convertFloat(ib, il, scale, f32)));
-          Value value = convertFloatVector(
-              ib, il, convertFloatVector(ib, il, prod, scale.getType()), elt);
-          Value written = vector::TransferWriteOp::create(
-                              ib, il, value, acc[0], ivs, ArrayRef<bool>{true})
-                              .getResult();
-          return {written};
+        [&](OpBuilder &ob, Location ol, ValueRange token,
+            ValueRange rowAcc) -> scf::ValueVector {
+          Value id = tensor::ExtractOp::create(ob, ol, ids, token);
+          Value row = clampRowIndex(ob, ol, id, rowCount);
+          auto chunks = scf::ForOp::create(
+              ob, ol, c0, colCount, chStep, ValueRange{rowAcc[0]},
+              [&](OpBuilder &ib, Location il, Value c, ValueRange acc) {
+                SmallVector<Value> ivs(token.begin(), token.end());
+                ivs.push_back(c);
+                Value w = arith::DivUIOp::create(ib, il, c,
+                                                 constIndex(ib, il, perWord));
+                Value chunkWords = vector::TransferReadOp::create(
+                    ib, il, VectorType::get({words}, ib.getI32Type()), packed,
+                    ValueRange{row, w}, zeroWord, ArrayRef<bool>{true});
+                Value spread = vector::ShuffleOp::create(
+                    ib, il, codesType, chunkWords, chunkWords, wordOf);
+                Value u = arith::AndIOp::create(
+                    ib, il, arith::ShRUIOp::create(ib, il, spread, shiftVec),
+                    maskVec);
+                // As emitDequantCode: 2^23 + u as a float, minus 2^23 +
+                // 2^(bits-1) (+ zp), times the scale in f32, rounded to the
+                // scale type, converted to the result type.
+                Value biased = arith::BitcastOp::create(
+                    ib, il, floatsType,
+                    arith::OrIOp::create(ib, il, u, magicVec));
+                Value g = group == 0
+                              ? c0
+                              : arith::DivUIOp::create(
+                                    ib, il, c, constIndex(ib, il, group));
+                Value chunkBias = bias;
+                if (zeroPoints) {
+                  Value zp = tensor::ExtractOp::create(ib, il, zeroPoints,
+                                                       ValueRange{row, g});
+                  chunkBias = arith::AddFOp::create(
+                      ib, il, bias, arith::SIToFPOp::create(ib, il, f32, zp));
+                }
+                Value qf = arith::SubFOp::create(
+                    ib, il, biased,
+                    vector::BroadcastOp::create(ib, il, floatsType, chunkBias));
+                Value scale = tensor::ExtractOp::create(ib, il, scales,
+                                                        ValueRange{row, g});
+                Value prod = arith::MulFOp::create(
+                    ib, il, qf,
+                    vector::BroadcastOp::create(
+                        ib, il, floatsType, convertFloat(ib, il, scale, f32)));
+                Value value = convertFloatVector(
+                    ib, il, convertFloatVector(ib, il, prod, scale.getType()),
+                    elt);
+                Value written =
+                    vector::TransferWriteOp::create(ib, il, value, acc[0], ivs,
+                                                    ArrayRef<bool>{true})
+                        .getResult();
+                scf::YieldOp::create(ib, il, written);
+              });
+          return {chunks.getResult(0)};
         });
     Value result = nest.results.front();
     rewriter.replaceOp(op, result);

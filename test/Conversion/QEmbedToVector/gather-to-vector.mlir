@@ -5,8 +5,9 @@
 
 // BADOPT: invalid options: vector-size must be a power of 2 in [8, 256]
 
-// W4, groups of 64: chunks of 64 columns = 8 words; each column takes its
-// word (shuffle), shift 4 * (col % 8), mask 15; one scale per chunk.
+// W4, groups of 64: per id, the clamped row, then chunks of 64 columns = 8
+// words; each column takes its word (shuffle), shift 4 * (col % 8), mask
+// 15; one scale per chunk.
 // CHECK-LABEL: func @w4_g64
 // CHECK-DAG: %[[MAGIC:.*]] = arith.constant dense<1258291200> : vector<64xi32>
 // CHECK-DAG: %[[MASK:.*]] = arith.constant dense<15> : vector<64xi32>
@@ -15,8 +16,8 @@
 // CHECK-DAG: %[[N:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?xi64>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[N]]) : tensor<?x128xf16>
 // CHECK: %[[R:.*]] = scf.for %[[T:[a-z0-9_]+]] = %c0 to %[[N]] step %c1 iter_args(%[[A:[a-z0-9_]+]] = %[[INIT]])
-// CHECK: scf.for %[[C:[a-z0-9_]+]] = %c0 to %c128 step %c64 iter_args(%[[A2:[a-z0-9_]+]] = %[[A]])
 // CHECK: %[[ID:.*]] = tensor.extract %{{.*}}[%[[T]]] : tensor<?xi64>
+// CHECK: scf.for %[[C:[a-z0-9_]+]] = %c0 to %c128 step %c64 iter_args(%[[A2:[a-z0-9_]+]] = %[[A]])
 // CHECK: %[[W:.*]] = vector.transfer_read %{{.*}}[%[[ROW:.*]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<5x16xi32>, vector<8xi32>
 // CHECK: %[[X:.*]] = vector.shuffle %[[W]], %[[W]] [0, 0, 0, 0, 0, 0, 0, 0, 1, {{.*}}, 7] : vector<8xi32>, vector<8xi32>
 // CHECK: %[[SH:.*]] = arith.shrui %[[X]], %[[SHIFT]] : vector<64xi32>
@@ -47,8 +48,8 @@ func.func @w4_g64(%p: tensor<5x16xi32>, %s: tensor<5x2xf16>, %ids: tensor<?xi64>
 // CHECK-LABEL: func @w8_asym
 // CHECK: scf.for %[[I:[a-z0-9_]+]] =
 // CHECK: scf.for %[[J:[a-z0-9_]+]] =
-// CHECK: scf.for %[[C:[a-z0-9_]+]] = %c0 to %c24 step %c8
 // CHECK: tensor.extract %{{.*}}[%[[I]], %[[J]]] : tensor<2x?xi32>
+// CHECK: scf.for %[[C:[a-z0-9_]+]] = %c0 to %c24 step %c8
 // CHECK: vector.transfer_read {{.*}} : tensor<4x6xi32>, vector<2xi32>
 // CHECK: %[[ZP:.*]] = tensor.extract %{{.*}}[%{{.*}}, %c0] : tensor<4x1xi8>
 // CHECK: %[[ZPF:.*]] = arith.sitofp %[[ZP]] : i8 to f32
