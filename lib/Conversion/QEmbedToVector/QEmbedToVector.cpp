@@ -53,8 +53,6 @@ std::string mlir::qembed::whyGatherNotVectorized(Operation *op,
     return "the table's row count is dynamic";
   if (cast<RankedTensorType>(gather.getIds().getType()).getRank() == 0)
     return "the ids are 0-d";
-  if (gather.getType().isDynamicDim(gather.getType().getRank() - 1))
-    return "the row length is dynamic";
   if (chunkColumns(gather, vectorSize) == 0)
     return "no chunk of whole words (" + std::to_string(32 / bits) +
            " codes) up to vector-size=" + std::to_string(vectorSize) +
