@@ -68,6 +68,11 @@ for ((i = 0; i < REPEAT; ++i)); do
       best "pycall $o" "$pcall" 0
       best "pyadd $o" 0 $((after - before))
       cmp -s $OUT/p.mlirbc $OUT/q.mlirbc || { echo "$o: Python output DIFFERS from qembed-opt's"; exit 1; }
+      /usr/bin/time -f "%M" -o $OUT/time.txt \
+        python3 bench/quantize_speed_py.py $IN $OUT/f.mlirbc $bits $group $sym file > $OUT/py.txt
+      read -r psecs pcall before after < $OUT/py.txt
+      best "pyfile $o" "$psecs" "$(cat $OUT/time.txt)"
+      cmp -s $OUT/f.mlirbc $OUT/q.mlirbc || { echo "$o: Python file output DIFFERS from qembed-opt's"; exit 1; }
     fi
   done
 done
@@ -95,5 +100,9 @@ for o in "${SCHEMES[@]}"; do
     printf "%-44s %7.2f %7s %8d %7s   (x%s of qembed-opt's time)\n" "  Python: the call (RSS it added)" \
       "${SECS[pycall $o]}" "$(ratio ${SECS[pycall $o]} ${SECS[floor]})" "$(mb ${KB[pyadd $o]})" \
       "$(ratio $((KB[pyadd $o] * 1024)) $TABLE)" "$(ratio ${SECS[pycall $o]} ${SECS[cli $o]})"
+    printf "%-44s %7.2f %7s %8d %7s   (x%s of qembed-opt's time, x%s of its RSS)\n" "  Python: quantize_embeddings_file" \
+      "${SECS[pyfile $o]}" "$(ratio ${SECS[pyfile $o]} ${SECS[floor]})" "$(mb ${KB[pyfile $o]})" \
+      "$(ratio $((KB[pyfile $o] * 1024)) $TABLE)" "$(ratio ${SECS[pyfile $o]} ${SECS[cli $o]})" \
+      "$(ratio ${KB[pyfile $o]} ${KB[cli $o]})"
   fi
 done

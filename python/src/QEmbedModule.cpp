@@ -25,7 +25,9 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/thread.h"
 
@@ -166,6 +168,78 @@ WriteResult writeBytecodeToBytes(mlir::ModuleOp module, nb::object &result) {
   return WriteResult::Ok;
 }
 
+/// The outcome of runMLIR, turned into Python objects by raiseStatus.
+enum class Status {
+  Ok,
+  ParseError,
+  BadPipeline,
+  PassError,
+  WriteError,
+  NoMemory
+};
+
+/// Parses the buffer of `sourceMgr` (text or bytecode; shared with the
+/// parser, so the bytecode reader references resource blobs in it instead
+/// of copying them), runs `pipeline` (the passes of a textual pipeline on
+/// the module) and hands the module to `write`. Runs on the calling thread
+/// without touching Python; collects the diagnostics as text.
+Status runMLIR(const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
+               const std::string &pipeline, bool allowUnregistered,
+               std::string &diagnostics, std::string &pipelineErrors,
+               llvm::function_ref<Status(mlir::ModuleOp)> write) {
+  mlir::MLIRContext context(makeRegistry());
+  // IREE's input IR (util.func, ...) is accepted in generic form.
+  context.allowUnregisteredDialects(allowUnregistered);
+  llvm::raw_string_ostream diagStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": "
+               << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                       ? "error: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
+                       ? "warning: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
+                       ? "remark: "
+                       : "note: ")
+               << diag << "\n";
+    return mlir::success();
+  });
+  mlir::ParserConfig config(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, config);
+  if (!module)
+    return Status::ParseError;
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  llvm::raw_string_ostream pipelineStream(pipelineErrors);
+  if (!pipeline.empty() &&
+      mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream)))
+    return Status::BadPipeline;
+  if (mlir::failed(pm.run(*module)))
+    return Status::PassError;
+  return write(*module);
+}
+
+/// Raises the Python exception for a failed runMLIR.
+void raiseStatus(Status status, const std::string &pipeline,
+                 const std::string &diagnostics,
+                 const std::string &pipelineErrors) {
+  switch (status) {
+  case Status::ParseError:
+    throwMLIRError("could not parse the module", diagnostics);
+  case Status::BadPipeline:
+    throw nb::value_error(
+        ("invalid pass pipeline '" + pipeline + "': " + pipelineErrors)
+            .c_str());
+  case Status::PassError:
+    throwMLIRError("pass pipeline failed", diagnostics);
+  case Status::WriteError:
+    throwMLIRError("could not write bytecode", diagnostics);
+  case Status::NoMemory:
+    throw std::bad_alloc();
+  case Status::Ok:
+    break;
+  }
+}
+
 /// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
 /// textual pipeline on the module, without the builtin.module anchor, e.g.
 /// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
@@ -194,101 +268,99 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
 
   // Everything MLIR does runs without the GIL on a large-stack thread; the
   // outcome comes back as a status, turned into Python objects here.
-  enum class Status {
-    Ok,
-    ParseError,
-    BadPipeline,
-    PassError,
-    WriteError,
-    NoMemory
-  };
   Status status = Status::Ok;
   std::string diagnostics, pipelineErrors, out;
   nb::object outBytes; // bytecode output, written in place
   {
     nb::gil_scoped_release release;
     runOnLargeStack([&] {
-      mlir::MLIRContext context(makeRegistry());
-      // IREE's input IR (util.func, ...) is accepted in generic form.
-      context.allowUnregisteredDialects(allowUnregistered);
-      llvm::raw_string_ostream diagStream(diagnostics);
-      mlir::ScopedDiagnosticHandler handler(
-          &context, [&](mlir::Diagnostic &diag) {
-            diagStream << diag.getLocation() << ": "
-                       << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
-                               ? "error: "
-                           : diag.getSeverity() ==
-                                   mlir::DiagnosticSeverity::Warning
-                               ? "warning: "
-                           : diag.getSeverity() ==
-                                   mlir::DiagnosticSeverity::Remark
-                               ? "remark: "
-                               : "note: ")
-                       << diag << "\n";
-            return mlir::success();
-          });
-      mlir::ParserConfig config(&context);
-      // A source manager shared with the parser lets the bytecode reader
-      // reference resource blobs (embedding tables) in the input instead
-      // of copying them.
       auto sourceMgr = std::make_shared<llvm::SourceMgr>();
       sourceMgr->AddNewSourceBuffer(
           llvm::MemoryBuffer::getMemBuffer(input, /*BufferName=*/"",
                                            /*RequiresNullTerminator=*/false),
           llvm::SMLoc());
-      mlir::OwningOpRef<mlir::ModuleOp> module =
-          mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, config);
-      if (!module) {
-        status = Status::ParseError;
-        return;
-      }
-      mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-      llvm::raw_string_ostream pipelineStream(pipelineErrors);
-      if (!pipeline.empty() &&
-          mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream))) {
-        status = Status::BadPipeline;
-        return;
-      }
-      if (mlir::failed(pm.run(*module))) {
-        status = Status::PassError;
-        return;
-      }
-      if (bytecode) {
-        switch (writeBytecodeToBytes(*module, outBytes)) {
-        case WriteResult::Ok:
-          break;
-        case WriteResult::Failed:
-          status = Status::WriteError;
-          break;
-        case WriteResult::NoMemory:
-          status = Status::NoMemory;
-          break;
-        }
-        return;
-      }
-      llvm::raw_string_ostream os(out);
-      module->print(os);
+      status = runMLIR(sourceMgr, pipeline, allowUnregistered, diagnostics,
+                       pipelineErrors, [&](mlir::ModuleOp module) {
+                         if (bytecode) {
+                           switch (writeBytecodeToBytes(module, outBytes)) {
+                           case WriteResult::Ok:
+                             return Status::Ok;
+                           case WriteResult::Failed:
+                             return Status::WriteError;
+                           case WriteResult::NoMemory:
+                             return Status::NoMemory;
+                           }
+                         }
+                         llvm::raw_string_ostream os(out);
+                         module->print(os);
+                         return Status::Ok;
+                       });
     });
   }
-  switch (status) {
-  case Status::ParseError:
-    throwMLIRError("could not parse the module", diagnostics);
-  case Status::BadPipeline:
-    throw nb::value_error(
-        ("invalid pass pipeline '" + pipeline + "': " + pipelineErrors)
-            .c_str());
-  case Status::PassError:
-    throwMLIRError("pass pipeline failed", diagnostics);
-  case Status::WriteError:
-    throwMLIRError("could not write bytecode", diagnostics);
-  case Status::NoMemory:
-    throw std::bad_alloc();
-  case Status::Ok:
-    break;
-  }
+  raiseStatus(status, pipeline, diagnostics, pipelineErrors);
   nb::object printed = bytecode ? outBytes : toPyStr(out);
   return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
                          : printed;
+}
+
+/// runPipeline from the file `inputPath` to the file `outputPath`, as
+/// qembed-opt runs it: the input is memory-mapped (the quantizer drops the
+/// pages of a table it has quantized, see --qembed-quantize) and the
+/// result is written to the file, so neither is held in Python. Returns
+/// the diagnostics text.
+nb::str runPipelineFile(const std::string &inputPath,
+                        const std::string &pipeline,
+                        const std::string &outputPath, bool bytecode,
+                        bool allowUnregistered) {
+  registerEverythingOnce();
+  Status status = Status::Ok;
+  std::string diagnostics, pipelineErrors, ioError;
+  {
+    nb::gil_scoped_release release;
+    runOnLargeStack([&] {
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> input =
+          llvm::MemoryBuffer::getFile(inputPath, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+      if (!input) {
+        ioError =
+            "cannot read '" + inputPath + "': " + input.getError().message();
+        return;
+      }
+      auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+      sourceMgr->AddNewSourceBuffer(std::move(*input), llvm::SMLoc());
+      status = runMLIR(
+          sourceMgr, pipeline, allowUnregistered, diagnostics, pipelineErrors,
+          [&](mlir::ModuleOp module) {
+            std::error_code ec;
+            llvm::ToolOutputFile output(outputPath, ec, llvm::sys::fs::OF_None);
+            if (ec) {
+              ioError = "cannot write '" + outputPath + "': " + ec.message();
+              return Status::Ok;
+            }
+            if (bytecode) {
+              if (mlir::failed(mlir::writeBytecodeToFile(module, output.os())))
+                return Status::WriteError;
+            } else {
+              module->print(output.os());
+            }
+            output.os().flush();
+            if (output.os().has_error()) {
+              ioError = "cannot write '" + outputPath +
+                        "': " + output.os().error().message();
+              output.os().clear_error();
+              return Status::Ok;
+            }
+            output.keep();
+            return Status::Ok;
+          });
+    });
+  }
+  if (!ioError.empty()) {
+    PyErr_SetString(PyExc_OSError, ioError.c_str());
+    throw nb::python_error();
+  }
+  raiseStatus(status, pipeline, diagnostics, pipelineErrors);
+  return toPyStr(diagnostics);
 }
 
 //===----------------------------------------------------------------------===//
@@ -582,6 +654,8 @@ NB_MODULE(_qembed, m) {
   m.def("run_pipeline", &runPipeline, "source"_a, "pipeline"_a,
         "bytecode"_a = false, "diagnostics"_a = false,
         "allow_unregistered"_a = false);
+  m.def("run_pipeline_file", &runPipelineFile, "input_path"_a, "pipeline"_a,
+        "output_path"_a, "bytecode"_a = false, "allow_unregistered"_a = false);
   m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a, "group"_a,
         "symmetric"_a, "scale_kind"_a, "error_stats"_a = true);
   m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a, "bits"_a,

@@ -1,7 +1,8 @@
 """The Python API's input and output paths: bytecode is parsed in place
 (the reader references the caller's bytes) and written straight into the
 returned bytes object; the results are byte-identical to qembed-opt's and
-the caller's input is left untouched."""
+the caller's input is left untouched. The file-to-file API (memory-mapped
+input, output written to the file) writes what qembed-opt writes."""
 
 import os
 import subprocess
@@ -67,3 +68,53 @@ def test_bytes_subclass_and_empty_output():
     empty = qembed.run_pipeline("module {}", "", bytecode=True)
     assert qembed.run_pipeline(empty, "").strip() == "module {\n}"
 
+
+
+@pytest.mark.parametrize("bits,group,sym", SCHEMES)
+def test_file_to_file_matches_qembed_opt(tmp_path, example_bytecode, bits,
+                                         group, sym):
+    """quantize_embeddings_file (memory-mapped input, output written to the
+    file) writes what qembed-opt writes."""
+    src = tmp_path / "in.mlirbc"
+    src.write_bytes(example_bytecode)
+    opts = "bits=%d group-size=%d symmetric=%s" % (bits, group,
+                                                   "true" if sym else "false")
+    cli = subprocess.run([QEMBED_OPT, str(src), "--quantize-embeddings=" + opts,
+                          "--emit-bytecode", "-o", str(tmp_path / "q.mlirbc")],
+                         capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    out = tmp_path / "py.mlirbc"
+    assert qembed.quantize_embeddings_file(src, out, bits=bits,
+                                           group_size=group, symmetric=sym,
+                                           bytecode=True) is None
+    assert out.read_bytes() == (tmp_path / "q.mlirbc").read_bytes()
+    # Text output of the same run equals the in-memory API's.
+    qembed.quantize_embeddings_file(str(src), str(tmp_path / "q.mlir"),
+                                    bits=bits, group_size=group,
+                                    symmetric=sym)
+    assert (tmp_path / "q.mlir").read_text() == qembed.quantize_embeddings(
+        example_bytecode, bits=bits, group_size=group, symmetric=sym)
+
+
+def test_file_api_errors_and_remarks(tmp_path):
+    with pytest.raises(OSError, match="cannot read"):
+        qembed.run_pipeline_file(tmp_path / "missing.mlir", "",
+                                 tmp_path / "out.mlir")
+    with pytest.raises(OSError, match="cannot write"):
+        qembed.run_pipeline_file(EXAMPLE, "", tmp_path / "no" / "out.mlir")
+    with pytest.raises(ValueError, match="invalid pass pipeline"):
+        qembed.run_pipeline_file(EXAMPLE, "no-such-pass",
+                                 tmp_path / "out.mlir")
+    bad = tmp_path / "bad.mlir"
+    bad.write_text("func.func @f(")
+    with pytest.raises(qembed.MLIRError, match="could not parse"):
+        qembed.run_pipeline_file(bad, "", tmp_path / "out.mlir")
+    # A failed run leaves no output file behind.
+    assert not (tmp_path / "out.mlir").exists()
+    with pytest.warns(qembed.TableLeftDenseWarning, match="min-rows=2048"):
+        qembed.quantize_embeddings_file(EXAMPLE, tmp_path / "d.mlir",
+                                        min_rows=2048)
+    diags = qembed.quantize_embeddings_file(EXAMPLE, tmp_path / "d.mlir",
+                                            min_rows=2048, diagnostics=True)
+    assert "table left dense: it has 1024 rows" in diags
+    assert "qembed.gather" not in (tmp_path / "d.mlir").read_text()
