@@ -5,6 +5,14 @@ qembed.gather of W4 g64 and W8 per-channel tables (f16 scales, f16 output)
 of the same shape, for several token counts, on 1 thread and on all cores.
 Prints rows/s (best of the repetitions) and the ratio qembed / numpy.
 
+With iree-base-compiler/runtime installed (unless --no-iree), a third
+column runs the same gather compiled by IREE for llvm-cpu (the host CPU)
+from qembed's `--qembed-to-linalg` output (the packed table and scales as
+function arguments, kept on the device): the `local-sync` driver for 1
+thread, `local-task` for all cores; its time includes fetching the result
+to the host (`to_host`). Every IREE result is checked bit-identical to
+qembed.gather's.
+
 The tables hold random codes and scales: the gather's speed does not
 depend on the values. numpy's take is single-threaded, so its one number is
 the reference for both thread counts.
@@ -45,12 +53,63 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
+def iree_gathers(tables):
+    """For each (name, QuantizedTable): {threads: ids -> call} running the
+    table's gather compiled by IREE for llvm-cpu (threads 1: local-sync,
+    0: local-task); None when IREE is not installed."""
+    try:
+        from iree import compiler, runtime
+    except ImportError:
+        print("IREE not installed: no IREE column")
+        return None
+    result = {}
+    for name, q in tables:
+        rows, words = q.packed.shape
+        groups = q.scales.shape[1]
+        packed_t = "tensor<%dx%dxi32>" % (rows, words)
+        scales_t = "tensor<%dx%dxf16>" % (rows, groups)
+        out_t = "tensor<?x%dxf16>" % q.cols
+        src = (
+            "func.func @gather(%%packed: %s, %%scales: %s, %%ids: "
+            "tensor<?xi64>) -> %s {\n"
+            "  %%r = qembed.gather %%packed[%%ids] scales(%%scales) scheme "
+            "<bits = %d, group_size = %d, symmetric, scale_type = f16> : "
+            "%s, %s, tensor<?xi64> -> %s\n"
+            "  return %%r : %s\n}\n" % (
+                packed_t, scales_t, out_t, q.bits, q.group_size, packed_t,
+                scales_t, out_t, out_t))
+        linalg = qembed.run_pipeline(src, "qembed-to-linalg")
+        vmfb = compiler.compile_str(
+            linalg, target_backends=["llvm-cpu"],
+            extra_args=["--iree-llvmcpu-target-cpu=host"])
+        calls = {}
+        for threads, driver in ((1, "local-sync"), (0, "local-task")):
+            config = runtime.Config(driver)
+            ctx = runtime.SystemContext(config=config)
+            ctx.add_vm_module(
+                runtime.VmModule.copy_buffer(ctx.instance, vmfb))
+            fn = ctx.modules.module["gather"]
+            packed = runtime.asdevicearray(config.device, q.packed)
+            scales = runtime.asdevicearray(config.device, q.scales)
+
+            def make(ids, fn=fn, packed=packed, scales=scales,
+                     device=config.device):
+                dev_ids = runtime.asdevicearray(device, ids)
+                return lambda: np.asarray(
+                    fn(packed, scales, dev_ids).to_host())
+            calls[threads] = make
+        result[name] = calls
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=128256)
     ap.add_argument("--cols", type=int, default=4096)
     ap.add_argument("--tokens", default="256,4096,32768")
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--no-iree", action="store_true",
+                    help="leave out the IREE llvm-cpu column")
     args = ap.parse_args()
     rows, cols = args.rows, args.cols
     tokens = [int(t) for t in args.tokens.split(",")]
@@ -73,6 +132,7 @@ def main():
                                      True, "f16")
 
     tables = [("W4 g64", table(4, 64)), ("W8 channel", table(8, 0))]
+    iree = None if args.no_iree else iree_gathers(tables)
     cores = os.cpu_count()
     print("CPU: %s, %d cores; load average %s" % (
         cpu_model(), cores, " ".join("%.2f" % x for x in os.getloadavg())))
@@ -82,6 +142,8 @@ def main():
     header = "%-11s %7s %8s %14s %14s %7s" % (
         "table", "tokens", "threads", "numpy rows/s", "qembed rows/s",
         "ratio")
+    if iree:
+        header += " %14s %7s" % ("IREE rows/s", "ratio")
     print(header)
     print("-" * len(header))
     for n in tokens:
@@ -94,9 +156,20 @@ def main():
                 t_q = best_seconds(
                     lambda: qembed.gather(q, ids, out_dtype="f16", out=out,
                                           threads=threads), reps)
-                print("%-11s %7d %8s %14.3g %14.3g %7.2f" % (
+                line = "%-11s %7d %8s %14.3g %14.3g %7.2f" % (
                     name, n, "1" if threads == 1 else "all (%d)" % cores,
-                    n / t_np, n / t_q, t_np / t_q))
+                    n / t_np, n / t_q, t_np / t_q)
+                if iree:
+                    call = iree[name][threads](ids)
+                    got = call()
+                    if not np.array_equal(got.view(np.uint16),
+                                          out.view(np.uint16)):
+                        raise SystemExit("IREE's %s gather of %d tokens "
+                                         "differs from qembed.gather's"
+                                         % (name, n))
+                    t_i = best_seconds(call, reps)
+                    line += " %14.3g %7.2f" % (n / t_i, t_np / t_i)
+                print(line)
     print("load average after: %s" % " ".join(
         "%.2f" % x for x in os.getloadavg()))
 

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <random>
 
 using namespace qembed;
@@ -410,4 +411,131 @@ TEST(Quantize, NonFiniteInputIsDefined) {
     packCodes(q.data(), 2, 2, 4, words.data());
     EXPECT_EQ(t.words, words);
   }
+}
+
+namespace {
+/// Runs quantizeTableInto on `view` with storage sized for `s`; returns
+/// the problem it found and fills `out` with what it wrote (the scales
+/// decoded to floats) and `rowsSeen` with the rows it reported done.
+std::optional<TableProblem> quantizeInto(const TableView &view, const Scheme &s,
+                                         unsigned threads,
+                                         QuantizeErrorStats *stats,
+                                         PackedTable &out,
+                                         std::vector<int> &rowsSeen) {
+  int64_t groups = s.groupsPerRow(view.cols);
+  // Garbage in the storage: quantizeTableInto must overwrite every byte.
+  out.words.assign(size_t(view.rows * s.wordsPerRow(view.cols)), 0xa5a5a5a5u);
+  std::vector<char> scales(size_t(view.rows * groups) * byteWidth(s.scaleKind),
+                           char(0x5a));
+  out.zeroPoints.assign(s.symmetric ? 0 : size_t(view.rows * groups), 99);
+  rowsSeen.assign(size_t(view.rows), 0);
+  struct Seen {
+    std::vector<int> *rows;
+    std::mutex mu;
+  } seen{&rowsSeen, {}};
+  std::optional<TableProblem> p = quantizeTableInto(
+      view, s,
+      {out.words.data(), scales.data(),
+       s.symmetric ? nullptr : out.zeroPoints.data()},
+      threads, stats,
+      [](void *ctx, int64_t r0, int64_t r1) {
+        auto *seen = static_cast<Seen *>(ctx);
+        std::lock_guard<std::mutex> lock(seen->mu);
+        for (int64_t r = r0; r < r1; ++r)
+          ++(*seen->rows)[size_t(r)];
+      },
+      &seen);
+  out.scales.resize(size_t(view.rows * groups));
+  for (size_t i = 0; i < out.scales.size(); ++i)
+    out.scales[i] = loadElement(s.scaleKind, scales.data(), int64_t(i));
+  return p;
+}
+} // namespace
+
+/// quantizeTableInto writes exactly quantizeTable's words, scales and zero
+/// points (and error statistics) into caller storage, for every table and
+/// scale type, bit width, symmetry, group shape and thread count, and
+/// reports every row done exactly once.
+TEST(Quantize, IntoStorageMatchesQuantizeTable) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 0.05f);
+  const FloatKind kinds[] = {FloatKind::F32, FloatKind::F16, FloatKind::BF16};
+  struct Shape {
+    int64_t rows, cols, group;
+  };
+  const Shape shapes[] = {{300, 64, 16}, {7, 64, 0}, {130, 60, 12}, {9, 13, 0}};
+  for (const Shape &shape : shapes) {
+    std::vector<float> values(size_t(shape.rows * shape.cols));
+    for (auto &v : values)
+      v = dist(rng);
+    for (int64_t c = 0; c < shape.cols; ++c)
+      values[size_t(c)] = float(c % 17 - 8) / 8.0f;
+    for (FloatKind kind : kinds) {
+      std::vector<char> raw = rawTable(values, kind);
+      TableView view{raw.data(), kind, shape.rows, shape.cols};
+      for (FloatKind scaleKind : kinds)
+        for (bool sym : {true, false})
+          for (unsigned bits = 2; bits <= 8; ++bits)
+            for (unsigned threads : {1u, 3u}) {
+              SCOPED_TRACE(::testing::Message()
+                           << "shape " << shape.rows << "x" << shape.cols
+                           << " group " << shape.group << " table "
+                           << kindName(kind) << " scale " << kindName(scaleKind)
+                           << " sym " << sym << " bits " << bits << " threads "
+                           << threads);
+              Scheme s = scheme(bits, shape.group, sym, scaleKind);
+              PackedTable want = quantizeTable(view, s, 1, true);
+              PackedTable got;
+              QuantizeErrorStats stats;
+              std::vector<int> rowsSeen;
+              ASSERT_FALSE(
+                  quantizeInto(view, s, threads, &stats, got, rowsSeen));
+              ASSERT_EQ(got.words, want.words);
+              ASSERT_EQ(got.scales, want.scales);
+              ASSERT_EQ(got.zeroPoints, want.zeroPoints);
+              EXPECT_EQ(stats.maxAbsError, want.maxAbsError);
+              EXPECT_EQ(stats.signalPower, want.signalPower);
+              EXPECT_EQ(stats.noisePower, want.noisePower);
+              EXPECT_EQ(rowsSeen, std::vector<int>(size_t(shape.rows), 1));
+            }
+    }
+  }
+}
+
+/// quantizeTableInto reports the problem checkTable reports: the first
+/// NaN/Inf in row-major order even when a scale overflows in an earlier
+/// row, else the first overflowing scale, whatever the thread count.
+TEST(Quantize, IntoStorageFindsWhatCheckTableFinds) {
+  int64_t rows = 400, cols = 16;
+  std::vector<float> values(size_t(rows * cols), 0.01f);
+  Scheme s = scheme(4, 8, true, FloatKind::F16);
+  auto same = [&](const std::vector<float> &v) {
+    std::vector<char> raw = rawTable(v, FloatKind::F32);
+    TableView view{raw.data(), FloatKind::F32, rows, cols};
+    for (unsigned threads : {1u, 2u, 4u}) {
+      SCOPED_TRACE(::testing::Message() << "threads " << threads);
+      std::optional<TableProblem> want = checkTable(view, s, 1);
+      PackedTable got;
+      std::vector<int> rowsSeen;
+      std::optional<TableProblem> p =
+          quantizeInto(view, s, threads, nullptr, got, rowsSeen);
+      ASSERT_EQ(p.has_value(), want.has_value());
+      if (!want)
+        continue;
+      EXPECT_EQ(int(p->kind), int(want->kind));
+      EXPECT_EQ(p->row, want->row);
+      EXPECT_EQ(p->col, want->col);
+      EXPECT_EQ(p->message(), want->message());
+    }
+  };
+  same(values);
+  std::vector<float> v = values;
+  v[size_t(350 * cols + 3)] = 1e9f; // overflows f16 scales (row 350)
+  same(v);
+  v[size_t(390 * cols + 11)] = -INFINITY; // a later Inf comes first
+  same(v);
+  v[size_t(390 * cols + 9)] = NAN;
+  same(v);
+  v[size_t(10 * cols + 1)] = 2e9f; // an earlier overflow
+  same(v);
 }

@@ -528,6 +528,172 @@ PackedTable quantizeTable(const TableView &t, const Scheme &s, unsigned threads,
   return out;
 }
 
+//===----------------------------------------------------------------------===//
+// Checked quantization into caller storage
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// What one thread's share of rows found: the first NaN/Inf (the share
+/// stops there, as in checkTable) and the first overflowing scale.
+struct ShareResult {
+  int64_t rowBegin = 0;
+  std::optional<TableProblem> nonFinite, overflow;
+};
+
+/// Minimum (forced <= 0), maximum (forced >= 0) and finiteness of a group.
+struct CheckedRange {
+  float lo, hi;
+  bool finite;
+};
+} // namespace
+
+/// groupRangeOf that also says whether every element is finite: `x * 0` is
+/// +-0 for finite x and NaN for NaN or +-Inf, so each lane's sum of them
+/// stays 0 exactly when its elements are finite (no branch in the loop).
+template <FloatKind T>
+static CheckedRange groupRangeChecked(const void *data, int64_t base,
+                                      int64_t n) {
+  float lo[8] = {}, hi[8] = {}, zero[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      float x = Kind<T>::load(data, base + i + k);
+      lo[k] = x < lo[k] ? x : lo[k];
+      hi[k] = x > hi[k] ? x : hi[k];
+      zero[k] += x * 0.0f;
+    }
+  for (; i < n; ++i) {
+    float x = Kind<T>::load(data, base + i);
+    lo[0] = x < lo[0] ? x : lo[0];
+    hi[0] = x > hi[0] ? x : hi[0];
+    zero[0] += x * 0.0f;
+  }
+  for (int k = 1; k < 8; ++k) {
+    lo[0] = lo[k] < lo[0] ? lo[k] : lo[0];
+    hi[0] = hi[k] > hi[0] ? hi[k] : hi[0];
+    zero[0] += zero[k];
+  }
+  return {lo[0], hi[0], zero[0] == 0.0f};
+}
+
+/// quantizeTableInto's rows [r0, r1) for table kind T and arithmetic kind
+/// A; `stats` (one per row) is null when no statistics were asked for.
+template <FloatKind T, FloatKind A>
+static void quantizeRowsInto(const TableView &t, const Scheme &s, int64_t r0,
+                             int64_t r1, const PackedTableStorage &out,
+                             Stats *stats, ShareResult &found,
+                             RowsDoneFn rowsDone, void *rowsDoneContext) {
+  int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
+  int64_t wpr = s.wordsPerRow(t.cols);
+  // Rows are reported done in blocks of about 1 MiB of table.
+  int64_t block = std::max<int64_t>(
+      1, (int64_t(1) << 20) / (t.cols * int64_t(byteWidth(t.kind))));
+  std::vector<int32_t> q(size_t(t.cols));
+  int64_t blockBegin = r0;
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t base = r * t.cols + g * gs;
+      CheckedRange range = groupRangeChecked<T>(t.data, base, gs);
+      if (!range.finite) {
+        int64_t i = 0;
+        while (std::isfinite(Kind<T>::load(t.data, base + i)))
+          ++i;
+        found.nonFinite =
+            TableProblem{TableProblem::Kind::NonFinite, r, g * gs + i,
+                         Kind<T>::load(t.data, base + i), s.scaleKind};
+        return;
+      }
+      GroupParams p = paramsFromRange(range.lo, range.hi, t.kind, s);
+      if (!found.overflow && !std::isfinite(p.scale)) {
+        // The scale before rounding to the scale type, for the message.
+        float amax = std::max(std::fabs(range.lo), std::fabs(range.hi));
+        double raw = s.symmetric ? double(amax) / ((s.qmax() - s.qmin()) / 2.0)
+                                 : (double(range.hi) - double(range.lo)) /
+                                       (s.qmax() - s.qmin());
+        found.overflow = TableProblem{TableProblem::Kind::ScaleOverflow, r,
+                                      g * gs, raw, s.scaleKind};
+      }
+      storeElement(s.scaleKind, out.scales, r * groups + g, p.scale);
+      if (!s.symmetric)
+        out.zeroPoints[r * groups + g] = int8_t(p.zp);
+      quantizeGroup<T, A>(t.data, base, gs, p, s, q.data() + g * gs);
+      if (!stats)
+        continue;
+      Stats &st = stats[r];
+      for (int64_t i = 0; i < gs; ++i) {
+        float x = Kind<T>::load(t.data, base + i);
+        double e = double(x) - dequantizeValue(q[size_t(g * gs + i)], p.scale,
+                                               p.zp, s.scaleKind);
+        st.maxErr = std::max(st.maxErr, std::fabs(e));
+        st.signal += double(x) * x;
+        st.noise += e * e;
+      }
+    }
+    uint32_t *row = out.words + r * wpr;
+    std::fill(row, row + wpr, 0u);
+    packRow(q.data(), t.cols, s.bits, row);
+    if (rowsDone && (r + 1 - blockBegin >= block || r + 1 == r1)) {
+      rowsDone(rowsDoneContext, blockBegin, r + 1);
+      blockBegin = r + 1;
+    }
+  }
+}
+
+std::optional<TableProblem>
+quantizeTableInto(const TableView &t, const Scheme &s,
+                  const PackedTableStorage &out, unsigned threads,
+                  QuantizeErrorStats *errorStats, RowsDoneFn rowsDone,
+                  void *rowsDoneContext) {
+  std::vector<Stats> stats(errorStats ? size_t(t.rows) : 0);
+  Stats *st = errorStats ? stats.data() : nullptr;
+  bool sameKind = s.scaleKind == t.kind;
+  std::mutex mu;
+  std::vector<ShareResult> shares;
+  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+    ShareResult found;
+    found.rowBegin = r0;
+    auto run = [&](auto fn) {
+      fn(t, s, r0, r1, out, st, found, rowsDone, rowsDoneContext);
+    };
+    switch (t.kind) {
+    case FloatKind::F32:
+      run(quantizeRowsInto<FloatKind::F32, FloatKind::F32>);
+      break;
+    case FloatKind::F16:
+      sameKind ? run(quantizeRowsInto<FloatKind::F16, FloatKind::F16>)
+               : run(quantizeRowsInto<FloatKind::F16, FloatKind::F32>);
+      break;
+    case FloatKind::BF16:
+      sameKind ? run(quantizeRowsInto<FloatKind::BF16, FloatKind::BF16>)
+               : run(quantizeRowsInto<FloatKind::BF16, FloatKind::F32>);
+      break;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    shares.push_back(std::move(found));
+  });
+  // Shares cover the rows in order: the first that found a problem has the
+  // table's first, NaN/Inf before overflow, as checkTable reports them.
+  std::sort(shares.begin(), shares.end(),
+            [](const ShareResult &a, const ShareResult &b) {
+              return a.rowBegin < b.rowBegin;
+            });
+  for (ShareResult &share : shares)
+    if (share.nonFinite)
+      return share.nonFinite;
+  for (ShareResult &share : shares)
+    if (share.overflow)
+      return share.overflow;
+  if (errorStats) {
+    *errorStats = QuantizeErrorStats();
+    for (const Stats &row : stats) {
+      errorStats->maxAbsError = std::max(errorStats->maxAbsError, row.maxErr);
+      errorStats->signalPower += row.signal;
+      errorStats->noisePower += row.noise;
+    }
+  }
+  return std::nullopt;
+}
+
 float dequantizeElement(const uint32_t *words, const float *scales,
                         const int8_t *zeroPoints, int64_t row, int64_t col,
                         int64_t cols, const Scheme &s) {

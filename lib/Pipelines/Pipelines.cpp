@@ -81,10 +81,16 @@ static void addHostLoops(OpPassManager &pm) {
 }
 
 void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
+  // Gathers of 2/4/8-bit codes as vector code per row chunk; the rest
+  // element by element through linalg.
+  pm.addPass(createConvertQEmbedGatherToVector());
   pm.addPass(createConvertQEmbedToLinalg());
   pm.addPass(createCanonicalizerPass());
   addBufferization(pm);
   addHostLoops(pm);
+  // Its transfer_read/write lowering (to vector.load/store); convert-to-llvm
+  // alone leaves them.
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -19,6 +19,7 @@ uint16 bit patterns.
 
 __version__ = "0.2.0"  # also the key of the GPU kernel cache: bump when kernels change
 
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ __all__ = ["CudaError", "MLIRError", "CheckpointError", "QuantizedTable",
            "TableLeftDenseWarning",
            "quantize",
            "quantize_codes", "pack", "dequantize", "gather", "gather_bags",
-           "run_pipeline",
-           "quantize_embeddings", "extension_available",
+           "run_pipeline", "quantize_embeddings", "run_pipeline_file",
+           "quantize_embeddings_file", "extension_available",
            "CodebookTable", "quantize_vq", "dequantize_vq", "gather_vq"]
 
 
@@ -622,3 +623,59 @@ def quantize_embeddings(module, bits=None, group_size=None,
         if "remark: table left dense" in line:
             warnings.warn(line, TableLeftDenseWarning, stacklevel=2)
     return out
+
+
+def _quantize_options(bits, group_size, symmetric, scale_type, min_rows,
+                      min_table_bytes):
+    """The --quantize-embeddings option string (checked)."""
+    _check_options(bits, group_size)
+    for name, v in (("min_rows", min_rows), ("min_table_bytes",
+                                             min_table_bytes)):
+        if not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError("%s must be an integer >= 0, got %r" % (name, v))
+    opts = "bits=%d group-size=%d symmetric=%s min-rows=%d " \
+        "min-table-bytes=%d" % (bits, group_size,
+                                "true" if symmetric else "false",
+                                min_rows, min_table_bytes)
+    if scale_type is not None:
+        opts += " scale-type=%s" % _kind_name(scale_type, "scale_type")
+    return opts
+
+
+def run_pipeline_file(input_path, pipeline: str, output_path,
+                      bytecode: bool = False, allow_unregistered: bool = False):
+    """run_pipeline from the file `input_path` (MLIR text or bytecode) to
+    the file `output_path`, as qembed-opt runs it: the input is
+    memory-mapped and the result written to the file, so neither is held in
+    Python memory (for bytecode input, --quantize-embeddings keeps peak
+    memory at about the output's size). Returns the diagnostics text
+    (remarks, warnings). Unreadable / unwritable files raise OSError."""
+    if not isinstance(pipeline, str):
+        raise TypeError("pipeline must be a string")
+    p = pipeline.strip()
+    if p.startswith("builtin.module(") and p.endswith(")"):
+        p = p[len("builtin.module("):-1]
+    return _native().run_pipeline_file(os.fspath(input_path), p,
+                                       os.fspath(output_path), bool(bytecode),
+                                       bool(allow_unregistered))
+
+
+def quantize_embeddings_file(input_path, output_path, bits=4, group_size=64,
+                             symmetric=True, scale_type=None, bytecode=False,
+                             allow_unregistered=False, min_rows=0,
+                             min_table_bytes=0, diagnostics=False):
+    """quantize_embeddings from file to file (see run_pipeline_file): the
+    way to quantize a real-size table from Python in the time and memory of
+    qembed-opt. Returns None, or the diagnostics text with
+    diagnostics=True; tables left dense are otherwise issued as
+    TableLeftDenseWarning."""
+    opts = _quantize_options(bits, group_size, symmetric, scale_type,
+                             min_rows, min_table_bytes)
+    diags = run_pipeline_file(input_path, "quantize-embeddings{%s}" % opts,
+                              output_path, bytecode, allow_unregistered)
+    if diagnostics:
+        return diags
+    for line in diags.splitlines():
+        if "remark: table left dense" in line:
+            warnings.warn(line, TableLeftDenseWarning, stacklevel=2)
+    return None

@@ -25,6 +25,10 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/thread.h"
 
@@ -34,9 +38,11 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -92,78 +98,131 @@ template <typename Fn> void runOnLargeStack(Fn &&fn) {
   worker.join();
 }
 
-/// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
-/// textual pipeline on the module, without the builtin.module anchor, e.g.
-/// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
-/// or bytecode.
-nb::object runPipeline(nb::object source, const std::string &pipeline,
-                       bool bytecode, bool withDiagnostics,
-                       bool allowUnregistered) {
-  registerEverythingOnce();
-  std::string input;
-  if (nb::isinstance<nb::bytes>(source)) {
-    nb::bytes b = nb::cast<nb::bytes>(source);
-    input.assign(b.c_str(), b.size());
-  } else if (nb::isinstance<nb::str>(source)) {
-    input = nb::cast<std::string>(source);
-  } else {
-    throw nb::type_error("source must be str (MLIR text) or bytes "
-                         "(MLIR text or bytecode)");
+/// A raw_ostream writing into a Python bytes object that grows as needed
+/// (doubling, with _PyBytes_Resize; realloc moves large blocks by
+/// remapping pages, not copying, and pages never written are never
+/// resident). Used without the GIL; takes it to resize.
+class PyBytesStream : public llvm::raw_ostream {
+public:
+  PyBytesStream() { SetUnbuffered(); }
+  ~PyBytesStream() override {
+    if (bytes) {
+      nb::gil_scoped_acquire acquire;
+      Py_DECREF(bytes);
+    }
+  }
+  /// The bytes written, trimmed to their size; null when an allocation
+  /// failed.
+  nb::object finish() {
+    if (failed || !resize(pos))
+      return nb::object();
+    PyObject *out = bytes;
+    bytes = nullptr;
+    nb::gil_scoped_acquire acquire;
+    return nb::steal(out);
   }
 
-  // Everything MLIR does runs without the GIL on a large-stack thread; the
-  // outcome comes back as a status, turned into Python objects here.
-  enum class Status { Ok, ParseError, BadPipeline, PassError, WriteError };
-  Status status = Status::Ok;
-  std::string diagnostics, pipelineErrors, out;
-  {
-    nb::gil_scoped_release release;
-    runOnLargeStack([&] {
-      mlir::MLIRContext context(makeRegistry());
-      // IREE's input IR (util.func, ...) is accepted in generic form.
-      context.allowUnregisteredDialects(allowUnregistered);
-      llvm::raw_string_ostream diagStream(diagnostics);
-      mlir::ScopedDiagnosticHandler handler(
-          &context, [&](mlir::Diagnostic &diag) {
-            diagStream
-                << diag.getLocation() << ": "
-                << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
-                        ? "error: "
-                    : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
-                        ? "warning: "
-                    : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
-                        ? "remark: "
-                        : "note: ")
-                << diag << "\n";
-            return mlir::success();
-          });
-      mlir::ParserConfig config(&context);
-      mlir::OwningOpRef<mlir::ModuleOp> module =
-          mlir::parseSourceString<mlir::ModuleOp>(input, config);
-      if (!module) {
-        status = Status::ParseError;
-        return;
-      }
-      mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-      llvm::raw_string_ostream pipelineStream(pipelineErrors);
-      if (!pipeline.empty() &&
-          mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream))) {
-        status = Status::BadPipeline;
-        return;
-      }
-      if (mlir::failed(pm.run(*module))) {
-        status = Status::PassError;
-        return;
-      }
-      llvm::raw_string_ostream os(out);
-      if (bytecode) {
-        if (mlir::failed(mlir::writeBytecodeToFile(*module, os)))
-          status = Status::WriteError;
-        return;
-      }
-      module->print(os);
-    });
+private:
+  bool resize(size_t size) {
+    nb::gil_scoped_acquire acquire;
+    if (!bytes)
+      bytes = PyBytes_FromStringAndSize(nullptr, Py_ssize_t(size));
+    else if (_PyBytes_Resize(&bytes, Py_ssize_t(size)) != 0)
+      bytes = nullptr;
+    if (!bytes) {
+      PyErr_Clear();
+      return false;
+    }
+    capacity = size;
+    return true;
   }
+  void write_impl(const char *ptr, size_t n) override {
+    if (failed)
+      return;
+    if (n > capacity - pos &&
+        !resize(std::max({2 * capacity, pos + n, size_t(1) << 20}))) {
+      failed = true;
+      return;
+    }
+    std::memcpy(PyBytes_AS_STRING(bytes) + pos, ptr, n);
+    pos += n;
+  }
+  uint64_t current_pos() const override { return pos; }
+  PyObject *bytes = nullptr;
+  size_t capacity = 0, pos = 0;
+  bool failed = false;
+};
+
+/// Writes `module` as bytecode straight into a new Python bytes object
+/// `result` (no intermediate copy of an output that can take gigabytes).
+/// Called without the GIL.
+enum class WriteResult { Ok, Failed, NoMemory };
+WriteResult writeBytecodeToBytes(mlir::ModuleOp module, nb::object &result) {
+  PyBytesStream os;
+  if (mlir::failed(mlir::writeBytecodeToFile(module, os)))
+    return WriteResult::Failed;
+  nb::object bytes = os.finish();
+  if (!bytes)
+    return WriteResult::NoMemory;
+  nb::gil_scoped_acquire acquire;
+  result = std::move(bytes);
+  return WriteResult::Ok;
+}
+
+/// The outcome of runMLIR, turned into Python objects by raiseStatus.
+enum class Status {
+  Ok,
+  ParseError,
+  BadPipeline,
+  PassError,
+  WriteError,
+  NoMemory
+};
+
+/// Parses the buffer of `sourceMgr` (text or bytecode; shared with the
+/// parser, so the bytecode reader references resource blobs in it instead
+/// of copying them), runs `pipeline` (the passes of a textual pipeline on
+/// the module) and hands the module to `write`. Runs on the calling thread
+/// without touching Python; collects the diagnostics as text.
+Status runMLIR(const std::shared_ptr<llvm::SourceMgr> &sourceMgr,
+               const std::string &pipeline, bool allowUnregistered,
+               std::string &diagnostics, std::string &pipelineErrors,
+               llvm::function_ref<Status(mlir::ModuleOp)> write) {
+  mlir::MLIRContext context(makeRegistry());
+  // IREE's input IR (util.func, ...) is accepted in generic form.
+  context.allowUnregisteredDialects(allowUnregistered);
+  llvm::raw_string_ostream diagStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": "
+               << (diag.getSeverity() == mlir::DiagnosticSeverity::Error
+                       ? "error: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Warning
+                       ? "warning: "
+                   : diag.getSeverity() == mlir::DiagnosticSeverity::Remark
+                       ? "remark: "
+                       : "note: ")
+               << diag << "\n";
+    return mlir::success();
+  });
+  mlir::ParserConfig config(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, config);
+  if (!module)
+    return Status::ParseError;
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
+  llvm::raw_string_ostream pipelineStream(pipelineErrors);
+  if (!pipeline.empty() &&
+      mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineStream)))
+    return Status::BadPipeline;
+  if (mlir::failed(pm.run(*module)))
+    return Status::PassError;
+  return write(*module);
+}
+
+/// Raises the Python exception for a failed runMLIR.
+void raiseStatus(Status status, const std::string &pipeline,
+                 const std::string &diagnostics,
+                 const std::string &pipelineErrors) {
   switch (status) {
   case Status::ParseError:
     throwMLIRError("could not parse the module", diagnostics);
@@ -175,13 +234,134 @@ nb::object runPipeline(nb::object source, const std::string &pipeline,
     throwMLIRError("pass pipeline failed", diagnostics);
   case Status::WriteError:
     throwMLIRError("could not write bytecode", diagnostics);
+  case Status::NoMemory:
+    throw std::bad_alloc();
   case Status::Ok:
     break;
   }
-  nb::object printed =
-      bytecode ? nb::object(nb::bytes(out.data(), out.size())) : toPyStr(out);
+}
+
+/// Parses `source` (text or bytecode), runs `pipeline` (the passes of a
+/// textual pipeline on the module, without the builtin.module anchor, e.g.
+/// "quantize-embeddings{bits=4},canonicalize") and prints the result as text
+/// or bytecode.
+nb::object runPipeline(nb::object source, const std::string &pipeline,
+                       bool bytecode, bool withDiagnostics,
+                       bool allowUnregistered) {
+  registerEverythingOnce();
+  // The input is read in place, not copied: the caller's bytes, or the
+  // UTF-8 form a str keeps of itself; `source` keeps it alive, and both
+  // are immutable, so the GIL-free thread below may read them.
+  llvm::StringRef input;
+  if (nb::isinstance<nb::bytes>(source)) {
+    input = llvm::StringRef(PyBytes_AS_STRING(source.ptr()),
+                            size_t(PyBytes_GET_SIZE(source.ptr())));
+  } else if (nb::isinstance<nb::str>(source)) {
+    Py_ssize_t size = 0;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(source.ptr(), &size);
+    if (!utf8)
+      throw nb::python_error();
+    input = llvm::StringRef(utf8, size_t(size));
+  } else {
+    throw nb::type_error("source must be str (MLIR text) or bytes "
+                         "(MLIR text or bytecode)");
+  }
+
+  // Everything MLIR does runs without the GIL on a large-stack thread; the
+  // outcome comes back as a status, turned into Python objects here.
+  Status status = Status::Ok;
+  std::string diagnostics, pipelineErrors, out;
+  nb::object outBytes; // bytecode output, written in place
+  {
+    nb::gil_scoped_release release;
+    runOnLargeStack([&] {
+      auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+      sourceMgr->AddNewSourceBuffer(
+          llvm::MemoryBuffer::getMemBuffer(input, /*BufferName=*/"",
+                                           /*RequiresNullTerminator=*/false),
+          llvm::SMLoc());
+      status = runMLIR(sourceMgr, pipeline, allowUnregistered, diagnostics,
+                       pipelineErrors, [&](mlir::ModuleOp module) {
+                         if (bytecode) {
+                           switch (writeBytecodeToBytes(module, outBytes)) {
+                           case WriteResult::Ok:
+                             return Status::Ok;
+                           case WriteResult::Failed:
+                             return Status::WriteError;
+                           case WriteResult::NoMemory:
+                             return Status::NoMemory;
+                           }
+                         }
+                         llvm::raw_string_ostream os(out);
+                         module->print(os);
+                         return Status::Ok;
+                       });
+    });
+  }
+  raiseStatus(status, pipeline, diagnostics, pipelineErrors);
+  nb::object printed = bytecode ? outBytes : toPyStr(out);
   return withDiagnostics ? nb::make_tuple(printed, toPyStr(diagnostics))
                          : printed;
+}
+
+/// runPipeline from the file `inputPath` to the file `outputPath`, as
+/// qembed-opt runs it: the input is memory-mapped (the quantizer drops the
+/// pages of a table it has quantized, see --qembed-quantize) and the
+/// result is written to the file, so neither is held in Python. Returns
+/// the diagnostics text.
+nb::str runPipelineFile(const std::string &inputPath,
+                        const std::string &pipeline,
+                        const std::string &outputPath, bool bytecode,
+                        bool allowUnregistered) {
+  registerEverythingOnce();
+  Status status = Status::Ok;
+  std::string diagnostics, pipelineErrors, ioError;
+  {
+    nb::gil_scoped_release release;
+    runOnLargeStack([&] {
+      llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> input =
+          llvm::MemoryBuffer::getFile(inputPath, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+      if (!input) {
+        ioError =
+            "cannot read '" + inputPath + "': " + input.getError().message();
+        return;
+      }
+      auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+      sourceMgr->AddNewSourceBuffer(std::move(*input), llvm::SMLoc());
+      status = runMLIR(
+          sourceMgr, pipeline, allowUnregistered, diagnostics, pipelineErrors,
+          [&](mlir::ModuleOp module) {
+            std::error_code ec;
+            llvm::ToolOutputFile output(outputPath, ec, llvm::sys::fs::OF_None);
+            if (ec) {
+              ioError = "cannot write '" + outputPath + "': " + ec.message();
+              return Status::Ok;
+            }
+            if (bytecode) {
+              if (mlir::failed(mlir::writeBytecodeToFile(module, output.os())))
+                return Status::WriteError;
+            } else {
+              module->print(output.os());
+            }
+            output.os().flush();
+            if (output.os().has_error()) {
+              ioError = "cannot write '" + outputPath +
+                        "': " + output.os().error().message();
+              output.os().clear_error();
+              return Status::Ok;
+            }
+            output.keep();
+            return Status::Ok;
+          });
+    });
+  }
+  if (!ioError.empty()) {
+    PyErr_SetString(PyExc_OSError, ioError.c_str());
+    throw nb::python_error();
+  }
+  raiseStatus(status, pipeline, diagnostics, pipelineErrors);
+  return toPyStr(diagnostics);
 }
 
 //===----------------------------------------------------------------------===//
@@ -278,30 +458,44 @@ nb::tuple quantizeRaw(AnyArray table, const std::string &kindName,
   auto [view, s] =
       checkTable(table, kindName, bits, group, symmetric, scaleKind);
   int64_t rows = view.rows, cols = view.cols;
-  qembed::PackedTable q;
+  int64_t groups = s.groupsPerRow(cols);
+  // The arrays returned are allocated first and the quantizer writes into
+  // them: one read of the table, no intermediate copies.
+  std::vector<int32_t> words(size_t(rows * s.wordsPerRow(cols)));
+  // Scales are float32, or uint16 bit patterns for f16/bf16.
+  bool f32Scales = s.scaleKind == qembed::FloatKind::F32;
+  std::vector<float> scales32(f32Scales ? size_t(rows * groups) : 0);
+  std::vector<uint16_t> scales16(f32Scales ? 0 : size_t(rows * groups));
+  std::vector<int8_t> zeroPoints(symmetric ? 0 : size_t(rows * groups));
+  qembed::QuantizeErrorStats stats;
   std::optional<qembed::TableProblem> problem;
   {
     nb::gil_scoped_release release;
-    problem = qembed::checkTable(view, s);
-    if (!problem)
-      q = qembed::quantizeTable(view, s, /*threads=*/0, errorStats);
+    problem = qembed::quantizeTableInto(
+        view, s,
+        {reinterpret_cast<uint32_t *>(words.data()),
+         f32Scales ? static_cast<void *>(scales32.data()) : scales16.data(),
+         symmetric ? nullptr : zeroPoints.data()},
+        /*threads=*/0, errorStats ? &stats : nullptr);
   }
   if (problem)
     throw nb::value_error(problem->message().c_str());
-  int64_t groups = s.groupsPerRow(cols);
-  std::vector<int32_t> words(q.words.begin(), q.words.end());
   nb::object zps = nb::none();
   if (!symmetric)
-    zps = nb::cast(newArray<int8_t>(std::move(q.zeroPoints), rows, groups));
+    zps = nb::cast(newArray<int8_t>(std::move(zeroPoints), rows, groups));
   // Without the statistics, the error and SQNR are NaN (not measured).
   double sqnr = !errorStats ? NAN
-                : q.noisePower > 0
-                    ? 10 * std::log10(q.signalPower / q.noisePower)
+                : stats.noisePower > 0
+                    ? 10 * std::log10(stats.signalPower / stats.noisePower)
                     : INFINITY;
-  double maxErr = errorStats ? q.maxAbsError : NAN;
+  double maxErr = errorStats ? stats.maxAbsError : NAN;
+  nb::object scaleArray =
+      f32Scales
+          ? nb::cast(newArray<float>(std::move(scales32), rows, groups))
+          : nb::cast(newArray<uint16_t>(std::move(scales16), rows, groups));
   return nb::make_tuple(
       newArray<int32_t>(std::move(words), rows, s.wordsPerRow(cols)),
-      floatsToArray(q.scales, rows, groups, s.scaleKind), zps, maxErr, sqnr);
+      scaleArray, zps, maxErr, sqnr);
 }
 
 nb::tuple quantizeCodesRaw(AnyArray table, const std::string &kindName,
@@ -515,6 +709,8 @@ NB_MODULE(_qembed, m) {
   m.def("run_pipeline", &runPipeline, "source"_a, "pipeline"_a,
         "bytecode"_a = false, "diagnostics"_a = false,
         "allow_unregistered"_a = false);
+  m.def("run_pipeline_file", &runPipelineFile, "input_path"_a, "pipeline"_a,
+        "output_path"_a, "bytecode"_a = false, "allow_unregistered"_a = false);
   m.def("quantize_raw", &quantizeRaw, "table"_a, "kind"_a, "bits"_a, "group"_a,
         "symmetric"_a, "scale_kind"_a, "error_stats"_a = true);
   m.def("quantize_codes_raw", &quantizeCodesRaw, "table"_a, "kind"_a, "bits"_a,

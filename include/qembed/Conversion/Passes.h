@@ -28,6 +28,15 @@ void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns);
 /// that extracts codes and codebook entries element by element.
 void populateCodebookToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Returns "" when --qembed-gather-to-vector lowers `op` with chunks of
+/// `vectorSize` columns, else why it leaves it to --qembed-to-linalg.
+std::string whyGatherNotVectorized(Operation *op, int64_t vectorSize);
+
+/// Patterns lowering qembed.gather (2, 4 or 8-bit codes) to loops over ids
+/// and row chunks of vector code (see --qembed-gather-to-vector).
+void populateQEmbedGatherToVectorPatterns(RewritePatternSet &patterns,
+                                          int64_t vectorSize);
+
 /// Options of the CUDA custom-dispatch rewrite of --qembed-to-iree.
 struct IREECUDADispatchOptions {
   std::string chip = "sm_90";

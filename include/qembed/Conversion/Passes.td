@@ -286,4 +286,63 @@ def QEmbedCheckGPUOptions : Pass<"qembed-check-gpu-options", "::mlir::ModuleOp">
   ];
 }
 
+def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
+  let summary = "Lower qembed.gather to vector code per row chunk (CPU)";
+  let description = [{
+    The CPU lowering of `--qembed-cpu-pipeline`: each `qembed.gather`
+    whose codes never straddle words (2, 4 or 8 bits) becomes a loop over
+    the ids and, per row, over chunks of `vector-size` columns (each inside
+    one scale group): one vector read of the chunk's packed words, a
+    shuffle that gives each column its word, shifts and a mask by column
+    (constant vectors), the 2^23 trick and one multiply by the group's
+    scale, and one vector write of the dequantized chunk. The arithmetic is
+    `--qembed-to-linalg`'s, so results are bit-identical to it and to the
+    reference dequantization. Ids are clamped to `[0, V)`.
+
+    A gather it leaves for `--qembed-to-linalg` (element by element) gets a
+    remark `qembed.gather not vectorized: <why>`: 3, 5, 6 or 7-bit codes,
+    a row length or group size that `vector-size` does not divide (after
+    halving it down to the codes per word), a table with a dynamic row
+    count, 0-d ids.
+
+    Before:
+
+    ```mlir
+    %r = qembed.gather %p[%ids] scales(%s)
+        scheme <bits = 4, group_size = 64, symmetric, scale_type = f16>
+        : tensor<1000x512xi32>, tensor<1000x64xf16>, tensor<?xi64>
+        -> tensor<?x4096xf16>
+    ```
+
+    After (`vector-size=64`):
+
+    ```mlir
+    %r = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %init) {
+      %row = ... clamp of %ids[%t] ...
+      %rr = scf.for %c = %c0 to %c4096 step %c64 iter_args(%a = %acc) {
+        %w = vector.transfer_read %p[%row, %wi], %c0_i32 {in_bounds = [true]}
+            : tensor<1000x512xi32>, vector<8xi32>
+        %x = vector.shuffle %w, %w [0, 0, 0, 0, 0, 0, 0, 0, 1, ...]
+            : vector<8xi32>, vector<8xi32>
+        %q = arith.andi (arith.shrui %x, dense<[0, 4, 8, ...]>), dense<15>
+        ...
+        %v = arith.truncf %prod : vector<64xf32> to vector<64xf16>
+        %a2 = vector.transfer_write %v, %a[%t, %c] {in_bounds = [true]}
+            : vector<64xf16>, tensor<?x4096xf16>
+        scf.yield %a2 : tensor<?x4096xf16>
+      }
+      scf.yield %rr : tensor<?x4096xf16>
+    }
+    ```
+  }];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"64",
+           "Columns per vector (a power of 2 in [8, 256])">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // QEMBED_CONVERSION_PASSES_TD

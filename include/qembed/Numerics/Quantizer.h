@@ -143,6 +143,37 @@ void dequantizeTable(const uint32_t *words, const float *scales,
                      const int8_t *zeroPoints, int64_t rows, int64_t cols,
                      const Scheme &scheme, float *out);
 
+/// Caller-owned storage that quantizeTableInto writes a packed table into,
+/// in the byte layout of the output constants (e.g. the blobs of MLIR
+/// `dense_resource` attributes), so no full-size intermediate is made.
+struct PackedTableStorage {
+  uint32_t *words;    ///< rows x wordsPerRow words; need not be zeroed.
+  void *scales;       ///< rows x groupsPerRow elements of scheme.scaleKind.
+  int8_t *zeroPoints; ///< rows x groupsPerRow; null for symmetric schemes.
+};
+
+/// Error statistics of a quantized table (as in PackedTable).
+struct QuantizeErrorStats {
+  double maxAbsError = 0, signalPower = 0, noisePower = 0;
+};
+
+/// Called by quantizeTableInto, possibly from several threads at once, when
+/// table rows [rowBegin, rowEnd) have been read for the last time.
+using RowsDoneFn = void (*)(void *context, int64_t rowBegin, int64_t rowEnd);
+
+/// checkTable and quantizeTable in one read of the table: returns what
+/// checkTable(table, scheme) returns (the storage then holds unspecified
+/// bytes), else writes exactly the words, scales (encoded in
+/// scheme.scaleKind) and zero points quantizeTable computes into `out`.
+/// Rows are quantized in parallel on up to `threads` threads (0 = all
+/// cores). `stats`, when not null, receives the error statistics (each
+/// costs a dequantization per element). `rowsDone`, when not null, is told
+/// of every block of rows done with (e.g. to release their pages).
+std::optional<TableProblem> quantizeTableInto(
+    const TableView &table, const Scheme &scheme, const PackedTableStorage &out,
+    unsigned threads = 0, QuantizeErrorStats *stats = nullptr,
+    RowsDoneFn rowsDone = nullptr, void *rowsDoneContext = nullptr);
+
 } // namespace qembed
 
 #endif // QEMBED_NUMERICS_QUANTIZER_H

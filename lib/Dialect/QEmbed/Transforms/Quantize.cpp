@@ -12,11 +12,19 @@
 #include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 namespace mlir::qembed {
 #define GEN_PASS_DEF_QEMBEDQUANTIZE
@@ -133,11 +141,159 @@ quantizeFloatTable(arith::ConstantOp constant,
   return ptr;
 }
 
+/// Whether [data, data + size) lies in one read-only mapping of a file
+/// (e.g. the input that qembed-opt memory-maps and the bytecode reader
+/// references without copying). Dropping such pages from the process
+/// (MADV_DONTNEED) never changes what later reads see: the kernel reads
+/// them again from the file.
+static bool isReadOnlyFileMapping(const char *data, size_t size) {
+#ifdef __linux__
+  FILE *maps = std::fopen("/proc/self/maps", "r");
+  if (!maps)
+    return false;
+  auto begin = reinterpret_cast<uintptr_t>(data), end = begin + size;
+  bool found = false;
+  unsigned long lo, hi, inode;
+  char perms[8];
+  char line[4096];
+  while (std::fgets(line, sizeof(line), maps)) {
+    if (std::sscanf(line, "%lx-%lx %7s %*s %*s %lu", &lo, &hi, perms, &inode) !=
+        4)
+      continue;
+    if (begin >= lo && end <= hi) {
+      found = perms[1] != 'w' && inode != 0;
+      break;
+    }
+  }
+  std::fclose(maps);
+  return found;
+#else
+  (void)data;
+  (void)size;
+  return false;
+#endif
+}
+
+namespace {
+/// Table rows whose pages the quantizer drops once it has read them.
+struct InputRelease {
+  const char *data;
+  int64_t rowBytes;
+};
+} // namespace
+
+/// RowsDoneFn of the quantizer: drops the whole pages of rows [r0, r1) of
+/// a table in a read-only file mapping.
+static void releaseRows(void *context, int64_t r0, int64_t r1) {
+#ifdef __linux__
+  auto *release = static_cast<const InputRelease *>(context);
+  auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+  auto begin =
+      reinterpret_cast<uintptr_t>(release->data + r0 * release->rowBytes);
+  auto end =
+      reinterpret_cast<uintptr_t>(release->data + r1 * release->rowBytes);
+  begin = (begin + page - 1) / page * page;
+  end = end / page * page;
+  if (end > begin)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+#else
+  (void)context;
+  (void)r0;
+  (void)r1;
+#endif
+}
+
+/// The storage of one output constant: a mutable resource blob that the
+/// quantizer writes into and the attribute then takes over, or bytes for a
+/// `dense` attribute.
+namespace {
+struct OutputStorage {
+  bool asResource;
+  AsmResourceBlob blob;
+  std::vector<char> bytes;
+
+  OutputStorage(size_t size, bool asResource) : asResource(asResource) {
+    if (asResource)
+      blob = HeapAsmResourceBlob::allocate(size, alignof(int64_t),
+                                           /*dataIsMutable=*/true);
+    else
+      bytes.resize(size);
+  }
+  char *data() {
+    return asResource ? blob.getMutableData().data() : bytes.data();
+  }
+  /// The constant of `type` holding the storage (consumes it).
+  TypedAttr take(ShapedType type, StringRef hint) {
+    if (asResource)
+      return DenseResourceElementsAttr::get(type, hint, std::move(blob));
+    return cast<TypedAttr>(DenseElementsAttr::getFromRawBuffer(type, bytes));
+  }
+};
+} // namespace
+
+/// quantizeTable for a table that is not a splat: checks and quantizes it in
+/// one read, straight into the storage of the output constants. With
+/// `releaseInput` (the table is dropped once quantized), pages of a table
+/// in a read-only file mapping are dropped as soon as they are read.
+static FailureOr<std::unique_ptr<QuantizedConstants>>
+quantizeIntoConstants(arith::ConstantOp constant, ArrayRef<char> bytes,
+                      bool asResource, ::qembed::FloatKind kind,
+                      SchemeAttr scheme, const QEmbedQuantizeOptions &opts,
+                      bool releaseInput) {
+  auto type = cast<RankedTensorType>(constant.getType());
+  MLIRContext *ctx = constant.getContext();
+  ::qembed::Scheme s = toNumericsScheme(scheme);
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  int64_t groups = s.groupsPerRow(cols), wpr = s.wordsPerRow(cols);
+  OutputStorage words(size_t(rows * wpr) * 4, asResource);
+  OutputStorage scales(size_t(rows * groups) * ::qembed::byteWidth(s.scaleKind),
+                       asResource);
+  std::optional<OutputStorage> zps;
+  if (!s.symmetric)
+    zps.emplace(size_t(rows * groups), asResource);
+
+  ::qembed::TableView view{bytes.data(), kind, rows, cols};
+  InputRelease release{bytes.data(), cols * int64_t(::qembed::byteWidth(kind))};
+  bool dropPages =
+      releaseInput && isReadOnlyFileMapping(bytes.data(), bytes.size());
+  ::qembed::QuantizeErrorStats stats;
+  std::optional<::qembed::TableProblem> problem = ::qembed::quantizeTableInto(
+      view, s,
+      {reinterpret_cast<uint32_t *>(words.data()), scales.data(),
+       zps ? reinterpret_cast<int8_t *>(zps->data()) : nullptr},
+      /*threads=*/0, opts.report ? &stats : nullptr,
+      dropPages ? releaseRows : nullptr, &release);
+  if (problem)
+    return constant.emitError("cannot quantize this table: ")
+           << problem->message();
+
+  auto result = std::make_unique<QuantizedConstants>();
+  result->scheme = scheme;
+  auto i32 = IntegerType::get(ctx, 32), i8 = IntegerType::get(ctx, 8);
+  result->packed =
+      words.take(RankedTensorType::get({rows, wpr}, i32), "qembed_packed");
+  result->scales = scales.take(
+      RankedTensorType::get({rows, groups}, getFloatType(ctx, s.scaleKind)),
+      "qembed_scales");
+  if (zps)
+    result->zeroPoints = zps->take(RankedTensorType::get({rows, groups}, i8),
+                                   "qembed_zero_points");
+  ::qembed::PackedTable &t = result->stats;
+  t.rows = rows;
+  t.cols = cols;
+  t.scheme = s;
+  t.maxAbsError = stats.maxAbsError;
+  t.signalPower = stats.signalPower;
+  t.noisePower = stats.noisePower;
+  return result;
+}
+
 /// Quantizes the value of `constant` with the pass options, or returns the
 /// cached result for an identical table.
 static FailureOr<QuantizedConstants *>
 quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
-              std::optional<Type> requestedScaleType, TableCache &cache) {
+              std::optional<Type> requestedScaleType, TableCache &cache,
+              bool releaseInput) {
   Attribute value = constant.getValue();
   auto it = cache.find(value);
   if (it != cache.end())
@@ -172,6 +328,16 @@ quantizeTable(arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
                               "than ")
            << int64_t(opts.maxTableBytes) << " bytes (max-table-bytes)";
   int64_t rowBytes = cols * int64_t(width);
+  if (!raw->isSplat) {
+    FailureOr<std::unique_ptr<QuantizedConstants>> q =
+        quantizeIntoConstants(constant, raw->bytes, raw->fromResource, kind,
+                              scheme, opts, releaseInput);
+    if (failed(q))
+      return failure();
+    QuantizedConstants *ptr = q->get();
+    cache[value] = std::move(*q);
+    return ptr;
+  }
 
   // A splat table quantizes one row: every row gives the same words, scales
   // and zero points.
@@ -429,6 +595,27 @@ void QEmbedQuantizePass::runOnOperation() {
     return;
   }
   TableCache cache;
+  // How many ops refer to each dense_resource blob: a table's blob is
+  // released once its constant is gone if no other op refers to it (only
+  // in a top-level module: an enclosing op could refer to it too).
+  DenseMap<const void *, unsigned> resourceUsers;
+  bool topLevel = !getOperation()->getParentOp();
+  if (topLevel)
+    getOperation()->walk([&](Operation *op) {
+      op->getAttrDictionary().walk([&](DenseResourceElementsAttr attr) {
+        ++resourceUsers[attr.getRawHandle().getResource()];
+      });
+    });
+  auto releasable = [&](arith::ConstantOp constant,
+                        ArrayRef<Operation *> lookups) {
+    auto res = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+    if (!topLevel || !res ||
+        resourceUsers.lookup(res.getRawHandle().getResource()) != 1)
+      return false;
+    return llvm::all_of(constant->getUsers(), [&](Operation *user) {
+      return llvm::is_contained(lookups, user);
+    });
+  };
   bool failedAny = false;
   for (auto &[constant, lookups] : byTable) {
     // Tables the options leave dense keep their dense lookups; this is
@@ -437,9 +624,11 @@ void QEmbedQuantizePass::runOnOperation() {
       constant.emitRemark("table left dense: ") << why;
       continue;
     }
+    bool releaseInput = releasable(constant, lookups);
     FailureOr<QuantizedConstants *> q =
         parsedFormat == ::qembed::Format::Int
-            ? quantizeTable(constant, opts, requestedScaleType, cache)
+            ? quantizeTable(constant, opts, requestedScaleType, cache,
+                            releaseInput)
             : quantizeFloatTable(constant, opts, parsedFormat, cache);
     if (failed(q)) {
       failedAny = true;
@@ -469,8 +658,14 @@ void QEmbedQuantizePass::runOnOperation() {
     if (report)
       constant.emitRemark(describe(cast<RankedTensorType>(constant.getType()),
                                    **q, lookups.size(), keptDense));
-    if (!keptDense)
-      constant.erase();
+    if (keptDense)
+      continue;
+    auto res = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+    constant.erase();
+    // Nothing refers to the table's blob any more: free it now rather than
+    // with the context, before the output is written.
+    if (releaseInput && res)
+      res.getRawHandle().getResource()->setBlob(AsmResourceBlob());
   }
   if (failedAny)
     signalPassFailure();
@@ -481,7 +676,7 @@ FailureOr<QuantizedTableAttrs> mlir::qembed::quantizeConstantTable(
     std::optional<Type> scaleType, unsigned lookups) {
   TableCache cache;
   FailureOr<QuantizedConstants *> q =
-      quantizeTable(constant, opts, scaleType, cache);
+      quantizeTable(constant, opts, scaleType, cache, /*releaseInput=*/false);
   if (failed(q))
     return failure();
   std::string report;

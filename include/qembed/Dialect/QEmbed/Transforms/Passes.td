@@ -178,6 +178,14 @@ def QEmbedQuantize : Pass<"qembed-quantize", "::mlir::ModuleOp"> {
           tensor<?xi64> -> tensor<?x128xf32>
     ```
 
+    Memory: a table is checked and quantized in one read, in parallel over
+    rows, straight into the storage of the new constants (no intermediate
+    copy). Once a `dense_resource` table is only referred to by the lookups
+    rewritten here, its blob is freed; when the blob lies in a read-only
+    file mapping (qembed-opt memory-maps its input, and the bytecode reader
+    references it), its pages are also dropped from the process as soon as
+    they are quantized, so peak memory is about the output's size.
+
     A splat table (`dense<1.0> : tensor<1000000000x64xf32>`) is quantized
     without being expanded: one row is quantized and the packed words,
     scales and zero points are splats. When the packed row is not one
