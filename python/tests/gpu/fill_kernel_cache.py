@@ -52,9 +52,18 @@ def float_format_kernels(chip):
     return len(configs)
 
 
+def torch_format_kernels(chip):
+    """The kernels of test_torch_formats_cuda.py (FloatFormatEmbedding and
+    CodebookEmbedding), every id dtype."""
+    import test_torch_formats_cuda as tf
+    return sum(len(m.compile_kernels(chip)) for m in tf.kernel_modules())
+
+
 def main():
     chip = sys.argv[1]
     print("%d float-format kernel configurations" % float_format_kernels(chip))
+    print("%d kernels of the float-format and codebook modules"
+          % torch_format_kernels(chip))
     seen = set()
     for bits, group, sym, scale, out, cols in configs():
         if (bits, group, sym, scale, out, cols) in seen:
