@@ -230,8 +230,8 @@ class FloatFormatEmbedding(_qt.QuantizedEmbedding):
         if per_tensor and format != "fp8":
             raise ValueError("per_tensor is only for format='fp8'")
         global_scale = float(np.float32(global_scale))
-        if not np.isfinite(global_scale) or global_scale <= 0:
-            raise ValueError("global_scale must be finite and positive, got "
+        if not np.isfinite(global_scale) or global_scale == 0:
+            raise ValueError("global_scale must be finite and non-zero, got "
                              "%r" % (global_scale,))
         if format != "nvfp4" and global_scale != 1.0:
             raise ValueError("only nvfp4 has a global scale")
@@ -663,3 +663,43 @@ class CodebookEmbedding(_qt.QuantizedEmbedding):
         if self.padding_idx is not None:
             s += ", padding_idx=%d" % self.padding_idx
         return s
+
+
+#===-----------------------------------------------------------------------===#
+# compressed-tensors state dicts of the float formats
+#===-----------------------------------------------------------------------===#
+
+_ST_DTYPE = {torch.float8_e4m3fn: "F8_E4M3", torch.uint8: "U8",
+             torch.float32: "F32", torch.float16: "F16",
+             torch.bfloat16: "BF16"}
+
+
+def _is_float_config(quantization_config):
+    qcfg = quantization_config.get("quantization_config",
+                                   quantization_config)
+    return qcfg.get("format") in qembed.checkpoint._FLOAT_CT_FORMAT.values()
+
+
+def _float_table_from_dict(tensors, prefix, quantization_config):
+    """The float-format QuantizedTable of a compressed-tensors state dict
+    (torch tensors as compressed-tensors 0.20's float compressors write
+    them) whose quantization_config names a float format."""
+    ckpt = qembed.checkpoint
+    qcfg = quantization_config.get("quantization_config",
+                                   quantization_config)
+    fmt, per_tensor = ckpt.float_scheme_from_config(qcfg)
+    arrays, st_dtypes = {}, {}
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor) or t.dtype not in _ST_DTYPE:
+            continue
+        t = t.detach().cpu().contiguous()
+        st_dtypes[name] = _ST_DTYPE[t.dtype]
+        if t.dtype == torch.float8_e4m3fn:
+            t = t.view(torch.uint8)
+        arrays[name] = _qt._to_numpy(t)  # f16 / bf16 as uint16 bits
+    if prefix is None:
+        prefix = ckpt._find_float_prefix(arrays)
+    if prefix.endswith(".weight"):
+        prefix = prefix[:-len(".weight")]
+    return ckpt.float_table_from_tensors(arrays, st_dtypes, prefix, fmt,
+                                         per_tensor)

@@ -656,6 +656,9 @@ class QuantizedEmbedding(nn.Module):
             if not os.path.isdir(source):
                 raise ValueError("%s is not a checkpoint folder" % source)
             q = checkpoint.load_embedding(source, prefix)
+        elif isinstance(source, dict) and quantization_config is not None \
+                and _is_float_config(quantization_config):
+            q = _float_table_from_dict(source, prefix, quantization_config)
         elif isinstance(source, dict):
             q = cls._table_from_dict(source, prefix, bits, group_size,
                                      symmetric, quantization_config)
@@ -1027,4 +1030,5 @@ def _from_embedding_other(embedding, bits, group_size, symmetric,
 
 # The float-format and codebook modules reuse the helpers above.
 from qembed._torch_formats import (  # noqa: E402
-    CodebookEmbedding, FloatFormatEmbedding)
+    CodebookEmbedding, FloatFormatEmbedding, _float_table_from_dict,
+    _is_float_config)

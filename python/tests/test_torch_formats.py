@@ -230,22 +230,45 @@ def test_quantize_model_embeddings_formats():
         qtorch.quantize_model_embeddings(model, format="mxfp4")
 
 
-def test_from_compressed_tensors_float_checkpoint(tmp_path):
+@pytest.mark.parametrize("fmt,per_tensor,wdt", [
+    ("nvfp4", False, "bf16"), ("fp8", True, "f16"), ("fp8", False, "f32"),
+    ("mxfp4", False, "bf16")])
+def test_from_compressed_tensors_float_checkpoint(tmp_path, fmt, per_tensor,
+                                                  wdt):
+    """A float-format checkpoint folder (qembed export-ct, checked against
+    compressed-tensors' own compressors in test_float_checkpoint.py) and
+    its state dict with the config's quantization_config."""
     st = pytest.importorskip("safetensors.torch")
     src, out = str(tmp_path / "model"), str(tmp_path / "quantized")
     os.makedirs(src)
-    w = make_embedding(48, 64, "bf16", seed=5).weight.detach()
+    w = make_embedding(48, 64, wdt, seed=5).weight.detach()
     st.save_file({"model.embed_tokens.weight": w},
                  os.path.join(src, "model.safetensors"))
     json.dump({"model_type": "llama"},
               open(os.path.join(src, "config.json"), "w"))
-    q = qembed.checkpoint.export_embedding(src, out, format="nvfp4")
+    q = qembed.checkpoint.export_embedding(src, out, format=fmt,
+                                           per_tensor=per_tensor)
     m = QuantizedEmbedding.from_compressed_tensors(out, padding_idx=3)
-    assert isinstance(m, FloatFormatEmbedding) and m.format == "nvfp4"
+    assert isinstance(m, FloatFormatEmbedding) and m.format == fmt
     assert m.padding_idx == 3 and m.global_scale == q.global_scale
-    ref = qembed.dequantize(qembed.quantize(numpy_table(w), format="nvfp4",
-                                            dtype="bf16"), out_dtype="bf16")
-    assert torch.equal(bits(m(torch.arange(48))), as_bits(ref))
+    ref = qembed.dequantize(qembed.quantize(numpy_table(w), format=fmt,
+                                            per_tensor=per_tensor,
+                                            dtype=wdt), out_dtype="f32")
+    ids = torch.arange(-1, 50)
+    assert torch.equal(bits(m.float()(ids)), as_bits(ref[clamped(ids, 48)]))
+    tensors = {}
+    for f in os.listdir(out):
+        if f.endswith(".safetensors"):
+            tensors.update(st.load_file(os.path.join(out, f)))
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    d = QuantizedEmbedding.from_compressed_tensors(
+        tensors, quantization_config=cfg, dtype=torch.float32)
+    assert isinstance(d, FloatFormatEmbedding) and d.format == fmt
+    assert torch.equal(bits(d(ids)), bits(m(ids)))
+    with pytest.raises(qembed.CheckpointError):
+        QuantizedEmbedding.from_compressed_tensors(
+            {k: v for k, v in tensors.items() if "scale" not in k},
+            quantization_config=cfg)
 
 
 def test_errors():
