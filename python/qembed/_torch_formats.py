@@ -235,8 +235,9 @@ class FloatFormatEmbedding(_qt.QuantizedEmbedding):
                              "%r" % (global_scale,))
         if format != "nvfp4" and global_scale != 1.0:
             raise ValueError("only nvfp4 has a global scale")
-        _check_float_args(packed, scales, packed.new_empty(0, dtype=torch.int64),
-                          embedding_dim, format, torch.float32)
+        no_ids = packed.new_empty(0, dtype=torch.int64)
+        _check_float_args(packed, scales, no_ids, embedding_dim, format,
+                          torch.float32)
         self.num_embeddings = packed.shape[0]
         self.embedding_dim = embedding_dim
         self.format = format
@@ -359,7 +360,8 @@ class FloatFormatEmbedding(_qt.QuantizedEmbedding):
 #===-----------------------------------------------------------------------===#
 
 def _vq_shape(codes, scales, codebooks, embedding_dim):
-    """(dim, entries, stages, groups) of a codebook table's buffers, checked."""
+    """(dim, entries, stages, groups) of a codebook table's buffers,
+    checked."""
     if codes.dtype != torch.int32 or codes.dim() != 2 or codes.shape[0] == 0:
         raise TypeError("codes must be a 2-D int32 tensor with rows")
     if scales.dtype != torch.float16 or tuple(scales.shape) != (

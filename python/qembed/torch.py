@@ -598,6 +598,10 @@ class QuantizedEmbedding(nn.Module):
         group_size, symmetric and scale_dtype are then the format's (other
         values raise ValueError)."""
         if vq is not None or format != "int":
+            if cls is not QuantizedEmbedding:
+                raise ValueError("%s.from_embedding takes integer schemes "
+                                 "only (format=%r, vq=%r)"
+                                 % (cls.__name__, format, vq))
             return _from_embedding_other(embedding, bits, group_size,
                                          symmetric, scale_dtype, dtype,
                                          format, per_tensor, vq)

@@ -21,8 +21,8 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from qembed import torch as qtorch  # noqa: E402
-from qembed.torch import (CodebookEmbedding, FloatFormatEmbedding,  # noqa: E402
-                          QuantizedEmbedding)
+from qembed.torch import (  # noqa: E402
+    CodebookEmbedding, FloatFormatEmbedding, QuantizedEmbedding)
 
 DT = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 FORMATS = [("fp8", False), ("fp8", True), ("nvfp4", False), ("mxfp4", False)]
@@ -293,6 +293,8 @@ def test_errors():
     with pytest.raises(ValueError, match="groups of 32 columns do not divide"):
         QuantizedEmbedding.from_embedding(make_embedding(4, 48, "f32"),
                                           format="mxfp4")
+    with pytest.raises(ValueError, match="integer schemes only"):
+        qtorch.QuantizedEmbeddingBag.from_embedding(emb, format="fp8")
     m = QuantizedEmbedding.from_embedding(emb, format="fp8")
     with pytest.raises(TypeError, match="int32 or int64"):
         m(torch.tensor([1.0]))
