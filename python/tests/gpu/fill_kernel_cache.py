@@ -53,10 +53,15 @@ def float_format_kernels(chip):
 
 
 def torch_format_kernels(chip):
-    """The kernels of test_torch_formats_cuda.py (FloatFormatEmbedding and
+    """The kernels of test_torch_formats_cuda.py and
+    bench/gpu/bench_torch_formats.py (FloatFormatEmbedding and
     CodebookEmbedding), every id dtype."""
     import test_torch_formats_cuda as tf
-    return sum(len(m.compile_kernels(chip)) for m in tf.kernel_modules())
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "..", "..", "bench", "gpu"))
+    import bench_torch_formats as btf  # bench/gpu/bench_torch_formats.py
+    mods = tf.kernel_modules() + btf.kernel_modules()
+    return sum(len(m.compile_kernels(chip)) for m in mods)
 
 
 def main():
