@@ -48,7 +48,8 @@ from qembed import _cuda, checkpoint
 
 __all__ = ["QuantizedEmbedding", "QuantizedEmbeddingBag",
            "quantize_model_embeddings", "KernelUnavailableError",
-           "choose_unroll", "cache_dir", "BLOCK_SIZE"]
+           "choose_unroll", "cache_dir", "BLOCK_SIZE",
+           "FloatFormatEmbedding", "CodebookEmbedding"]
 
 #: Threads per block of the GPU kernels.
 BLOCK_SIZE = 256
@@ -583,12 +584,29 @@ class QuantizedEmbedding(nn.Module):
     # -- constructors --------------------------------------------------------
 
     @classmethod
-    def from_embedding(cls, embedding, bits=4, group_size=64, symmetric=True,
-                       scale_dtype=None, dtype=None):
+    def from_embedding(cls, embedding, bits=None, group_size=None,
+                       symmetric=True, scale_dtype=None, dtype=None,
+                       format="int", per_tensor=False, vq=None):
         """Quantizes an nn.Embedding (or a 2-D weight tensor) with qembed's
         numerics (bit-exact with compressed-tensors). scale_dtype defaults
         to the weight's dtype, dtype (the output) too. The module lands on
-        the weight's device."""
+        the weight's device. bits and group_size default to 4 and 64.
+
+        format="fp8" | "nvfp4" | "mxfp4" (with per_tensor for fp8) returns a
+        FloatFormatEmbedding, vq=dict(dim=..., entries=..., ...) (the
+        options of qembed.quantize_vq) a CodebookEmbedding; bits,
+        group_size, symmetric and scale_dtype are then the format's (other
+        values raise ValueError)."""
+        if vq is not None or format != "int":
+            if cls is not QuantizedEmbedding:
+                raise ValueError("%s.from_embedding takes integer schemes "
+                                 "only (format=%r, vq=%r)"
+                                 % (cls.__name__, format, vq))
+            return _from_embedding_other(embedding, bits, group_size,
+                                         symmetric, scale_dtype, dtype,
+                                         format, per_tensor, vq)
+        bits = 4 if bits is None else bits
+        group_size = 64 if group_size is None else group_size
         padding_idx = None
         if isinstance(embedding, nn.Embedding):
             if embedding.max_norm is not None:
@@ -642,12 +660,17 @@ class QuantizedEmbedding(nn.Module):
             if not os.path.isdir(source):
                 raise ValueError("%s is not a checkpoint folder" % source)
             q = checkpoint.load_embedding(source, prefix)
+        elif isinstance(source, dict) and quantization_config is not None \
+                and _is_float_config(quantization_config):
+            q = _float_table_from_dict(source, prefix, quantization_config)
         elif isinstance(source, dict):
             q = cls._table_from_dict(source, prefix, bits, group_size,
                                      symmetric, quantization_config)
         else:
             raise TypeError("source must be a checkpoint folder or a dict of "
                             "tensors, got %s" % type(source).__name__)
+        if getattr(q, "format", "int") != "int":
+            return FloatFormatEmbedding.from_table(q, padding_idx, dtype)
         packed, scales, zps = _table_tensors(q)
         return cls(packed, scales, zps, embedding_dim=q.cols, bits=q.bits,
                    group_size=q.group_size, padding_idx=padding_idx,
@@ -947,11 +970,13 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
             if self.include_last_offset else "")
 
 
-def quantize_model_embeddings(model, bits=4, group_size=64, symmetric=True,
-                              scale_dtype=None):
+def quantize_model_embeddings(model, bits=None, group_size=None,
+                              symmetric=True, scale_dtype=None, format="int",
+                              per_tensor=False, vq=None):
     """Replaces a transformers model's input embedding
     (get_input_embeddings / set_input_embeddings) with a QuantizedEmbedding
-    and returns the model.
+    and returns the model. format= / per_tensor= / vq= select a float format
+    or codebook VQ (QuantizedEmbedding.from_embedding).
 
     Tied embeddings: when the lm_head shares the embedding's weight (or the
     config says tie_word_embeddings), the lm_head keeps the exact dense
@@ -973,7 +998,7 @@ def quantize_model_embeddings(model, bits=4, group_size=64, symmetric=True,
     head_weight = getattr(head, "weight", None)
     quantized = QuantizedEmbedding.from_embedding(
         embedding, bits=bits, group_size=group_size, symmetric=symmetric,
-        scale_dtype=scale_dtype)
+        scale_dtype=scale_dtype, format=format, per_tensor=per_tensor, vq=vq)
     if head_weight is not None and (tied_config or
                                     head_weight is embedding.weight):
         if head_weight is embedding.weight:
@@ -983,3 +1008,31 @@ def quantize_model_embeddings(model, bits=4, group_size=64, symmetric=True,
             config.tie_word_embeddings = False
     model.set_input_embeddings(quantized)
     return model
+
+
+def _from_embedding_other(embedding, bits, group_size, symmetric,
+                          scale_dtype, dtype, format, per_tensor, vq):
+    """QuantizedEmbedding.from_embedding for a float format or codebook VQ:
+    checks that the INT options were left alone."""
+    if vq is not None:
+        if format != "int" or per_tensor:
+            raise ValueError("vq= is codebook quantization: it takes no "
+                             "format=%r / per_tensor" % (format,))
+        if (bits, group_size, scale_dtype) != (None, None, None) or \
+                not symmetric:
+            raise ValueError("vq= takes no bits, group_size, symmetric or "
+                             "scale_dtype (its options are in the vq dict)")
+        if not isinstance(vq, dict):
+            raise TypeError("vq must be a dict of qembed.quantize_vq "
+                            "options, got %s" % type(vq).__name__)
+        return CodebookEmbedding.from_embedding(embedding, vq, dtype)
+    qembed._check_format(format, bits, group_size, symmetric, scale_dtype,
+                         per_tensor)
+    return FloatFormatEmbedding.from_embedding(embedding, format, per_tensor,
+                                               dtype)
+
+
+# The float-format and codebook modules reuse the helpers above.
+from qembed._torch_formats import (  # noqa: E402
+    CodebookEmbedding, FloatFormatEmbedding, _float_table_from_dict,
+    _is_float_config)

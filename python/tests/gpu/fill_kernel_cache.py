@@ -52,9 +52,23 @@ def float_format_kernels(chip):
     return len(configs)
 
 
+def torch_format_kernels(chip):
+    """The kernels of test_torch_formats_cuda.py and
+    bench/gpu/bench_torch_formats.py (FloatFormatEmbedding and
+    CodebookEmbedding), every id dtype."""
+    import test_torch_formats_cuda as tf
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "..", "..", "bench", "gpu"))
+    import bench_torch_formats as btf  # bench/gpu/bench_torch_formats.py
+    mods = tf.kernel_modules() + btf.kernel_modules()
+    return sum(len(m.compile_kernels(chip)) for m in mods)
+
+
 def main():
     chip = sys.argv[1]
     print("%d float-format kernel configurations" % float_format_kernels(chip))
+    print("%d kernels of the float-format and codebook modules"
+          % torch_format_kernels(chip))
     seen = set()
     for bits, group, sym, scale, out, cols in configs():
         if (bits, group, sym, scale, out, cols) in seen:
