@@ -9,7 +9,13 @@ and 32768 tokens. Prints microseconds per call (CUDA events, median of 20
 after warm-up) and % of copy bandwidth (bytes: output + code words + scales
 per token).
 
-Usage (GPU machine): python3 bench/gpu/bench_vq.py"""
+With --before DIR (the kernels.json of fill_vq_cases.py run with an older
+build), the older kernels run on the same data in the same process, and
+the unroll variants in the cases folder (key suffix _uN) are timed too.
+
+Usage (GPU machine): python3 bench/gpu/bench_vq.py [--before DIR]"""
+
+import json
 
 import os
 import sys
@@ -46,13 +52,19 @@ def copy_gbps():
 
 
 def main():
+    before = {}
+    if "--before" in sys.argv:
+        with open(os.path.join(sys.argv[sys.argv.index("--before") + 1],
+                               "kernels.json")) as f:
+            before = {"before_" + k: v for k, v in json.load(f).items()
+                      if k.startswith("bench_")}
     torch.manual_seed(0)
     copy = copy_gbps()
     print("%s, copy bandwidth (1 GiB, read+write): %.0f GB/s" % (
         torch.cuda.get_device_name(), copy))
     print("| table | tokens | setting | VQ kernel | % of copy | dense f16 "
-          "F.embedding | VQ / dense |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+          "F.embedding | VQ / dense | before | speed-up | unroll variants |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     entries = t.kernels()
     for rows, cols in TABLES:
         dense = torch.randn(rows, cols, dtype=torch.float16, device="cuda")
@@ -71,13 +83,31 @@ def main():
                 books = torch.randn(e["groups"], e["stages"], e["entries"],
                                     e["dim"], device="cuda").half()
                 out = torch.empty(n, cols, dtype=torch.float16, device="cuda")
-                us = time_us(lambda: t.launch(key, e, codes, scales, books,
-                                              ids, out, rows))
+
+                def run(k, entry):
+                    return time_us(lambda: t.launch(k, entry, codes, scales,
+                                                    books, ids, out, rows))
+                us = run(key, e)
+                ref = out.clone()
+                old_us, variants = float("nan"), []
+                if "before_" + key in before:
+                    old_us = run("before_" + key, before["before_" + key])
+                    # The older kernel computes the same bits.
+                    assert torch.equal(out.view(torch.int16),
+                                       ref.view(torch.int16))
+                for k in sorted(entries):
+                    if k.startswith(key + "_u"):
+                        variants.append("%s %.1f" % (k[len(key) + 1:],
+                                                     run(k, entries[k])))
+                        assert torch.equal(out.view(torch.int16),
+                                           ref.view(torch.int16))
                 moved = n * (cols * 2 + words * 4 + 2)
                 print("| %dx%d | %d | %s | %.1f us | %.0f%% | %.1f us | "
-                      "%.2fx |" % (rows, cols, n, name, us,
-                                   100 * moved / (us * 1e-6) / 1e9 / copy,
-                                   d_us, us / d_us))
+                      "%.2fx | %.1f us | %.2fx | %s |" % (
+                          rows, cols, n, name, us,
+                          100 * moved / (us * 1e-6) / 1e9 / copy,
+                          d_us, us / d_us, old_us, old_us / us,
+                          ", ".join(variants)), flush=True)
                 del codes
 
 
