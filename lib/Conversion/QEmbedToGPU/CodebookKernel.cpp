@@ -106,12 +106,18 @@ int64_t mlir::qembed::codebookKernelChunkVectors(const CodebookKernelSpec &s) {
   int64_t perVector = bits * s.stages;
   int64_t eltBytes = s.outType == "f32" ? 4 : 2;
   int64_t vpg = s.cols / s.dim / s.groups;
-  // The fewest vectors whose codes fill whole words, then doubled up to 32
-  // output bytes (two 16-byte stores) while the column group allows.
-  int64_t c = 32 / std::gcd(int64_t(32), perVector);
-  while (c * s.dim * eltBytes < 32 && 2 * c * s.dim <= 64 && vpg % (2 * c) == 0)
+  // At least 16 output bytes per chunk (one coalesced 16-byte store per
+  // thread), doubled until the chunk's codes fill whole words or a whole
+  // fraction of a word.
+  int64_t c = 1;
+  while (c * s.dim * eltBytes < 16)
     c *= 2;
-  if (c * s.dim > 64 || vpg % c != 0 || c * perVector / 32 > 8)
+  auto fits = [&](int64_t n) {
+    return (n * perVector) % 32 == 0 || 32 % (n * perVector) == 0;
+  };
+  while (!fits(c) && c * s.dim <= 64)
+    c *= 2;
+  if (!fits(c) || c * s.dim > 64 || vpg % c != 0 || c * perVector / 32 > 8)
     return 0;
   return c;
 }
@@ -142,7 +148,11 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
   auto cst = [&](OpBuilder &ob, int64_t v) { return constIndex(ob, loc, v); };
   int64_t bits = llvm::countr_zero(uint64_t(s.entries));
   int64_t perVector = bits * s.stages;
-  int64_t wordsPerChunk = c * perVector / 32;
+  // Whole words per chunk, or chunks per word (sub-word chunks: the codes
+  // start at a multiple of c * perVector bits in their word).
+  int64_t chunkBits = c * perVector;
+  int64_t wordsPerChunk = std::max<int64_t>(1, chunkBits / 32);
+  int64_t chunksPerWord = chunkBits < 32 ? 32 / chunkBits : 1;
   int64_t chunksPerRow = s.cols / s.dim / c;
   int64_t chunksPerGroup = s.cols / s.dim / s.groups / c;
   Value cprC = cst(fb, chunksPerRow);
@@ -172,7 +182,12 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
           in.q = arith::RemUIOp::create(lb, l, at, cprC);
           Value row = clampRowIndex(
               lb, l, loadAligned(lb, l, idsM, ValueRange{in.tok}), rows);
-          Value w0 = arith::MulIOp::create(lb, l, in.q, cst(lb, wordsPerChunk));
+          Value w0 =
+              chunksPerWord > 1
+                  ? arith::DivUIOp::create(lb, l, in.q, cst(lb, chunksPerWord))
+                        .getResult()
+                  : arith::MulIOp::create(lb, l, in.q, cst(lb, wordsPerChunk))
+                        .getResult();
           for (int64_t w = 0; w < wordsPerChunk; ++w)
             in.words.push_back(loadAligned(
                 lb, l, codesM,
@@ -180,6 +195,15 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
                                                           cst(lb, w))
                                         .getResult()
                                   : w0}));
+          if (chunksPerWord > 1) {
+            // The chunk's codes to the word's low bits (one run-time shift).
+            Value sub = arith::RemUIOp::create(lb, l, in.q,
+                                               cst(lb, chunksPerWord));
+            Value off = arith::IndexCastUIOp::create(
+                lb, l, lb.getI32Type(),
+                arith::MulIOp::create(lb, l, sub, cst(lb, chunkBits)));
+            in.words[0] = arith::ShRUIOp::create(lb, l, in.words[0], off);
+          }
           in.scale = convertFloat(
               lb, l,
               memref::LoadOp::create(lb, l, scalesM,
@@ -211,7 +235,7 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
                     sb, l, code,
                     arith::ShLIOp::create(sb, l, in.words[w + 1],
                                           constI32(sb, l, 32 - off)));
-              if (off + bits != 32)
+              if (chunksPerWord > 1 || off + bits != 32)
                 code = arith::AndIOp::create(
                     sb, l, code, constI32(sb, l, (int64_t(1) << bits) - 1));
               Value kIdx = arith::IndexCastUIOp::create(sb, l, idx, code);
@@ -322,6 +346,12 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
   func.setKnownBlockSizeAttr(
       kb.getDenseI32ArrayAttr({int32_t(s.blockSize), 1, 1}));
+  // A full SM (2048 threads) of resident blocks: launches of one wave of
+  // blocks then have no tail (ptxas keeps the registers to fit).
+  // (The packed path only: the per-vector path needs more registers.)
+  if (codebookKernelChunkVectors(s))
+    func->setAttr("nvvm.minctasm", kb.getI32IntegerAttr(std::max<int64_t>(
+                                       1, 2048 / s.blockSize)));
   // The packed path reads codebook entries as vectors of up to 16 bytes.
   if (shared)
     func.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
