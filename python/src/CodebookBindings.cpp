@@ -258,8 +258,8 @@ void bindCodebook(nb::module_ &m) {
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
   m.def("gpu_codebook_kernel", &gpuCodebookKernel, "dim"_a, "entries"_a,
         "stages"_a, "groups"_a, "scale_type"_a, "codebook_type"_a, "out_type"_a,
-        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90",
-        "block_size"_a = 256, "unroll"_a = 0);
+        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90", "block_size"_a = 256,
+        "unroll"_a = 0);
   m.def("vq_gather_raw", &vqGatherRaw, "codes"_a, "scales"_a, "codebooks"_a,
         "ids"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);

@@ -124,10 +124,10 @@ int64_t mlir::qembed::codebookKernelChunkVectors(const CodebookKernelSpec &s) {
 
 /// What the packed path loads for one chunk before computing it.
 struct ChunkInputs {
-  Value index;               ///< Unclamped chunk index (the store's guard).
-  Value tok, q;              ///< Token and chunk within the row.
-  SmallVector<Value> words;  ///< The chunk's code words (i32).
-  Value scale;               ///< The row's scale, f32.
+  Value index;              ///< Unclamped chunk index (the store's guard).
+  Value tok, q;             ///< Token and chunk within the row.
+  SmallVector<Value> words; ///< The chunk's code words (i32).
+  Value scale;              ///< The row's scale, f32.
 };
 
 /// The packed path: each thread takes `unroll` chunks of `c` vectors per
@@ -176,8 +176,7 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
           if (k > 0)
             in.index = arith::AddIOp::create(
                 lb, l, i, arith::MulIOp::create(lb, l, step, cst(lb, k)));
-          Value at =
-              k > 0 ? arith::MinUIOp::create(lb, l, in.index, last) : i;
+          Value at = k > 0 ? arith::MinUIOp::create(lb, l, in.index, last) : i;
           in.tok = arith::DivUIOp::create(lb, l, at, cprC);
           in.q = arith::RemUIOp::create(lb, l, at, cprC);
           Value row = clampRowIndex(
@@ -191,24 +190,24 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
           for (int64_t w = 0; w < wordsPerChunk; ++w)
             in.words.push_back(loadAligned(
                 lb, l, codesM,
-                ValueRange{row, w ? arith::AddIOp::create(lb, l, w0,
-                                                          cst(lb, w))
-                                        .getResult()
-                                  : w0}));
+                ValueRange{
+                    row,
+                    w ? arith::AddIOp::create(lb, l, w0, cst(lb, w)).getResult()
+                      : w0}));
           if (chunksPerWord > 1) {
             // The chunk's codes to the word's low bits (one run-time shift).
-            Value sub = arith::RemUIOp::create(lb, l, in.q,
-                                               cst(lb, chunksPerWord));
+            Value sub =
+                arith::RemUIOp::create(lb, l, in.q, cst(lb, chunksPerWord));
             Value off = arith::IndexCastUIOp::create(
                 lb, l, lb.getI32Type(),
                 arith::MulIOp::create(lb, l, sub, cst(lb, chunkBits)));
             in.words[0] = arith::ShRUIOp::create(lb, l, in.words[0], off);
           }
-          in.scale = convertFloat(
-              lb, l,
-              memref::LoadOp::create(lb, l, scalesM,
-                                     ValueRange{row, cst(lb, 0)}),
-              f32);
+          in.scale =
+              convertFloat(lb, l,
+                           memref::LoadOp::create(lb, l, scalesM,
+                                                  ValueRange{row, cst(lb, 0)}),
+                           f32);
           chunks.push_back(std::move(in));
         }
         for (int64_t k = 0; k < unroll; ++k) {
@@ -220,7 +219,8 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
             auto ifOp = scf::IfOp::create(lb, l, inRange, /*withElse=*/false);
             sb = ifOp.getThenBodyBuilder();
           }
-          Value g = arith::DivUIOp::create(sb, l, in.q, cst(sb, chunksPerGroup));
+          Value g =
+              arith::DivUIOp::create(sb, l, in.q, cst(sb, chunksPerGroup));
           SmallVector<Value> outs;
           for (int64_t v = 0; v < c; ++v) {
             SmallVector<Value> acc(s.dim);
@@ -229,7 +229,8 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
               int64_t w = bit / 32, off = bit % 32;
               Value code = in.words[w];
               if (off)
-                code = arith::ShRUIOp::create(sb, l, code, constI32(sb, l, off));
+                code =
+                    arith::ShRUIOp::create(sb, l, code, constI32(sb, l, off));
               if (off + bits > 32)
                 code = arith::OrIOp::create(
                     sb, l, code,
@@ -255,15 +256,16 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
                 // The entry as vector loads of up to 16 bytes (the staged
                 // codebook is aligned to 16 bytes and entries start at
                 // multiples of dim elements).
-                Value base = arith::MulIOp::create(sb, l, entry, cst(sb, s.dim));
+                Value base =
+                    arith::MulIOp::create(sb, l, entry, cst(sb, s.dim));
                 int64_t piece = 1;
                 while (piece * 2 * bookBytes <= 16 && s.dim % (piece * 2) == 0)
                   piece *= 2;
                 for (int64_t j0 = 0; j0 < s.dim; j0 += piece) {
                   Value vec = vector::LoadOp::create(
                       sb, l, VectorType::get({piece}, bookType), smem,
-                      ValueRange{arith::AddIOp::create(sb, l, base,
-                                                       cst(sb, j0))},
+                      ValueRange{
+                          arith::AddIOp::create(sb, l, base, cst(sb, j0))},
                       /*nontemporal=*/false,
                       llvm::MaybeAlign(piece * bookBytes));
                   for (int64_t j = 0; j < piece; ++j)
@@ -297,9 +299,9 @@ static void emitPackedLoop(OpBuilder &fb, Location loc,
             Value vec = vector::FromElementsOp::create(
                 sb, l, VectorType::get({piece}, outType),
                 ArrayRef<Value>(outs).slice(j0, piece));
-            Value col = j0 ? arith::AddIOp::create(sb, l, col0, cst(sb, j0))
-                                 .getResult()
-                           : col0;
+            Value col =
+                j0 ? arith::AddIOp::create(sb, l, col0, cst(sb, j0)).getResult()
+                   : col0;
             vector::StoreOp::create(sb, l, vec, outM, ValueRange{in.tok, col},
                                     /*nontemporal=*/false,
                                     llvm::MaybeAlign(piece * eltBytes));
@@ -395,7 +397,8 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
             Value ik = i;
             if (k > 0)
               ik = arith::MinUIOp::create(
-                  lb, l, arith::AddIOp::create(lb, l, i, cst(lb, k * s.blockSize)),
+                  lb, l,
+                  arith::AddIOp::create(lb, l, i, cst(lb, k * s.blockSize)),
                   lastC);
             Value e = arith::DivUIOp::create(lb, l, ik, dimC);
             Value j = arith::RemUIOp::create(lb, l, ik, dimC);
