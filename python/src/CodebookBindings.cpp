@@ -205,13 +205,14 @@ nb::object vqGatherRaw(RawArray codes, RawArray scales, RawArray codebooks,
 }
 
 /// PTX of qembed's codebook VQ gather kernel for one configuration (see
-/// CodebookKernel.h), built in-process: {ptx, name, shared_memory}.
+/// CodebookKernel.h), built in-process: {ptx, name, shared_memory,
+/// block_size, chunk_vectors}; `unroll` 0 is the generator's choice.
 nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
                            int64_t groups, const std::string &scaleType,
                            const std::string &codebookType,
                            const std::string &outType, int64_t cols,
                            const std::string &idType, const std::string &chip,
-                           int64_t blockSize) {
+                           int64_t blockSize, int64_t unroll) {
   if (idType != "i32" && idType != "i64")
     throw nb::value_error(
         ("id_type must be 'i32' or 'i64', got '" + idType + "'").c_str());
@@ -226,6 +227,7 @@ nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
   spec.cols = cols;
   spec.idBits = idType == "i32" ? 32 : 64;
   spec.blockSize = blockSize;
+  spec.unroll = unroll;
   mlir::qembed::CompiledGatherKernel kernel;
   std::string error;
   bool ok;
@@ -240,6 +242,7 @@ nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
   d["name"] = kernel.name;
   d["shared_memory"] = mlir::qembed::codebookKernelUsesSharedMemory(spec);
   d["block_size"] = blockSize;
+  d["chunk_vectors"] = mlir::qembed::codebookKernelChunkVectors(spec);
   return d;
 }
 
@@ -255,8 +258,8 @@ void bindCodebook(nb::module_ &m) {
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
   m.def("gpu_codebook_kernel", &gpuCodebookKernel, "dim"_a, "entries"_a,
         "stages"_a, "groups"_a, "scale_type"_a, "codebook_type"_a, "out_type"_a,
-        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90",
-        "block_size"_a = 256);
+        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90", "block_size"_a = 256,
+        "unroll"_a = 0);
   m.def("vq_gather_raw", &vqGatherRaw, "codes"_a, "scales"_a, "codebooks"_a,
         "ids"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);

@@ -5,6 +5,7 @@ CUDA toolkit's ptxas assembles it for sm_90. Running it is
 python/tests/gpu/test_vq_cuda.py on the GPU machine."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -54,3 +55,55 @@ def test_bad_kernel_options():
     with pytest.raises(ValueError, match="cols must be a positive multiple"):
         qembed._native().gpu_codebook_kernel(4, 16, 1, 3, "f16", "f16", "f16",
                                              64)
+
+
+# dim, entries, stages, groups, out, cols -> vectors per chunk of the packed
+# path (0: one vector per thread and iteration).
+CHUNKS = [
+    ((4, 256, 1, 1, "f16", 4096), 2),   # 8-bit codes: 2 per 16 output bytes
+    ((8, 256, 2, 1, "f16", 4096), 1),   # 2 x 8-bit codes per vector
+    ((4, 256, 1, 1, "f32", 4096), 1),   # f32: one vector is 16 bytes
+    ((8, 4096, 2, 1, "f16", 256), 4),   # 24-bit vectors: 4 fill 3 words
+    ((8, 32, 3, 4, "f32", 512), 0),     # 15-bit vectors never fill words
+    ((4, 256, 1, 64, "f16", 256), 0),   # 1 vector per group: no chunk fits
+]
+
+
+@pytest.mark.parametrize("case,chunk", CHUNKS)
+def test_packed_path_choice_and_ptx(case, chunk, tmp_path):
+    dim, entries, stages, groups, out, cols = case
+    k = qembed._native().gpu_codebook_kernel(
+        dim, entries, stages, groups, "f16", "f16", out, cols)
+    assert k["chunk_vectors"] == chunk
+    ptx = k["ptx"]
+    # The packed path: full occupancy requested, 16-byte stores, codebook
+    # entries read from shared memory as vectors.
+    assert (".minnctapersm 8" in ptx) == bool(chunk)
+    if chunk:
+        assert "st.global.v4.b32" in ptx
+        if k["shared_memory"]:
+            assert ".shared .align 16" in ptx
+            assert re.search(r"ld\.shared\.v[24]\.b(16|32)", ptx)
+    if os.path.exists(PTXAS):
+        src = tmp_path / "k.ptx"
+        src.write_text(ptx)
+        r = subprocess.run([PTXAS, "-arch=sm_90", str(src), "-o",
+                            str(tmp_path / "k.cubin")], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+
+
+def test_unroll_option():
+    native = qembed._native()
+    default = native.gpu_codebook_kernel(4, 256, 1, 1, "f16", "f16", "f16",
+                                         4096)
+    four = native.gpu_codebook_kernel(4, 256, 1, 1, "f16", "f16", "f16",
+                                      4096, unroll=4)
+    assert four["name"] == default["name"] + "_u4"
+    # Four chunks' loads before the stores: four times the code word loads
+    # of one iteration (one per chunk) as in the default's two.
+    assert four["ptx"].count("ld.global.nc.b32") == \
+        2 * default["ptx"].count("ld.global.nc.b32")
+    with pytest.raises(ValueError, match="unroll must be in 0..8"):
+        native.gpu_codebook_kernel(4, 256, 1, 1, "f16", "f16", "f16", 4096,
+                                   unroll=9)

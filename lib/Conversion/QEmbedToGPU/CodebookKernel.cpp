@@ -25,6 +25,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <climits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::qembed;
@@ -69,6 +70,8 @@ std::string mlir::qembed::checkCodebookKernelSpec(const CodebookKernelSpec &s) {
     return "block size must be a multiple of 32 in 32..1024";
   if (codebookElements(s) > INT32_MAX || s.cols > INT32_MAX)
     return "codebooks or rows too large";
+  if (s.unroll < 0 || s.unroll > 8)
+    return "unroll must be in 0..8 (0: the generator's choice)";
   return "";
 }
 
@@ -77,7 +80,8 @@ std::string mlir::qembed::codebookKernelName(const CodebookKernelSpec &s) {
                        "i{7}_c{8}_b{9}",
                        s.dim, s.entries, s.stages, s.groups, s.scaleType,
                        s.codebookType, s.outType, s.idBits, s.cols, s.blockSize)
-      .str();
+             .str() +
+         (s.unroll ? llvm::formatv("_u{0}", s.unroll).str() : std::string());
 }
 
 bool mlir::qembed::codebookKernelUsesSharedMemory(const CodebookKernelSpec &s) {
@@ -93,6 +97,218 @@ static Value loadAligned(OpBuilder &b, Location loc, Value memref,
   return memref::LoadOp::create(
       b, loc, memref, indices, /*nontemporal=*/false,
       llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8)));
+}
+
+int64_t mlir::qembed::codebookKernelChunkVectors(const CodebookKernelSpec &s) {
+  if (!checkCodebookKernelSpec(s).empty())
+    return 0;
+  int64_t bits = llvm::countr_zero(uint64_t(s.entries));
+  int64_t perVector = bits * s.stages;
+  int64_t eltBytes = s.outType == "f32" ? 4 : 2;
+  int64_t vpg = s.cols / s.dim / s.groups;
+  // At least 16 output bytes per chunk (one coalesced 16-byte store per
+  // thread), doubled until the chunk's codes fill whole words or a whole
+  // fraction of a word.
+  int64_t c = 1;
+  while (c * s.dim * eltBytes < 16)
+    c *= 2;
+  auto fits = [&](int64_t n) {
+    return (n * perVector) % 32 == 0 || 32 % (n * perVector) == 0;
+  };
+  while (!fits(c) && c * s.dim <= 64)
+    c *= 2;
+  if (!fits(c) || c * s.dim > 64 || vpg % c != 0 || c * perVector / 32 > 8)
+    return 0;
+  return c;
+}
+
+/// What the packed path loads for one chunk before computing it.
+struct ChunkInputs {
+  Value index;              ///< Unclamped chunk index (the store's guard).
+  Value tok, q;             ///< Token and chunk within the row.
+  SmallVector<Value> words; ///< The chunk's code words (i32).
+  Value scale;              ///< The row's scale, f32.
+};
+
+/// The packed path: each thread takes `unroll` chunks of `c` vectors per
+/// grid-stride iteration (chunks `step` apart, so a warp's code loads and
+/// stores stay contiguous), issues all their loads (id, code words, scale)
+/// first, then extracts the codes with constant shifts, sums the stages'
+/// entries in f32 in stage order, scales and stores (the reference
+/// arithmetic). Chunks past the end load the last chunk's inputs and skip
+/// their stores.
+static void emitPackedLoop(OpBuilder &fb, Location loc,
+                           const CodebookKernelSpec &s, int64_t c,
+                           int64_t unroll, Value start, Value step,
+                           Value tokens, Value rows, Value codesM,
+                           Value scalesM, Value booksM, Value smem, Value idsM,
+                           Value outM, Type outType) {
+  Type f32 = fb.getF32Type();
+  Type idx = fb.getIndexType();
+  auto cst = [&](OpBuilder &ob, int64_t v) { return constIndex(ob, loc, v); };
+  int64_t bits = llvm::countr_zero(uint64_t(s.entries));
+  int64_t perVector = bits * s.stages;
+  // Whole words per chunk, or chunks per word (sub-word chunks: the codes
+  // start at a multiple of c * perVector bits in their word).
+  int64_t chunkBits = c * perVector;
+  int64_t wordsPerChunk = std::max<int64_t>(1, chunkBits / 32);
+  int64_t chunksPerWord = chunkBits < 32 ? 32 / chunkBits : 1;
+  int64_t chunksPerRow = s.cols / s.dim / c;
+  int64_t chunksPerGroup = s.cols / s.dim / s.groups / c;
+  Value cprC = cst(fb, chunksPerRow);
+  Value empty = arith::CmpIOp::create(fb, loc, arith::CmpIPredicate::eq, rows,
+                                      cst(fb, 0));
+  Value total = arith::SelectOp::create(
+      fb, loc, empty, cst(fb, 0), arith::MulIOp::create(fb, loc, tokens, cprC));
+  Value last = arith::SubIOp::create(fb, loc, total, cst(fb, 1));
+  Value bigStep = arith::MulIOp::create(fb, loc, step, cst(fb, unroll));
+  Type bookType = cast<MemRefType>(booksM.getType()).getElementType();
+  int64_t bookBytes = bookType.getIntOrFloatBitWidth() / 8;
+  int64_t eltBytes = outType.getIntOrFloatBitWidth() / 8;
+
+  scf::ForOp::create(
+      fb, loc, start, total, bigStep, ValueRange{},
+      [&](OpBuilder &lb, Location l, Value i, ValueRange) {
+        SmallVector<ChunkInputs> chunks;
+        for (int64_t k = 0; k < unroll; ++k) {
+          ChunkInputs in;
+          in.index = i;
+          if (k > 0)
+            in.index = arith::AddIOp::create(
+                lb, l, i, arith::MulIOp::create(lb, l, step, cst(lb, k)));
+          Value at = k > 0 ? arith::MinUIOp::create(lb, l, in.index, last) : i;
+          in.tok = arith::DivUIOp::create(lb, l, at, cprC);
+          in.q = arith::RemUIOp::create(lb, l, at, cprC);
+          Value row = clampRowIndex(
+              lb, l, loadAligned(lb, l, idsM, ValueRange{in.tok}), rows);
+          Value w0 =
+              chunksPerWord > 1
+                  ? arith::DivUIOp::create(lb, l, in.q, cst(lb, chunksPerWord))
+                        .getResult()
+                  : arith::MulIOp::create(lb, l, in.q, cst(lb, wordsPerChunk))
+                        .getResult();
+          for (int64_t w = 0; w < wordsPerChunk; ++w)
+            in.words.push_back(loadAligned(
+                lb, l, codesM,
+                ValueRange{
+                    row,
+                    w ? arith::AddIOp::create(lb, l, w0, cst(lb, w)).getResult()
+                      : w0}));
+          if (chunksPerWord > 1) {
+            // The chunk's codes to the word's low bits (one run-time shift).
+            Value sub =
+                arith::RemUIOp::create(lb, l, in.q, cst(lb, chunksPerWord));
+            Value off = arith::IndexCastUIOp::create(
+                lb, l, lb.getI32Type(),
+                arith::MulIOp::create(lb, l, sub, cst(lb, chunkBits)));
+            in.words[0] = arith::ShRUIOp::create(lb, l, in.words[0], off);
+          }
+          in.scale =
+              convertFloat(lb, l,
+                           memref::LoadOp::create(lb, l, scalesM,
+                                                  ValueRange{row, cst(lb, 0)}),
+                           f32);
+          chunks.push_back(std::move(in));
+        }
+        for (int64_t k = 0; k < unroll; ++k) {
+          const ChunkInputs &in = chunks[k];
+          OpBuilder sb = lb;
+          if (k > 0) {
+            Value inRange = arith::CmpIOp::create(
+                lb, l, arith::CmpIPredicate::ult, in.index, total);
+            auto ifOp = scf::IfOp::create(lb, l, inRange, /*withElse=*/false);
+            sb = ifOp.getThenBodyBuilder();
+          }
+          Value g =
+              arith::DivUIOp::create(sb, l, in.q, cst(sb, chunksPerGroup));
+          SmallVector<Value> outs;
+          for (int64_t v = 0; v < c; ++v) {
+            SmallVector<Value> acc(s.dim);
+            for (unsigned st = 0; st < s.stages; ++st) {
+              int64_t bit = (v * s.stages + st) * bits;
+              int64_t w = bit / 32, off = bit % 32;
+              Value code = in.words[w];
+              if (off)
+                code =
+                    arith::ShRUIOp::create(sb, l, code, constI32(sb, l, off));
+              if (off + bits > 32)
+                code = arith::OrIOp::create(
+                    sb, l, code,
+                    arith::ShLIOp::create(sb, l, in.words[w + 1],
+                                          constI32(sb, l, 32 - off)));
+              if (chunksPerWord > 1 || off + bits != 32)
+                code = arith::AndIOp::create(
+                    sb, l, code, constI32(sb, l, (int64_t(1) << bits) - 1));
+              Value kIdx = arith::IndexCastUIOp::create(sb, l, idx, code);
+              // Entry (g, st, k): row (g * stages + st) * entries + k.
+              Value entry = arith::AddIOp::create(
+                  sb, l,
+                  arith::MulIOp::create(
+                      sb, l,
+                      arith::AddIOp::create(
+                          sb, l,
+                          arith::MulIOp::create(sb, l, g, cst(sb, s.stages)),
+                          cst(sb, st)),
+                      cst(sb, s.entries)),
+                  kIdx);
+              SmallVector<Value> xs;
+              if (smem) {
+                // The entry as vector loads of up to 16 bytes (the staged
+                // codebook is aligned to 16 bytes and entries start at
+                // multiples of dim elements).
+                Value base =
+                    arith::MulIOp::create(sb, l, entry, cst(sb, s.dim));
+                int64_t piece = 1;
+                while (piece * 2 * bookBytes <= 16 && s.dim % (piece * 2) == 0)
+                  piece *= 2;
+                for (int64_t j0 = 0; j0 < s.dim; j0 += piece) {
+                  Value vec = vector::LoadOp::create(
+                      sb, l, VectorType::get({piece}, bookType), smem,
+                      ValueRange{
+                          arith::AddIOp::create(sb, l, base, cst(sb, j0))},
+                      /*nontemporal=*/false,
+                      llvm::MaybeAlign(piece * bookBytes));
+                  for (int64_t j = 0; j < piece; ++j)
+                    xs.push_back(
+                        vector::ExtractOp::create(sb, l, vec, j).getResult());
+                }
+              } else {
+                for (int64_t j = 0; j < s.dim; ++j)
+                  xs.push_back(memref::LoadOp::create(
+                      sb, l, booksM, ValueRange{entry, cst(sb, j)}));
+              }
+              for (int64_t j = 0; j < s.dim; ++j) {
+                Value x32 = convertFloat(sb, l, xs[j], f32);
+                acc[j] =
+                    st == 0 ? x32 : arith::AddFOp::create(sb, l, acc[j], x32);
+              }
+            }
+            for (int64_t j = 0; j < s.dim; ++j)
+              outs.push_back(convertFloat(
+                  sb, l, arith::MulFOp::create(sb, l, in.scale, acc[j]),
+                  outType));
+          }
+          // c * dim outputs from column q * c * dim, 16-byte stores where
+          // the chunk allows (its byte size is a multiple of the store).
+          int64_t n = c * s.dim;
+          int64_t piece = 1;
+          while (piece * 2 * eltBytes <= 16 && n % (piece * 2) == 0)
+            piece *= 2;
+          Value col0 = arith::MulIOp::create(sb, l, in.q, cst(sb, n));
+          for (int64_t j0 = 0; j0 < n; j0 += piece) {
+            Value vec = vector::FromElementsOp::create(
+                sb, l, VectorType::get({piece}, outType),
+                ArrayRef<Value>(outs).slice(j0, piece));
+            Value col =
+                j0 ? arith::AddIOp::create(sb, l, col0, cst(sb, j0)).getResult()
+                   : col0;
+            vector::StoreOp::create(sb, l, vec, outM, ValueRange{in.tok, col},
+                                    /*nontemporal=*/false,
+                                    llvm::MaybeAlign(piece * eltBytes));
+          }
+        }
+        scf::YieldOp::create(lb, l);
+      });
 }
 
 /// Builds the kernel at the end of `kernels`.
@@ -132,6 +348,16 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
   func.setKnownBlockSizeAttr(
       kb.getDenseI32ArrayAttr({int32_t(s.blockSize), 1, 1}));
+  // A full SM (2048 threads) of resident blocks: launches of one wave of
+  // blocks then have no tail (ptxas keeps the registers to fit).
+  // (The packed path only: the per-vector path needs more registers.)
+  if (codebookKernelChunkVectors(s))
+    func->setAttr("nvvm.minctasm", kb.getI32IntegerAttr(std::max<int64_t>(
+                                       1, 2048 / s.blockSize)));
+  // The packed path reads codebook entries as vectors of up to 16 bytes.
+  if (shared)
+    func.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
+                                     kb.getI64IntegerAttr(16));
   for (unsigned i = 0; i < 5; ++i) {
     func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
                     kb.getUnitAttr());
@@ -157,17 +383,45 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   Value smem;
   if (shared) {
     smem = func.getWorkgroupAttributions()[0];
-    // Stage the codebooks: consecutive threads copy consecutive elements.
+    // Stage the codebooks: consecutive threads copy consecutive elements,
+    // up to 8 per thread and iteration with all loads issued before the
+    // stores (elements past the end copy the last one again).
+    int64_t n = entriesAll * s.dim;
+    int64_t copies = std::min<int64_t>(8, (n + s.blockSize - 1) / s.blockSize);
+    Value lastC = cst(fb, n - 1);
     scf::ForOp::create(
-        fb, loc, tid, cst(fb, entriesAll * s.dim), bs, ValueRange{},
+        fb, loc, tid, cst(fb, n), cst(fb, copies * s.blockSize), ValueRange{},
         [&](OpBuilder &lb, Location l, Value i, ValueRange) {
-          Value e = arith::DivUIOp::create(lb, l, i, dimC);
-          Value j = arith::RemUIOp::create(lb, l, i, dimC);
-          Value v = memref::LoadOp::create(lb, l, booksM, ValueRange{e, j});
-          memref::StoreOp::create(lb, l, v, smem, ValueRange{i});
+          SmallVector<Value> at, vals;
+          for (int64_t k = 0; k < copies; ++k) {
+            Value ik = i;
+            if (k > 0)
+              ik = arith::MinUIOp::create(
+                  lb, l,
+                  arith::AddIOp::create(lb, l, i, cst(lb, k * s.blockSize)),
+                  lastC);
+            Value e = arith::DivUIOp::create(lb, l, ik, dimC);
+            Value j = arith::RemUIOp::create(lb, l, ik, dimC);
+            at.push_back(ik);
+            vals.push_back(
+                memref::LoadOp::create(lb, l, booksM, ValueRange{e, j}));
+          }
+          for (int64_t k = 0; k < copies; ++k)
+            memref::StoreOp::create(lb, l, vals[k], smem, ValueRange{at[k]});
           scf::YieldOp::create(lb, l);
         });
     gpu::BarrierOp::create(fb, loc);
+  }
+
+  Value start = arith::AddIOp::create(
+      fb, loc, arith::MulIOp::create(fb, loc, bid, bs), tid);
+  Value step = arith::MulIOp::create(fb, loc, gdim, bs);
+  if (int64_t c = codebookKernelChunkVectors(s)) {
+    int64_t unroll = s.unroll ? s.unroll : 2;
+    emitPackedLoop(fb, loc, s, c, unroll, start, step, tokens, rows, codesM,
+                   scalesM, booksM, smem, idsM, outM, outType);
+    gpu::ReturnOp::create(fb, loc);
+    return;
   }
 
   // One vector (its `dim` output elements) per thread and iteration:
@@ -176,9 +430,6 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   int64_t vpr = s.cols / s.dim;
   Value vprC = cst(fb, vpr);
   Value total = arith::MulIOp::create(fb, loc, tokens, vprC);
-  Value start = arith::AddIOp::create(
-      fb, loc, arith::MulIOp::create(fb, loc, bid, bs), tid);
-  Value step = arith::MulIOp::create(fb, loc, gdim, bs);
   scf::ForOp::create(
       fb, loc, start, total, step, ValueRange{},
       [&](OpBuilder &lb, Location l, Value e, ValueRange) {

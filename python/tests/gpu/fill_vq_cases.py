@@ -35,9 +35,16 @@ BENCH = {  # the benchmark's kernels (f16 codebooks and output, i64 ids)
 TOKENS = (1, 7, 4096)
 
 
-def kernel(dim, entries, stages, groups, book, out, cols, ids, chip):
+# Unroll variants of the benchmark's kernels (0: the generator's choice,
+# the kernel qembed ships; the others are for tuning it).
+BENCH_UNROLLS = (1, 2, 4)
+
+
+def kernel(dim, entries, stages, groups, book, out, cols, ids, chip,
+           unroll=0):
     return qembed._native().gpu_codebook_kernel(
-        dim, entries, stages, groups, "f16", book, out, cols, ids, chip)
+        dim, entries, stages, groups, "f16", book, out, cols, ids, chip,
+        unroll=unroll)
 
 
 def main():
@@ -73,11 +80,15 @@ def main():
                              stages=stages, groups=groups)
     for name, (dim, entries, stages, groups) in BENCH.items():
         for cols in (4096, 8192):
-            kernels["bench_%s_c%d" % (name, cols)] = dict(
-                kernel(dim, entries, stages, groups, "f16", "f16", cols,
-                       "i64", chip), cols=cols, out="f16", ids="i64",
-                book="f16", dim=dim, entries=entries, stages=stages,
-                groups=groups)
+            for unroll in (0,) + BENCH_UNROLLS:
+                key = "bench_%s_c%d" % (name, cols)
+                if unroll:
+                    key += "_u%d" % unroll
+                kernels[key] = dict(
+                    kernel(dim, entries, stages, groups, "f16", "f16", cols,
+                           "i64", chip, unroll), cols=cols, out="f16",
+                    ids="i64", book="f16", dim=dim, entries=entries,
+                    stages=stages, groups=groups)
     with open(os.path.join(out_dir, "kernels.json"), "w") as f:
         json.dump(kernels, f)
     print("%d kernels for %s and %d cases in %s" % (len(kernels), chip,

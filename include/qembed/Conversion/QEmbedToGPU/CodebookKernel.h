@@ -5,6 +5,11 @@
 // memory when they do not fit in 48 KiB), then a grid-stride loop computes
 // one vector (dim output elements) per thread and iteration with exactly
 // the reference arithmetic (::qembed::dequantizeCodebookElement).
+// When a whole number of vectors fills whole 32-bit code words (8-bit codes,
+// 16-bit code pairs, ...), the packed path takes a chunk of such vectors per
+// thread instead: one load per code word, codes extracted with constant
+// shifts, codebook entries read as vectors, 16-byte stores, and several
+// chunks' loads in flight before their stores (codebookKernelChunkVectors).
 // Bare-pointer ABI: codes, scales, codebooks, ids, out, then i32 tokens and
 // rows. Buffers must be aligned to their element size, `out` to 16 bytes
 // (its stores are vectors of up to 16 bytes).
@@ -30,6 +35,9 @@ struct CodebookKernelSpec {
   unsigned idBits = 64;             ///< 32 or 64.
   int64_t cols = 0;                 ///< Row length D.
   int64_t blockSize = 256;          ///< Threads per block.
+  /// Chunks per thread and grid-stride iteration of the packed path (all
+  /// their loads are issued before any store); 0 lets the generator choose.
+  int64_t unroll = 0;
 };
 
 /// Returns "" if the generator supports `spec`, else why not.
@@ -40,6 +48,11 @@ std::string codebookKernelName(const CodebookKernelSpec &spec);
 
 /// Whether the kernel of `spec` stages its codebooks in shared memory.
 bool codebookKernelUsesSharedMemory(const CodebookKernelSpec &spec);
+
+/// Vectors per thread and chunk of the packed path for `spec`, or 0 when the
+/// kernel takes one vector per thread and iteration (codes that do not fill
+/// whole words within a row and column group, or too many values per chunk).
+int64_t codebookKernelChunkVectors(const CodebookKernelSpec &spec);
 
 /// Builds the kernel for `spec` and lowers it to PTX for `chip`; on failure
 /// returns false with `error` set. `result.slicesPerRow` is unused (0).
