@@ -40,7 +40,13 @@ def test_iree_cuda_bags_bit_exact(config):
         ids = np.load(base + "ids.npy")
         offsets = np.load(base + "offsets.npy")
         expected = np.load(base + "expected.npy")
-        out = np.asarray(ctx.modules.module["bags"](ids, offsets).to_host())
+        result = ctx.modules.module["bags"](ids, offsets)
+        if expected.size == 0:
+            # IREE 3.13's Python binding cannot map an empty result to the
+            # host ("could not import host allocation"): check its shape.
+            assert tuple(result.shape) == expected.shape, (case, result.shape)
+            continue
+        out = np.asarray(result.to_host())
         assert out.shape == expected.shape, (case, out.shape)
         got = out.view(np.uint16) if out.dtype.itemsize == 2 else out.view(
             np.uint32)
