@@ -328,17 +328,59 @@ class FloatFormatEmbedding(_qt.QuantizedEmbedding):
                 paths.append(_qt._cache_file(params))
         return paths
 
+    def _plan(self, ids):
+        """QuantizedEmbedding._plan for a float-format table: the same
+        launch (qembed's gather kernel ABI, no zero points), both unroll
+        variants loaded, checked once per table buffers, id dtype, output
+        dtype and global scale (set_extra_state may change it in place)."""
+        buffers = self._buffers
+        packed, scales = buffers["packed"], buffers["scales"]
+        key = (ids.dtype, ids.get_device(), self.dtype, self.global_scale,
+               id(packed), id(scales))
+        plans = self.__dict__.setdefault("_plans", {})
+        plan = plans.get(key)
+        if plan is None:
+            _check_ids(ids, packed.device)
+            _check_float_args(packed, scales, ids, self.embedding_dim,
+                              self.format, self.dtype)
+            rows, cols = packed.shape[0], self.embedding_dim
+            if packed.data_ptr() % 16:
+                raise ValueError("qembed's GPU kernel needs the packed table "
+                                 "16-byte aligned")
+            if rows >= 2 ** 31:
+                raise ValueError("the GPU kernel takes fewer than 2^31 rows")
+            index = ids.get_device()
+            chip, sms = _qt._device_info(index)
+            scale_type = _qt._FLOAT_SCALE_TYPE.get(self.format) or \
+                _KIND[scales.dtype]
+            variants = {}
+            for unroll in (1, 2):
+                function, entry = _qt._function(index, _qt._float_params(
+                    self.format, scale_type, _KIND[self.dtype], cols,
+                    _ID_KIND[ids.dtype], chip, _qt.BLOCK_SIZE, unroll,
+                    self.global_scale))
+                variants[unroll] = (function, entry["block_size"],
+                                    entry["block_size"] * entry["unroll"])
+            plan = plans[key] = (
+                index, _qt._slices_per_row(cols, self.dtype),
+                2 * _qt.BLOCK_SIZE * sms, variants, rows, packed.data_ptr(),
+                scales.data_ptr(), 0, _cuda.runtime().launch_gather, cols,
+                (packed, scales))
+        return plan
+
     def forward(self, ids):
+        if isinstance(ids, torch.Tensor) and ids.is_cuda and \
+                not torch.compiler.is_compiling():
+            # Eager CUDA calls: QuantizedEmbedding._forward_cuda with this
+            # format's launch plan (checked once, then one launch per call).
+            return self._forward_cuda(ids)
         _check_ids(ids, self.packed.device)
-        if ids.is_cuda and not torch.compiler.is_compiling():
-            return _gather_float_cuda(self.packed, self.scales, ids,
-                                      self.embedding_dim, self.format,
-                                      self.global_scale, self.dtype)
         return torch.ops.qembed.gather_float(
             self.packed, self.scales, ids, self.embedding_dim, self.format,
             self.global_scale, self.dtype)
 
     def _apply(self, fn, recurse=True):
+        self._plans = {}  # the buffers may move: launch plans are stale
         return _protect_floats(self, ["scales"], fn, recurse)
 
     def extra_repr(self):
@@ -643,16 +685,73 @@ class CodebookEmbedding(_qt.QuantizedEmbedding):
             paths.append(_qt._cache_file(params))
         return paths
 
+    def _plan(self, ids):
+        """The codebook kernel's launch, checked once per table buffers, id
+        dtype and output dtype: (device, function, block size, vectors per
+        row, grid cap, rows, codes, scales, codebooks addresses, launch,
+        buffers kept alive). The runtime's one-call gather launch fits this
+        kernel's ABI: its three table pointers are codes, scales and
+        codebooks, then ids, out, tokens, rows."""
+        buffers = self._buffers
+        codes, scales, books = (buffers["codes"], buffers["scales"],
+                                buffers["codebooks"])
+        key = (ids.dtype, ids.get_device(), self.dtype, id(codes), id(scales),
+               id(books))
+        plans = self.__dict__.setdefault("_plans", {})
+        plan = plans.get(key)
+        if plan is None:
+            _check_ids(ids, codes.device)
+            dim, entries, stages, groups = _vq_shape(codes, scales, books,
+                                                     self.embedding_dim)
+            rows = codes.shape[0]
+            if rows >= 2 ** 31:
+                raise ValueError("the GPU kernel takes fewer than 2^31 rows")
+            index = ids.get_device()
+            chip, sms = _qt._device_info(index)
+            function, entry = _codebook_function(index, _vq_params(
+                dim, entries, stages, groups, _KIND[books.dtype],
+                _KIND[self.dtype], self.embedding_dim, _ID_KIND[ids.dtype],
+                chip))
+            block = entry["block_size"]
+            plan = plans[key] = (
+                index, function, block, self.embedding_dim // dim,
+                sms * (2048 // block), rows, codes.data_ptr(),
+                scales.data_ptr(), books.data_ptr(),
+                _cuda.runtime().launch_gather, (codes, scales, books))
+        return plan
+
+    def _forward_cuda(self, ids):
+        (index, function, block, per_row, cap, rows, c, s, b, launch,
+         _) = self._plan(ids)
+        flat = ids if ids.dim() == 1 else ids.reshape(-1)
+        if not flat.is_contiguous():
+            flat = flat.contiguous()
+        n = flat.shape[0]
+        cols = self.embedding_dim
+        out = torch.empty((n, cols), dtype=self.dtype, device=ids.device)
+        if n:
+            if n >= 2 ** 31:
+                raise ValueError("the GPU kernel takes fewer than 2^31 "
+                                 "tokens")
+            # Grid-stride loop over vectors: at most one wave of resident
+            # blocks (as _gather_vq_cuda).
+            blocks = max(1, min(-(-n * per_row // block), cap))
+            launch(index, function, blocks, block, _qt._current_stream(index),
+                   c, s, b, flat.data_ptr(), out.data_ptr(), n, rows)
+        return out if ids.dim() == 1 else \
+            out.view(tuple(ids.shape) + (cols,))
+
     def forward(self, ids):
+        if isinstance(ids, torch.Tensor) and ids.is_cuda and \
+                not torch.compiler.is_compiling():
+            return self._forward_cuda(ids)
         _check_ids(ids, self.codes.device)
-        if ids.is_cuda and not torch.compiler.is_compiling():
-            return _gather_vq_cuda(self.codes, self.scales, self.codebooks,
-                                   ids, self.embedding_dim, self.dtype)
         return torch.ops.qembed.gather_vq(self.codes, self.scales,
                                           self.codebooks, ids,
                                           self.embedding_dim, self.dtype)
 
     def _apply(self, fn, recurse=True):
+        self._plans = {}  # the buffers may move: launch plans are stale
         return _protect_floats(self, ["codes", "scales", "codebooks"], fn,
                                recurse)
 
