@@ -123,6 +123,29 @@ static Value emitNVFP4GroupScale(OpBuilder &b, Location loc, Value scale,
   return arith::BitcastOp::create(b, loc, f32, bits);
 }
 
+/// Whether an NVFP4 group scale s = x / globalScale times 2^126 is finite for
+/// every E4M3 magnitude x (|s| is at most 480 / |globalScale|, 0x7f decoding
+/// as 480). Then the kernel multiplies the codes' E2M1 values times 2^-126
+/// (their bits placed in an f32, no multiply) by s * 2^126 (exact): the same
+/// real product, so the same rounding, one multiply per code less.
+static bool canPrescaleNVFP4(float globalScale) {
+  float largest = gpuE4M3Magnitude(0x7f) / std::fabs(globalScale);
+  return std::isfinite(largest * std::ldexp(1.0f, 126));
+}
+
+/// An E2M1 code `u` (i32, 4 bits) as the f32 e2m1 * 2^-126: the magnitude
+/// bits at f32's exponent/mantissa bits 22..24 and the sign at bit 31.
+static Value emitE2M1TimesTwoToMinus126(OpBuilder &b, Location loc, Value u) {
+  Value mag = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, constI32(b, loc, 7)),
+      constI32(b, loc, 22));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, constI32(b, loc, 8)),
+      constI32(b, loc, 28));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                  arith::OrIOp::create(b, loc, mag, sign));
+}
+
 /// Two E4M3 codes as f16 values divided by 2^8, from the i32 `x` that holds
 /// them in bits 8..15 and 24..31: each code's sign lands on its half's sign
 /// bit and its 7 exponent/mantissa bits, shifted down by one, on the f16
@@ -319,11 +342,21 @@ struct KernelBuilder {
     // NVFP4: each group's f32 scale once per slice, not per code.
     bool nvfp4 = scheme.getFormat() == SchemeFormat(::qembed::Format::NVFP4);
     SmallVector<Value> groupScales;
-    if (nvfp4)
-      for (Value scale : sliceScales)
-        groupScales.push_back(emitNVFP4GroupScale(
-            b, loc, scale,
-            scheme.getGlobalScale().getValue().convertToFloat()));
+    bool prescaled = false;
+    if (nvfp4) {
+      float global = scheme.getGlobalScale().getValue().convertToFloat();
+      prescaled = canPrescaleNVFP4(global);
+      for (Value scale : sliceScales) {
+        Value s = emitNVFP4GroupScale(b, loc, scale, global);
+        if (prescaled)
+          s = arith::MulFOp::create(
+              b, loc, s,
+              arith::ConstantFloatOp::create(b, loc,
+                                             cast<FloatType>(b.getF32Type()),
+                                             APFloat(std::ldexp(1.0f, 126))));
+        groupScales.push_back(s);
+      }
+    }
     for (int64_t j = values.size(); j < codes; ++j) {
       Value code;
       if (aligned || 32 % (codes * bits) == 0) {
@@ -364,8 +397,9 @@ struct KernelBuilder {
       if (nvfp4) {
         // e2m1 * scale in f32, then the output type: emitDequantFloatCode's
         // operations and order.
-        Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u),
-                                           groupScales[s]);
+        Value e2m1 = prescaled ? emitE2M1TimesTwoToMinus126(b, loc, u)
+                               : emitDecodeE2M1(b, loc, u);
+        Value prod = arith::MulFOp::create(b, loc, e2m1, groupScales[s]);
         values.push_back(convertFloat(b, loc, prod, outType));
         continue;
       }

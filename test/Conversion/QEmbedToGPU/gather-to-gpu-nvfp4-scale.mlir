@@ -13,6 +13,7 @@
 // CHECK: gpu.func @gather
 // CHECK-DAG: %[[R:.*]] = arith.constant 0.00223214296 : f32
 // CHECK-DAG: %[[G:.*]] = arith.constant 4.480000e+02 : f32
+// CHECK-DAG: %[[TWO126:.*]] = arith.constant 8.50705917E+37 : f32
 // CHECK: %[[BYTE:.*]] = arith.extui %{{.*}} : i8 to i32
 // CHECK: %[[Q:.*]] = arith.mulf %[[MAG:.*]], %[[R]] : f32
 // CHECK-NEXT: %[[NQ:.*]] = arith.negf %[[Q]] : f32
@@ -23,8 +24,12 @@
 // CHECK-NEXT: %[[SB:.*]] = arith.bitcast %[[S]] : f32 to i32
 // CHECK-NEXT: %[[X:.*]] = arith.xori %[[SB]], %[[SH]] : i32
 // CHECK-NEXT: %[[SC:.*]] = arith.bitcast %[[X]] : i32 to f32
+// |scale| <= 480 / 448, so scale * 2^126 is finite and exact: the codes'
+// E2M1 bits placed in an f32 (e2m1 * 2^-126, no multiply) times it give
+// the same real product as e2m1 * scale.
+// CHECK-NEXT: %[[SC2:.*]] = arith.mulf %[[SC]], %[[TWO126]] : f32
 // Eight codes per f16 slice share it: no further fma or division.
-// CHECK-COUNT-8: arith.mulf %{{.*}}, %[[SC]] : f32
+// CHECK-COUNT-8: arith.mulf %{{.*}}, %[[SC2]] : f32
 // CHECK-NOT: llvm.intr.fma
 // CHECK-NOT: arith.divf
 // CHECK: vector.store
@@ -46,7 +51,8 @@ func.func @nvfp4_448(%p: memref<?x32xi32>, %s: memref<?x16xf8E4M3FN>, %ids: memr
 // CHECK: %[[SB:.*]] = arith.bitcast %[[S]] : f32 to i32
 // CHECK-NEXT: %[[X:.*]] = arith.xori %[[SB]], %{{.*}} : i32
 // CHECK-NEXT: %[[SC:.*]] = arith.bitcast %[[X]] : i32 to f32
-// CHECK-COUNT-8: arith.mulf %{{.*}}, %[[SC]] : f32
+// CHECK-NEXT: %[[SC2:.*]] = arith.mulf %[[SC]], %{{.*}} : f32
+// CHECK-COUNT-8: arith.mulf %{{.*}}, %[[SC2]] : f32
 // CHECK-NOT: llvm.intr.fma
 // CHECK-NOT: arith.divf
 // CHECK: vector.store
@@ -59,7 +65,8 @@ func.func @nvfp4_612(%p: memref<?x32xi32>, %s: memref<?x16xf8E4M3FN>, %ids: memr
 
 // global_scale 1.0e-39 (an f32 subnormal): its reciprocal overflows, so the
 // kernel keeps the correctly rounded division, once per slice (f32 output:
-// 4 codes per slice).
+// 4 codes per slice); scale * 2^126 could overflow, so each code is
+// decoded to its f32 e2m1 value.
 // CHECK-LABEL: func.func @nvfp4_tiny
 // CHECK: gpu.func @gather
 // CHECK-NOT: llvm.intr.fma
