@@ -156,11 +156,11 @@ static Value emitE4M3PairAsF16(OpBuilder &b, Location loc, Value x) {
   Value mag = arith::AndIOp::create(
       b, loc, arith::ShRUIOp::create(b, loc, x, constI32(b, loc, 1)),
       constI32(b, loc, 0x3f803f80));
-  Value word = vector::BroadcastOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()),
-      arith::OrIOp::create(b, loc, sign, mag));
-  return vector::BitCastOp::create(
-      b, loc, VectorType::get({2}, b.getF16Type()), word);
+  Value word =
+      vector::BroadcastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  arith::OrIOp::create(b, loc, sign, mag));
+  return vector::BitCastOp::create(b, loc, VectorType::get({2}, b.getF16Type()),
+                                   word);
 }
 
 /// FP8 codes `j`, `j + 1` of a slice (in `words`, 4 per word) times the
@@ -178,8 +178,7 @@ static Value emitFP8PairF16(OpBuilder &b, Location loc, ArrayRef<Value> words,
             b, loc, arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff)),
             constI32(b, loc, 8)),
         arith::ShLIOp::create(
-            b, loc,
-            arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff00)),
+            b, loc, arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff00)),
             constI32(b, loc, 16)));
   else // bytes 2, 3 -> bits 8..15, 24..31
     x = arith::OrIOp::create(
@@ -192,8 +191,8 @@ static Value emitFP8PairF16(OpBuilder &b, Location loc, ArrayRef<Value> words,
   auto pair = VectorType::get({2}, b.getF16Type());
   Value two56 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(pair, b.getF16FloatAttr(256.0)));
-  Value values = arith::MulFOp::create(
-      b, loc, emitE4M3PairAsF16(b, loc, x), two56);
+  Value values =
+      arith::MulFOp::create(b, loc, emitE4M3PairAsF16(b, loc, x), two56);
   return arith::MulFOp::create(
       b, loc, values, vector::BroadcastOp::create(b, loc, pair, scale));
 }
@@ -349,11 +348,10 @@ struct KernelBuilder {
       for (Value scale : sliceScales) {
         Value s = emitNVFP4GroupScale(b, loc, scale, global);
         if (prescaled)
-          s = arith::MulFOp::create(
-              b, loc, s,
-              arith::ConstantFloatOp::create(b, loc,
-                                             cast<FloatType>(b.getF32Type()),
-                                             APFloat(std::ldexp(1.0f, 126))));
+          s = arith::MulFOp::create(b, loc, s,
+                                    arith::ConstantFloatOp::create(
+                                        b, loc, cast<FloatType>(b.getF32Type()),
+                                        APFloat(std::ldexp(1.0f, 126))));
         groupScales.push_back(s);
       }
     }
