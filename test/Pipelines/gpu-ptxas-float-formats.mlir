@@ -11,9 +11,14 @@
 // RUN: grep -c "\.entry gather" %t90.ptx | FileCheck %s --check-prefix=COUNT
 // RUN: FileCheck %s --input-file=%t90.ptx
 // COUNT: 3
-// The nvfp4 kernel divides the E4M3 scale by its global scale (448 =
-// 0f43E00000) with a correctly rounded division, as the numerics library.
-// CHECK: div.rn.f32 {{.*}}0f43E00000
+// RUN: not grep div.rn %t90.ptx
+// The nvfp4 kernel's E4M3 scale over its global scale (448) has the bits of
+// the numerics library's correctly rounded division, without a division: a
+// product by the reciprocal (0f3B124925) and one fma correction
+// (-448 = 0fC3E00000), checked exact for every E4M3 magnitude when built.
+// CHECK: mul.rn.f32 [[Q:%r[0-9]+]], [[X:%r[0-9]+]], 0f3B124925;
+// CHECK-NEXT: fma.rn.f32 [[E:%r[0-9]+]], [[Q]], 0fC3E00000, [[X]];
+// CHECK-NEXT: fma.rn.f32 {{%r[0-9]+}}, [[E]], 0f3B124925, [[Q]];
 
 func.func @fp8_bf16(%p: memref<?x64xi32>, %s: memref<?x1xbf16>, %ids: memref<?xi64>, %out: memref<?x256xbf16>) {
   qembed.buffer_gather %p[%ids] scales(%s) into %out scheme <bits = 8, group_size = 0, symmetric, scale_type = bf16, format = fp8> : memref<?x64xi32>, memref<?x1xbf16>, memref<?xi64>, memref<?x256xbf16>

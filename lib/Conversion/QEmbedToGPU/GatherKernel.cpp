@@ -21,6 +21,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <climits>
@@ -42,6 +43,158 @@ static Value loadNatural(OpBuilder &b, Location loc, Value memref,
     align = llvm::MaybeAlign(std::max(1u, element.getIntOrFloatBitWidth() / 8));
   return memref::LoadOp::create(b, loc, memref, indices, /*nontemporal=*/false,
                                 align);
+}
+
+/// The f32 value of an E4M3 byte's magnitude bits (byte & 0x7f) as
+/// emitDecodeE4M3 computes it on the GPU: the bits shifted into an f32's
+/// exponent and mantissa, times 2^120 (so 0x7f is 480, not NaN).
+static float gpuE4M3Magnitude(unsigned byte) {
+  return llvm::bit_cast<float>(uint32_t(byte & 0x7f) << 20) *
+         std::ldexp(1.0f, 120);
+}
+
+/// How emitNVFP4GroupScale computes |x| / g for the 128 E4M3 magnitudes x.
+enum class ScaleDivision { Reciprocal, CorrectedReciprocal, Divide };
+
+/// The cheapest division of the E4M3 magnitudes by `global` that gives the
+/// bits of the true quotient (`x / global`, correctly rounded as the
+/// reference computes it) for every one of the 128 magnitudes, checked here
+/// exhaustively with IEEE host arithmetic (what mul.rn / fma.rn / div.rn
+/// compute on the GPU, subnormals included):
+///  * x * r with r = 1 / global;
+///  * q = x * r, e = fma(-q, global, x), q' = fma(e, r, q) (one Newton
+///    correction of the quotient);
+///  * else a division.
+static ScaleDivision chooseScaleDivision(float global) {
+  float r = 1.0f / global;
+  bool reciprocal = std::isfinite(r), corrected = std::isfinite(r);
+  for (unsigned byte = 0; byte < 128 && (reciprocal || corrected); ++byte) {
+    float x = gpuE4M3Magnitude(byte);
+    uint32_t want = llvm::bit_cast<uint32_t>(x / global);
+    float q = x * r;
+    reciprocal &= llvm::bit_cast<uint32_t>(q) == want;
+    float e = std::fma(-q, global, x);
+    corrected &= llvm::bit_cast<uint32_t>(std::fma(e, r, q)) == want;
+  }
+  return reciprocal  ? ScaleDivision::Reciprocal
+         : corrected ? ScaleDivision::CorrectedReciprocal
+                     : ScaleDivision::Divide;
+}
+
+/// An NVFP4 group's f32 scale, `f32(e4m3 scale) / globalScale`, with the
+/// bits of emitDequantFloatCode's division (the reference's operation
+/// order), computed once per slice instead of per code: the magnitude's
+/// quotient by the cheapest exact method (chooseScaleDivision), then the
+/// sign (the quotient of -x is -(x / g) in round-to-nearest, -0 included).
+static Value emitNVFP4GroupScale(OpBuilder &b, Location loc, Value scale,
+                                 float globalScale) {
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto f32Const = [&](float v) {
+    return arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
+                                          APFloat(v));
+  };
+  Value byte = arith::ExtUIOp::create(
+      b, loc, i32, arith::BitcastOp::create(b, loc, b.getI8Type(), scale));
+  Value mag = emitDecodeE4M3(
+      b, loc, arith::AndIOp::create(b, loc, byte, constI32(b, loc, 0x7f)));
+  Value quotient;
+  float r = 1.0f / globalScale;
+  switch (chooseScaleDivision(globalScale)) {
+  case ScaleDivision::Reciprocal:
+    quotient = arith::MulFOp::create(b, loc, mag, f32Const(r));
+    break;
+  case ScaleDivision::CorrectedReciprocal: {
+    Value q = arith::MulFOp::create(b, loc, mag, f32Const(r));
+    Value e = LLVM::FMAOp::create(b, loc, arith::NegFOp::create(b, loc, q),
+                                  f32Const(globalScale), mag);
+    quotient = LLVM::FMAOp::create(b, loc, e, f32Const(r), q);
+    break;
+  }
+  case ScaleDivision::Divide:
+    quotient = arith::DivFOp::create(b, loc, mag, f32Const(globalScale));
+    break;
+  }
+  // The code's sign bit moved to bit 31 flips the quotient's sign.
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, byte, constI32(b, loc, 0x80)),
+      constI32(b, loc, 24));
+  Value bits = arith::XOrIOp::create(
+      b, loc, arith::BitcastOp::create(b, loc, i32, quotient), sign);
+  return arith::BitcastOp::create(b, loc, f32, bits);
+}
+
+/// Whether an NVFP4 group scale s = x / globalScale times 2^126 is finite for
+/// every E4M3 magnitude x (|s| is at most 480 / |globalScale|, 0x7f decoding
+/// as 480). Then the kernel multiplies the codes' E2M1 values times 2^-126
+/// (their bits placed in an f32, no multiply) by s * 2^126 (exact): the same
+/// real product, so the same rounding, one multiply per code less.
+static bool canPrescaleNVFP4(float globalScale) {
+  float largest = gpuE4M3Magnitude(0x7f) / std::fabs(globalScale);
+  return std::isfinite(largest * std::ldexp(1.0f, 126));
+}
+
+/// An E2M1 code `u` (i32, 4 bits) as the f32 e2m1 * 2^-126: the magnitude
+/// bits at f32's exponent/mantissa bits 22..24 and the sign at bit 31.
+static Value emitE2M1TimesTwoToMinus126(OpBuilder &b, Location loc, Value u) {
+  Value mag = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, constI32(b, loc, 7)),
+      constI32(b, loc, 22));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, constI32(b, loc, 8)),
+      constI32(b, loc, 28));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                  arith::OrIOp::create(b, loc, mag, sign));
+}
+
+/// Two E4M3 codes as f16 values divided by 2^8, from the i32 `x` that holds
+/// them in bits 8..15 and 24..31: each code's sign lands on its half's sign
+/// bit and its 7 exponent/mantissa bits, shifted down by one, on the f16
+/// exponent/mantissa bits 7..13 (bias 15 instead of 7: 2^-8, subnormals
+/// included; 0x7f reads as 480, as emitDecodeE4M3).
+static Value emitE4M3PairAsF16(OpBuilder &b, Location loc, Value x) {
+  Value sign = arith::AndIOp::create(b, loc, x, constI32(b, loc, 0x80008000));
+  Value mag = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, x, constI32(b, loc, 1)),
+      constI32(b, loc, 0x3f803f80));
+  Value word =
+      vector::BroadcastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  arith::OrIOp::create(b, loc, sign, mag));
+  return vector::BitCastOp::create(b, loc, VectorType::get({2}, b.getF16Type()),
+                                   word);
+}
+
+/// FP8 codes `j`, `j + 1` of a slice (in `words`, 4 per word) times the
+/// row's f16 `scale`, in f16x2 arithmetic: (e4m3 * 2^-8) * 2^8 is exact and
+/// e4m3 * scale is exact in f32, so one f16 rounding of it (mul.rn.f16x2)
+/// has the bits of emitDequantFloatCode's f32 product rounded to f16.
+static Value emitFP8PairF16(OpBuilder &b, Location loc, ArrayRef<Value> words,
+                            int64_t j, Value scale) {
+  Value w = words[j / 4];
+  Value x;
+  if (j % 4 == 0) // bytes 0, 1 -> bits 8..15, 24..31
+    x = arith::OrIOp::create(
+        b, loc,
+        arith::ShLIOp::create(
+            b, loc, arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff)),
+            constI32(b, loc, 8)),
+        arith::ShLIOp::create(
+            b, loc, arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff00)),
+            constI32(b, loc, 16)));
+  else // bytes 2, 3 -> bits 8..15, 24..31
+    x = arith::OrIOp::create(
+        b, loc,
+        arith::ShRUIOp::create(
+            b, loc,
+            arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff0000)),
+            constI32(b, loc, 8)),
+        arith::AndIOp::create(b, loc, w, constI32(b, loc, 0xff000000)));
+  auto pair = VectorType::get({2}, b.getF16Type());
+  Value two56 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(pair, b.getF16FloatAttr(256.0)));
+  Value values =
+      arith::MulFOp::create(b, loc, emitE4M3PairAsF16(b, loc, x), two56);
+  return arith::MulFOp::create(
+      b, loc, values, vector::BroadcastOp::create(b, loc, pair, scale));
 }
 
 namespace {
@@ -173,7 +326,36 @@ struct KernelBuilder {
     ArrayRef<Value> sliceScales = in.scales, sliceZps = in.zps;
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
     SmallVector<Value> values;
-    for (int64_t j = 0; j < codes; ++j) {
+    // FP8 with f16 scales: two codes per f16x2 multiply.
+    if (scheme.getFormat() == SchemeFormat(::qembed::Format::FP8) &&
+        scheme.getScaleType().isF16()) {
+      for (int64_t j = 0; j < codes; j += 2) {
+        Value pair = emitFP8PairF16(b, loc, words, j, sliceScales[0]);
+        for (int64_t k = 0; k < 2; ++k)
+          values.push_back(convertFloat(
+              b, loc,
+              vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{k}),
+              outType));
+      }
+    }
+    // NVFP4: each group's f32 scale once per slice, not per code.
+    bool nvfp4 = scheme.getFormat() == SchemeFormat(::qembed::Format::NVFP4);
+    SmallVector<Value> groupScales;
+    bool prescaled = false;
+    if (nvfp4) {
+      float global = scheme.getGlobalScale().getValue().convertToFloat();
+      prescaled = canPrescaleNVFP4(global);
+      for (Value scale : sliceScales) {
+        Value s = emitNVFP4GroupScale(b, loc, scale, global);
+        if (prescaled)
+          s = arith::MulFOp::create(b, loc, s,
+                                    arith::ConstantFloatOp::create(
+                                        b, loc, cast<FloatType>(b.getF32Type()),
+                                        APFloat(std::ldexp(1.0f, 126))));
+        groupScales.push_back(s);
+      }
+    }
+    for (int64_t j = values.size(); j < codes; ++j) {
       Value code;
       if (aligned || 32 % (codes * bits) == 0) {
         // Constant position: word j*bits/32, offset j*bits%32 (sub-word
@@ -210,6 +392,15 @@ struct KernelBuilder {
       Value u = arith::AndIOp::create(b, loc, code,
                                       constI32(b, loc, (1 << bits) - 1));
       int64_t s = j / codesPerScale();
+      if (nvfp4) {
+        // e2m1 * scale in f32, then the output type: emitDequantFloatCode's
+        // operations and order.
+        Value e2m1 = prescaled ? emitE2M1TimesTwoToMinus126(b, loc, u)
+                               : emitDecodeE2M1(b, loc, u);
+        Value prod = arith::MulFOp::create(b, loc, e2m1, groupScales[s]);
+        values.push_back(convertFloat(b, loc, prod, outType));
+        continue;
+      }
       if (!scheme.isInt()) {
         // FP8 / NVFP4 / MXFP4: the same integer decoding as
         // --qembed-to-linalg (DequantUtils), so the same bits.

@@ -44,6 +44,11 @@ def float_format_kernels(chip):
     for fmt, scale, out, cols, id_dtype in configs:
         qtorch.float_format_kernels(fmt, cols, scale, out, id_dtype, chip,
                                     global_scale=ff.NVFP4_GLOBAL)
+    # test_nvfp4_every_scale_byte: one kernel per global scale.
+    for g in ff.NVFP4_GLOBALS:
+        for out in (torch.float16, torch.float32):
+            qtorch.float_format_kernels("nvfp4", ff.COLS, None, out,
+                                        torch.int64, chip, global_scale=g)
     # The INT baselines of bench_float_formats.py at both row lengths.
     for bits, group in bf.INT_SCHEMES:
         for _, cols in bf.TABLES:

@@ -20,9 +20,16 @@ F32, F16, BF16 = torch.float32, torch.float16, torch.bfloat16
 # (format, scale dtype (fp8: the table's), output dtype)
 CONFIGS = [("fp8", BF16, BF16), ("fp8", F16, F16), ("fp8", F32, F32),
            ("fp8", BF16, F32), ("fp8", F32, F16),
+           # f16 scales take the f16x2 path for every output dtype
+           ("fp8", F16, F32), ("fp8", F16, BF16),
            ("nvfp4", None, BF16), ("nvfp4", None, F16), ("nvfp4", None, F32),
            ("mxfp4", None, BF16), ("mxfp4", None, F16), ("mxfp4", None, F32)]
 ID_DTYPES = (torch.int64, torch.int32)
+# NVFP4 global scales for each way the kernel divides a group's E4M3 scale
+# by it: 448 and 3 (product by the reciprocal + one fma correction), 2688 and
+# 612.5 (product by the reciprocal alone), 1e-39 (an f32 subnormal whose
+# reciprocal overflows: a division). See GatherKernel.cpp.
+NVFP4_GLOBALS = [448.0, 3.0, 2688.0, 1e-39]
 TOKENS = [1, 7, 256, 4096, 32768]
 
 
@@ -61,3 +68,30 @@ def test_nd_ids(fmt):
     # dequant_rows returns one row per id, flattened.
     assert same_bits(got.reshape(-1, COLS),
                      dequant_rows(packed, scales, ids, fmt, COLS, BF16))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("global_scale", NVFP4_GLOBALS)
+@pytest.mark.parametrize("out", [F16, F32])
+def test_nvfp4_every_scale_byte(global_scale, out):
+    """Every E4M3 scale byte but the NaNs (negative ones too), in every
+    group position, against the reference's division, bit for bit."""
+    rows, groups = 254, COLS // 16
+    packed, _ = random_table("nvfp4", None, rows, COLS, seed=11,
+                             device="cuda")
+    valid = torch.tensor([c for c in range(256) if c & 0x7F != 0x7F],
+                         dtype=torch.int32)
+    pos = torch.arange(rows * groups).reshape(rows, groups)
+    scales = valid[(pos + pos // groups) % 254].to(torch.uint8).cuda()
+    ids = torch.arange(rows, device="cuda")
+    got = qtorch.float_format_gather(packed, scales, ids, "nvfp4", COLS, out,
+                                     global_scale=global_scale)
+    torch.cuda.synchronize()
+    want = dequant_rows(packed, scales, ids, "nvfp4", COLS, out,
+                        global_scale=global_scale)
+    # 1e-39 overflows most quotients to inf, and inf * 0 is NaN: NaN where
+    # the reference has NaN (its payload is the host's), the bits elsewhere.
+    got = got.cpu()
+    nan = torch.isnan(want)
+    assert torch.equal(torch.isnan(got), nan)
+    assert same_bits(got[~nan], want[~nan])
