@@ -55,7 +55,8 @@ def compile_cuda(ir):
 
 @pytest.mark.parametrize("opts,dispatches", [
     ("bits=4 group-size=64", 1), ("bits=8 group-size=0", 1),
-    ("bits=2 group-size=32 symmetric=false", 1), ("bits=3 group-size=64", 1)])
+    ("bits=2 group-size=32 symmetric=false", 1), ("bits=3 group-size=64", 1),
+    ("format=fp8", 1), ("format=nvfp4", 1), ("format=mxfp4", 1)])
 def test_torch_mlir_shaped_module_compiles_for_cuda(opts, dispatches,
                                                     tmp_path):
     rng = np.random.default_rng(0)

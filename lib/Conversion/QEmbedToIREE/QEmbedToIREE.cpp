@@ -15,6 +15,7 @@
 #include "qembed/Conversion/Passes.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherBagsKernel.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
+#include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 #include "qembed/Numerics/FloatFormats.h"
 
@@ -46,14 +47,19 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   if (ShapedType::isDynamic(cols))
     return "the CUDA dispatch needs a static row length";
   SchemeAttr scheme = op.getScheme();
-  if (!scheme.isInt())
-    return std::string("the CUDA dispatch supports only format int, got "
-                       "format ") +
-           ::qembed::formatName(::qembed::Format(scheme.getFormat()));
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
   spec.symmetric = scheme.getSymmetric();
   spec.scaleType = elementTypeName(scheme.getScaleType());
+  // FP8 / NVFP4 / MXFP4: the same kernel ABI; the f8 scales travel as i8
+  // (see the dispatch below) and the kernel reads their bytes.
+  spec.format = ::qembed::formatName(::qembed::Format(scheme.getFormat()));
+  if (isa<Float8E4M3FNType>(scheme.getScaleType()))
+    spec.scaleType = "f8E4M3FN";
+  else if (isa<Float8E8M0FNUType>(scheme.getScaleType()))
+    spec.scaleType = "f8E8M0FNU";
+  if (FloatAttr g = scheme.getGlobalScale())
+    spec.globalScale = g.getValue().convertToFloat();
   spec.outType = elementTypeName(result.getElementType());
   spec.idBits = idType.getWidth();
   spec.cols = cols;
@@ -144,9 +150,15 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
 
     // Operands: push constants first (IREE passes them after the bindings),
     // then the tensors, then the dynamic dims of each tensor in order.
+    // f8 scales (NVFP4, MXFP4) are handed over as their bytes: the kernel
+    // decodes them, and IREE's bindings need no f8 element type.
+    Value scales = op.getScales();
+    auto scalesType = cast<RankedTensorType>(scales.getType());
+    if (isa<Float8E4M3FNType, Float8E8M0FNUType>(scalesType.getElementType()))
+      scales = scalesAsBytes(rewriter, loc, scales);
     SmallVector<Value> args = {
         arith::IndexCastUIOp::create(rewriter, loc, i32, tokens), rows32,
-        packed, op.getScales()};
+        packed, scales};
     if (op.getZeroPoints())
       args.push_back(op.getZeroPoints());
     args.push_back(ids);
@@ -535,7 +547,10 @@ struct ConvertQEmbedToIREEPass
     conversion.addIllegalDialect<QEmbedDialect>();
     conversion.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(module, conversion, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    // f8 scale constants now read as i8 copies are dead: drop them (IREE
+    // 3.13 cannot serialize f8 constants).
+    eraseDeadF8Constants(module);
   }
 };
 } // namespace

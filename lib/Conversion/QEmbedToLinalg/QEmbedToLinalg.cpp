@@ -33,6 +33,15 @@ struct PackedTable {
 };
 } // namespace
 
+/// The scales as the lowering reads them: f8 scales (NVFP4, MXFP4) as their
+/// i8 bytes (scalesAsBytes), others as they are.
+static Value scaleBytes(OpBuilder &b, Location loc, Value scales) {
+  if (isa<Float8E4M3FNType, Float8E8M0FNUType>(
+          cast<ShapedType>(scales.getType()).getElementType()))
+    return scalesAsBytes(b, loc, scales);
+  return scales;
+}
+
 /// Emits the dequantized value of element (row, col) of a packed table,
 /// converted to `resultType`. Matches ::qembed::dequantizeElement exactly.
 static Value emitDequantElement(OpBuilder &b, Location loc,
@@ -93,7 +102,7 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
     FloatAttr g = t.scheme.getGlobalScale();
     return emitDequantFloatCode(b, loc, u, unsigned(t.scheme.getFormat()),
                                 scale, g ? g.getValue().convertToFloat() : 1.0f,
-                                resultType);
+                                resultType, /*noSubnormals=*/true);
   }
   return emitDequantCode(b, loc, u, bits, scale, zp, resultType);
 }
@@ -157,7 +166,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+    PackedTable t{adaptor.getPacked(),
+                  scaleBytes(rewriter, op.getLoc(), adaptor.getScales()),
                   adaptor.getZeroPoints(), op.getScheme(),
                   type.getShape().back()};
     Value rows = rowCount(rewriter, loc, t.packed);
@@ -199,7 +209,8 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+    PackedTable t{adaptor.getPacked(),
+                  scaleBytes(rewriter, op.getLoc(), adaptor.getScales()),
                   adaptor.getZeroPoints(), op.getScheme(), type.getDimSize(1)};
     SmallVector<Value> dyn;
     if (type.isDynamicDim(0))
@@ -324,7 +335,8 @@ struct GatherBagsLowering : OpConversionPattern<GatherBagsOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
-    PackedTable t{adaptor.getPacked(), adaptor.getScales(),
+    PackedTable t{adaptor.getPacked(),
+                  scaleBytes(rewriter, op.getLoc(), adaptor.getScales()),
                   adaptor.getZeroPoints(), op.getScheme(), type.getDimSize(1)};
     Value rows = rowCount(rewriter, loc, t.packed);
     Type elt = type.getElementType();
@@ -371,7 +383,10 @@ struct ConvertQEmbedToLinalgPass
     populateQEmbedToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    // f8 scale constants now read as i8 copies are dead (IREE 3.13 cannot
+    // serialize f8 constants).
+    eraseDeadF8Constants(getOperation());
   }
 };
 } // namespace

@@ -34,11 +34,12 @@ func.func @fp8(%p: tensor<10x16xi32>, %s: tensor<10x1xbf16>, %ids: tensor<3xi64>
 
 // NVFP4: the E4M3 scale byte decoded like a code, divided by the global
 // scale in f32; E2M1 code: bits 2..0 << 22, times 2^126, sign bit 3 << 28.
+// The f8 scales are read as their i8 bytes.
 // CHECK-LABEL: func.func @nvfp4
+// CHECK: %[[SB8:.*]] = arith.bitcast %{{.*}} : tensor<10x4xf8E4M3FN> to tensor<10x4xi8>
 // CHECK: linalg.generic
-// CHECK: %[[S:.*]] = tensor.extract %{{.*}} : tensor<10x4xf8E4M3FN>
-// CHECK: %[[B:.*]] = arith.bitcast %[[S]] : f8E4M3FN to i8
-// CHECK: %[[BI:.*]] = arith.extui %[[B]] : i8 to i32
+// CHECK: %[[S:.*]] = tensor.extract %[[SB8]]{{.*}} : tensor<10x4xi8>
+// CHECK: %[[BI:.*]] = arith.extui %[[S]] : i8 to i32
 // CHECK: arith.andi %[[BI]], %c127_i32
 // CHECK: %[[G:.*]] = arith.constant 4.480000e+02 : f32
 // CHECK: %[[SC:.*]] = arith.divf %{{.*}}, %[[G]] : f32
@@ -57,10 +58,10 @@ func.func @nvfp4(%p: tensor<10x8xi32>, %s: tensor<10x4xf8E4M3FN>, %ids: tensor<3
 
 // MXFP4: 2^(c-127) as c << 23, or the f32 subnormal 2^-127 for c = 0.
 // CHECK-LABEL: func.func @mxfp4
+// CHECK: %[[SB8:.*]] = arith.bitcast %{{.*}} : tensor<10x2xf8E8M0FNU> to tensor<10x2xi8>
 // CHECK: linalg.generic
-// CHECK: %[[S:.*]] = tensor.extract %{{.*}} : tensor<10x2xf8E8M0FNU>
-// CHECK: %[[B:.*]] = arith.bitcast %[[S]] : f8E8M0FNU to i8
-// CHECK: %[[BI:.*]] = arith.extui %[[B]] : i8 to i32
+// CHECK: %[[S:.*]] = tensor.extract %[[SB8]]{{.*}} : tensor<10x2xi8>
+// CHECK: %[[BI:.*]] = arith.extui %[[S]] : i8 to i32
 // CHECK: %[[Z:.*]] = arith.cmpi eq, %[[BI]], %c0_i32
 // CHECK: %[[SH:.*]] = arith.shli %[[BI]], %c23_i32
 // CHECK: %[[SB:.*]] = arith.select %[[Z]], %c4194304_i32, %[[SH]]

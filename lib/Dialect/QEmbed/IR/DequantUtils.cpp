@@ -5,6 +5,8 @@
 #include "qembed/Numerics/FloatFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 
@@ -69,16 +71,31 @@ Value mlir::qembed::emitDequantCode(OpBuilder &b, Location loc, Value u,
 /// exponent and mantissa fields, placed at `shift`, line up with f32's.
 static Value decodeSmallFloat(OpBuilder &b, Location loc, Value u,
                               int64_t magMask, int64_t signMask, unsigned shift,
-                              int scaleLog2) {
+                              int scaleLog2, bool noSubnormals) {
   Type f32 = b.getF32Type();
-  Value magBits = arith::ShLIOp::create(
-      b, loc,
-      arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, magMask)),
-      mlir::qembed::constI32(b, loc, shift));
+  Value magInt =
+      arith::AndIOp::create(b, loc, u, mlir::qembed::constI32(b, loc, magMask));
+  Value magBits = arith::ShLIOp::create(b, loc, magInt,
+                                        mlir::qembed::constI32(b, loc, shift));
   Value mag = arith::MulFOp::create(
       b, loc, arith::BitcastOp::create(b, loc, f32, magBits),
       arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
                                      APFloat(std::ldexp(1.0f, scaleLog2))));
+  if (noSubnormals) {
+    // A code with a zero exponent field makes an f32 subnormal above, which
+    // backends that flush subnormals (IREE's llvm-cpu) read as 0. Its value
+    // is its mantissa m times 2^(shift - 149 + scaleLog2): computed from
+    // uitofp(m) instead, exactly, without a subnormal.
+    Value sub = arith::MulFOp::create(
+        b, loc, arith::UIToFPOp::create(b, loc, f32, magInt),
+        arith::ConstantFloatOp::create(
+            b, loc, cast<FloatType>(f32),
+            APFloat(std::ldexp(1.0f, int(shift) - 149 + scaleLog2))));
+    Value isSub = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, magInt,
+        mlir::qembed::constI32(b, loc, int64_t(1) << (23 - shift)));
+    mag = arith::SelectOp::create(b, loc, isSub, sub, mag);
+  }
   // Bit 31 of the result: the code's sign bit shifted up.
   unsigned signBit = 0;
   while ((int64_t(1) << signBit) != signMask)
@@ -93,34 +110,41 @@ static Value decodeSmallFloat(OpBuilder &b, Location loc, Value u,
   return arith::BitcastOp::create(b, loc, f32, bits);
 }
 
-Value mlir::qembed::emitDecodeE4M3(OpBuilder &b, Location loc, Value u) {
+Value mlir::qembed::emitDecodeE4M3(OpBuilder &b, Location loc, Value u,
+                                   bool noSubnormals) {
   // eeee.mmm at bits 26..20: f32 exponent field e, so x 2^(127 - 7).
-  return decodeSmallFloat(b, loc, u, 0x7F, 0x80, 20, 120);
+  return decodeSmallFloat(b, loc, u, 0x7F, 0x80, 20, 120, noSubnormals);
 }
 
-Value mlir::qembed::emitDecodeE2M1(OpBuilder &b, Location loc, Value u) {
+Value mlir::qembed::emitDecodeE2M1(OpBuilder &b, Location loc, Value u,
+                                   bool noSubnormals) {
   // ee.m at bits 24..22: f32 exponent field e, so x 2^(127 - 1).
-  return decodeSmallFloat(b, loc, u, 0x7, 0x8, 22, 126);
+  return decodeSmallFloat(b, loc, u, 0x7, 0x8, 22, 126, noSubnormals);
 }
 
 Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
                                          unsigned format, Value scale,
-                                         float globalScale, Type resultType) {
+                                         float globalScale, Type resultType,
+                                         bool noSubnormals) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto fmt = ::qembed::Format(format);
   if (fmt == ::qembed::Format::FP8) {
-    Value prod = arith::MulFOp::create(b, loc, emitDecodeE4M3(b, loc, u),
+    Value prod = arith::MulFOp::create(b, loc, emitDecodeE4M3(b, loc, u, noSubnormals),
                                        convertFloat(b, loc, scale, f32));
     Value value = convertFloat(b, loc, prod, scale.getType());
     return convertFloat(b, loc, value, resultType);
   }
   // The f8 scale's byte as an i32.
-  Value byte = arith::ExtUIOp::create(
-      b, loc, i32, arith::BitcastOp::create(b, loc, b.getI8Type(), scale));
+  // (Scales may come as i8 already: see scalesAsBytes.)
+  Value raw = scale.getType().isInteger(8)
+                  ? scale
+                  : arith::BitcastOp::create(b, loc, b.getI8Type(), scale)
+                        .getResult();
+  Value byte = arith::ExtUIOp::create(b, loc, i32, raw);
   Value s;
   if (fmt == ::qembed::Format::NVFP4) {
     s = arith::DivFOp::create(
-        b, loc, emitDecodeE4M3(b, loc, byte),
+        b, loc, emitDecodeE4M3(b, loc, byte, noSubnormals),
         arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
                                        APFloat(globalScale)));
   } else {
@@ -133,6 +157,31 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
                               mlir::qembed::constI32(b, loc, 23)));
     s = arith::BitcastOp::create(b, loc, f32, bits);
   }
-  Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u), s);
+  Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u, noSubnormals), s);
   return convertFloat(b, loc, prod, resultType);
+}
+
+Value mlir::qembed::scalesAsBytes(OpBuilder &b, Location loc, Value scales) {
+  auto type = cast<RankedTensorType>(scales.getType());
+  auto bytesType = type.clone(b.getI8Type());
+  if (auto constant = scales.getDefiningOp<arith::ConstantOp>()) {
+    Attribute value = constant.getValue();
+    if (auto dense = dyn_cast<DenseElementsAttr>(value))
+      return arith::ConstantOp::create(b, loc, bytesType,
+                                       dense.bitcast(b.getI8Type()));
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+      return arith::ConstantOp::create(
+          b, loc, bytesType,
+          DenseResourceElementsAttr::get(bytesType, resource.getRawHandle()));
+  }
+  return arith::BitcastOp::create(b, loc, bytesType, scales);
+}
+
+void mlir::qembed::eraseDeadF8Constants(Operation *root) {
+  root->walk([](arith::ConstantOp c) {
+    auto type = dyn_cast<ShapedType>(c.getType());
+    if (type && c->use_empty() &&
+        isa<Float8E4M3FNType, Float8E8M0FNUType>(type.getElementType()))
+      c->erase();
+  });
 }

@@ -35,9 +35,13 @@ Value emitDequantCode(OpBuilder &b, Location loc, Value u, unsigned bits,
 /// Value of an E4M3FN code `u` (i32, 0..255) as an exact f32, by placing
 /// its exponent and mantissa into an f32 and scaling by 2^120 (subnormal
 /// codes included); NaN codes are not expected.
-Value emitDecodeE4M3(OpBuilder &b, Location loc, Value u);
+/// With `noSubnormals`, no intermediate is an f32 subnormal (for backends
+/// that flush them, e.g. IREE's llvm-cpu); the value is the same.
+Value emitDecodeE4M3(OpBuilder &b, Location loc, Value u,
+                     bool noSubnormals = false);
 /// Value of an E2M1 code `u` (i32, 0..15; bit 3 = sign) as an exact f32.
-Value emitDecodeE2M1(OpBuilder &b, Location loc, Value u);
+Value emitDecodeE2M1(OpBuilder &b, Location loc, Value u,
+                     bool noSubnormals = false);
 
 /// Dequantizes a float-format code `u` (i32, masked to the scheme's bits)
 /// of a scheme whose format is not int (scheme = the scheme attribute,
@@ -46,8 +50,21 @@ Value emitDecodeE2M1(OpBuilder &b, Location loc, Value u);
 ///  * nvfp4: `e2m1 * (f32(scale) / globalScale)` in f32 (scale f8E4M3FN);
 ///  * mxfp4: `e2m1 * 2^(scale - 127)` (scale f8E8M0FNU), exact;
 /// then converted to `resultType`. Matches ::qembed::dequantizeFloatElement.
+/// `noSubnormals` as for emitDecodeE4M3.
 Value emitDequantFloatCode(OpBuilder &b, Location loc, Value u, unsigned format,
-                           Value scale, float globalScale, Type resultType);
+                           Value scale, float globalScale, Type resultType,
+                           bool noSubnormals = false);
+
+/// `scales` (a ranked tensor of f8 values: NVFP4's f8E4M3FN, MXFP4's
+/// f8E8M0FNU) as an i8 tensor of the same bytes. A constant is rebuilt as an
+/// i8 constant over the same data (IREE 3.13 cannot serialize f8 constants:
+/// "unhandled float element bit width 8"); anything else goes through
+/// arith.bitcast. emitDequantFloatCode takes i8 scale elements as they are.
+Value scalesAsBytes(OpBuilder &b, Location loc, Value scales);
+
+/// Erases the unused f8 tensor constants under `root` (the originals of the
+/// constants scalesAsBytes rebuilt).
+void eraseDeadF8Constants(Operation *root);
 
 } // namespace mlir::qembed
 
