@@ -37,7 +37,10 @@ CPU = ["--iree-hal-target-device=local",
        "--iree-hal-local-target-device-backends=llvm-cpu",
        "--iree-llvmcpu-target-cpu=generic"]
 EXACT = {"w4g64": (4, 64, True), "w8ch": (8, 0, True),
-         "w2g32asym": (2, 32, False), "w3g64": (3, 64, True)}
+         "w2g32asym": (2, 32, False), "w3g64": (3, 64, True),
+         # The float formats: (format, None, None).
+         "fp8": ("fp8", None, None), "nvfp4": ("nvfp4", None, None),
+         "mxfp4": ("mxfp4", None, None)}
 V, D = 4096, 512
 SPEED_V, SPEED_D = 128256, 4096
 
@@ -84,12 +87,17 @@ def exact_modules():
     table[:, 5] *= 20  # an outlier column
     input_ir = to_input(embedding_module(table))
     for name, (bits, group, sym) in EXACT.items():
-        opts = "bits=%d group-size=%d symmetric=%s" % (
-            bits, group, "true" if sym else "false")
+        if isinstance(bits, str):
+            opts = "format=%s" % bits
+        else:
+            opts = "bits=%d group-size=%d symmetric=%s" % (
+                bits, group, "true" if sym else "false")
         ir = quantize_for_cuda(input_ir, opts)
         write("exact_%s.vmfb" % name, compiler.compile_str(
             ir, target_backends=[], extra_args=["--compile-from=input"] + CUDA))
-        q = qembed.quantize(table, bits=bits, group_size=group, symmetric=sym)
+        q = qembed.quantize(table, format=bits) if isinstance(bits, str) \
+            else qembed.quantize(table, bits=bits, group_size=group,
+                                 symmetric=sym)
         deq = qembed.dequantize(q, out_dtype="f16")
         np.save(os.path.join(OUT, "deq_%s.npy" % name), deq)
 
@@ -158,8 +166,9 @@ func.func @gather(%t: {ty}, %ids: tensor<?xi64>) -> tensor<?x{d}xf16> {{
 def main():
     os.makedirs(OUT, exist_ok=True)
     exact_modules()
-    llama_modules()
-    speed_modules()
+    if "--exact-only" not in sys.argv:  # the bit-exactness modules alone
+        llama_modules()
+        speed_modules()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print("wrote %s (%.1f MB)" % (OUT, total / 1e6))
 
