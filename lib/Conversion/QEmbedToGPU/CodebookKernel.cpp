@@ -535,48 +535,12 @@ bool mlir::qembed::compileCodebookKernel(const CodebookKernelSpec &spec,
     error = checkNVVMChip(chip);
   if (!error.empty())
     return false;
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllGPUToLLVMIRTranslations(registry);
-  registry.insert<QEmbedDialect>();
-  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
-  context.loadAllAvailableDialects();
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error)
-      os << diag << "\n";
-    return success();
-  });
-  Location loc = UnknownLoc::get(&context);
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  (*module)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                     UnitAttr::get(&context));
-  OpBuilder b = OpBuilder::atBlockEnd(module->getBody());
-  auto kernels = gpu::GPUModuleOp::create(b, loc, "qembed_vq_kernels");
   result.name = codebookKernelName(spec);
   result.slicesPerRow = 0;
-  buildCodebookKernel(b, loc, kernels, result.name, spec);
-
-  PassManager pm(&context);
-  gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = chip.str();
-  nvvm.cubinFeatures = nvvmFeaturesForChip(chip);
-  nvvm.cubinFormat = "isa";
-  nvvm.optLevel = 3;
-  nvvm.kernelUseBarePtrCallConv = true;
-  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
-  if (failed(pm.run(*module))) {
-    error = "lowering the codebook gather kernel to PTX failed: " + diagnostics;
-    return false;
-  }
-  gpu::BinaryOp binary;
-  module->walk([&](gpu::BinaryOp op) { binary = op; });
-  if (!binary || binary.getObjects().size() != 1) {
-    error = "the NVVM pipeline produced no PTX object";
-    return false;
-  }
-  result.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
-  return true;
+  return compileKernelToPTX(
+      chip, "qembed_vq_kernels", "codebook gather kernel",
+      [&](OpBuilder &b, Location loc, gpu::GPUModuleOp kernels) {
+        buildCodebookKernel(b, loc, kernels, result.name, spec);
+      },
+      result.ptx, error);
 }

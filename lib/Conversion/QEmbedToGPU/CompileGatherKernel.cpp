@@ -45,16 +45,10 @@ std::string mlir::qembed::nvvmFeaturesForChip(StringRef chip) {
   return ptxFeaturesFor(chip).str();
 }
 
-bool mlir::qembed::compileGatherKernel(const GatherKernelSpec &spec,
-                                       StringRef chip,
-                                       CompiledGatherKernel &result,
-                                       std::string &error) {
-  error = checkGatherKernelSpec(spec);
-  if (error.empty())
-    error = checkNVVMChip(chip);
-  if (!error.empty())
-    return false;
-
+bool mlir::qembed::compileKernelToPTX(
+    StringRef chip, StringRef moduleName, StringRef what,
+    function_ref<void(OpBuilder &, Location, gpu::GPUModuleOp)> build,
+    std::string &ptx, std::string &error) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -76,10 +70,7 @@ bool mlir::qembed::compileGatherKernel(const GatherKernelSpec &spec,
   (*module)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                      UnitAttr::get(&context));
   OpBuilder b = OpBuilder::atBlockEnd(module->getBody());
-  auto kernels = gpu::GPUModuleOp::create(b, loc, "qembed_kernels");
-  result.name = gatherKernelName(spec);
-  buildBarePointerGatherKernel(b, loc, kernels, result.name, spec);
-  result.slicesPerRow = gatherSlicesPerRow(spec);
+  build(b, loc, gpu::GPUModuleOp::create(b, loc, moduleName));
 
   PassManager pm(&context);
   gpu::GPUToNVVMPipelineOptions nvvm;
@@ -90,7 +81,7 @@ bool mlir::qembed::compileGatherKernel(const GatherKernelSpec &spec,
   nvvm.kernelUseBarePtrCallConv = true;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
   if (failed(pm.run(*module))) {
-    error = "lowering the gather kernel to PTX failed: " + diagnostics;
+    error = ("lowering the " + what + " to PTX failed: ").str() + diagnostics;
     return false;
   }
   gpu::BinaryOp binary;
@@ -99,6 +90,25 @@ bool mlir::qembed::compileGatherKernel(const GatherKernelSpec &spec,
     error = "the NVVM pipeline produced no PTX object";
     return false;
   }
-  result.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
+  ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
   return true;
+}
+
+bool mlir::qembed::compileGatherKernel(const GatherKernelSpec &spec,
+                                       StringRef chip,
+                                       CompiledGatherKernel &result,
+                                       std::string &error) {
+  error = checkGatherKernelSpec(spec);
+  if (error.empty())
+    error = checkNVVMChip(chip);
+  if (!error.empty())
+    return false;
+  result.name = gatherKernelName(spec);
+  result.slicesPerRow = gatherSlicesPerRow(spec);
+  return compileKernelToPTX(
+      chip, "qembed_kernels", "gather kernel",
+      [&](OpBuilder &b, Location loc, gpu::GPUModuleOp kernels) {
+        buildBarePointerGatherKernel(b, loc, kernels, result.name, spec);
+      },
+      result.ptx, error);
 }

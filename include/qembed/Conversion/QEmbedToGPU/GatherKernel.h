@@ -78,6 +78,16 @@ struct CompiledGatherKernel {
   int64_t slicesPerRow = 0;
 };
 
+/// Builds one kernel with `build` (which adds it to the given gpu.module)
+/// in a private MLIRContext and lowers it with upstream's NVVM pipeline to
+/// PTX for `chip` (bare-pointer calling convention). `what` names the kernel
+/// in the error ("lowering the <what> to PTX failed: ..."). The gather, bag
+/// and codebook kernel compilers share it.
+bool compileKernelToPTX(
+    llvm::StringRef chip, llvm::StringRef moduleName, llvm::StringRef what,
+    llvm::function_ref<void(OpBuilder &, Location, gpu::GPUModuleOp)> build,
+    std::string &ptx, std::string &error);
+
 /// Builds the bare-pointer kernel for `spec` and lowers it to PTX for
 /// `chip` (e.g. "sm_90"). On failure returns false with `error` set.
 bool compileGatherKernel(const GatherKernelSpec &spec, llvm::StringRef chip,
