@@ -11,7 +11,8 @@ per token).
 
 With --before DIR (the kernels.json of fill_vq_cases.py run with an older
 build), the older kernels run on the same data in the same process, and
-the unroll variants in the cases folder (key suffix _uN) are timed too.
+the unroll and block-size variants in the cases folder (key suffixes _uN,
+_bN) are timed too.
 
 Usage (GPU machine): python3 bench/gpu/bench_vq.py [--before DIR]
 [--batch N | --graph]"""
@@ -93,7 +94,7 @@ def main():
         "CUDA graph of 10 calls" if GRAPH else "%d calls per event pair" %
         BATCH))
     print("| table | tokens | setting | VQ kernel | % of copy | dense f16 "
-          "F.embedding | VQ / dense | before | speed-up | unroll variants |")
+          "F.embedding | VQ / dense | before | speed-up | variants |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     entries = t.kernels()
     for rows, cols in TABLES:
@@ -127,7 +128,7 @@ def main():
                     assert torch.equal(out.view(torch.int16),
                                        ref.view(torch.int16))
                 for k in sorted(entries):
-                    if k.startswith(key + "_u"):
+                    if k.startswith(key + "_"):
                         variants.append("%s %.1f" % (k[len(key) + 1:],
                                                      run(k, entries[k])))
                         assert torch.equal(out.view(torch.int16),

@@ -477,7 +477,7 @@ def _vq_params(dim, entries, stages, groups, book_type, out_type, cols,
             ("groups", int(groups)), ("scale_type", "f16"),
             ("codebook_type", book_type), ("out_type", out_type),
             ("cols", int(cols)), ("id_type", id_type), ("chip", chip),
-            ("block_size", _qt.BLOCK_SIZE))
+            ("block_size", 0))  # the generator's choice (in the entry)
 
 
 def codebook_kernel(params):

@@ -206,7 +206,8 @@ nb::object vqGatherRaw(RawArray codes, RawArray scales, RawArray codebooks,
 
 /// PTX of qembed's codebook VQ gather kernel for one configuration (see
 /// CodebookKernel.h), built in-process: {ptx, name, shared_memory,
-/// block_size, chunk_vectors}; `unroll` 0 is the generator's choice.
+/// block_size, chunk_vectors}; `block_size` and `unroll` 0 are the
+/// generator's choice (the dict has the block size chosen).
 nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
                            int64_t groups, const std::string &scaleType,
                            const std::string &codebookType,
@@ -241,7 +242,7 @@ nb::dict gpuCodebookKernel(unsigned dim, int64_t entries, unsigned stages,
   d["ptx"] = kernel.ptx;
   d["name"] = kernel.name;
   d["shared_memory"] = mlir::qembed::codebookKernelUsesSharedMemory(spec);
-  d["block_size"] = blockSize;
+  d["block_size"] = mlir::qembed::codebookKernelBlockSize(spec);
   d["chunk_vectors"] = mlir::qembed::codebookKernelChunkVectors(spec);
   return d;
 }
@@ -258,7 +259,7 @@ void bindCodebook(nb::module_ &m) {
         "codebook_kind"_a, "out_kind"_a, "threads"_a = 0);
   m.def("gpu_codebook_kernel", &gpuCodebookKernel, "dim"_a, "entries"_a,
         "stages"_a, "groups"_a, "scale_type"_a, "codebook_type"_a, "out_type"_a,
-        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90", "block_size"_a = 256,
+        "cols"_a, "id_type"_a = "i64", "chip"_a = "sm_90", "block_size"_a = 0,
         "unroll"_a = 0);
   m.def("vq_gather_raw", &vqGatherRaw, "codes"_a, "scales"_a, "codebooks"_a,
         "ids"_a, "cols"_a, "dim"_a, "entries"_a, "stages"_a, "groups"_a,

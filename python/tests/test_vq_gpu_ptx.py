@@ -76,9 +76,11 @@ def test_packed_path_choice_and_ptx(case, chunk, tmp_path):
         dim, entries, stages, groups, "f16", "f16", out, cols)
     assert k["chunk_vectors"] == chunk
     ptx = k["ptx"]
-    # The packed path: full occupancy requested, 16-byte stores, codebook
-    # entries read from shared memory as vectors.
-    assert (".minnctapersm 8" in ptx) == bool(chunk)
+    # The packed path: full occupancy requested (2048 threads per SM),
+    # 16-byte stores, codebook entries read from shared memory as vectors.
+    bs = k["block_size"]
+    assert (".maxntid %d, 1, 1" % bs) in ptx
+    assert (".minnctapersm %d" % (2048 // bs) in ptx) == bool(chunk)
     if chunk:
         assert "st.global.v4.b32" in ptx
         if k["shared_memory"]:
@@ -91,6 +93,37 @@ def test_packed_path_choice_and_ptx(case, chunk, tmp_path):
                             str(tmp_path / "k.cubin")], capture_output=True,
                            text=True)
         assert r.returncode == 0, r.stderr
+
+
+# dim, entries, stages, groups, codebook type -> the generator's block size:
+# the smallest of 256 / 512 / 1024 threads with at most 32 KiB of codebook
+# staged per SM (2048 resident threads) on the packed path, else 256.
+BLOCKS = [
+    ((4, 256, 1, 1, "f16"), 256),    # 2 KiB: 8 blocks stage 16 KiB
+    ((8, 256, 2, 1, "f16"), 512),    # 8 KiB: 4 blocks
+    ((4, 256, 1, 8, "f16"), 1024),   # 16 KiB: 2 blocks
+    ((4, 256, 1, 8, "f32"), 1024),   # 32 KiB: 1024 is the largest block
+    ((4, 256, 1, 4, "bf16"), 512),   # 8 KiB
+    ((8, 4096, 2, 1, "f16"), 256),   # 128 KiB: codebook read from global
+]
+
+
+@pytest.mark.parametrize("case,block", BLOCKS)
+def test_generator_block_size(case, block):
+    dim, entries, stages, groups, book = case
+    native = qembed._native()
+    k = native.gpu_codebook_kernel(dim, entries, stages, groups, "f16", book,
+                                   "f16", 4096)
+    assert k["block_size"] == block
+    assert k["name"].endswith("_b%d" % block)
+    assert (".maxntid %d, 1, 1" % block) in k["ptx"]
+    # An explicit block size is kept.
+    k = native.gpu_codebook_kernel(dim, entries, stages, groups, "f16", book,
+                                   "f16", 4096, block_size=128)
+    assert k["block_size"] == 128 and ".maxntid 128, 1, 1" in k["ptx"]
+    with pytest.raises(ValueError, match="block size must be a multiple"):
+        native.gpu_codebook_kernel(dim, entries, stages, groups, "f16", book,
+                                   "f16", 4096, block_size=100)
 
 
 def test_unroll_option():

@@ -66,8 +66,10 @@ std::string mlir::qembed::checkCodebookKernelSpec(const CodebookKernelSpec &s) {
     return "scale, codebook and output types must be f16, bf16 or f32";
   if (s.idBits != 32 && s.idBits != 64)
     return "ids must be i32 or i64";
-  if (s.blockSize < 32 || s.blockSize > 1024 || s.blockSize % 32 != 0)
-    return "block size must be a multiple of 32 in 32..1024";
+  if (s.blockSize != 0 &&
+      (s.blockSize < 32 || s.blockSize > 1024 || s.blockSize % 32 != 0))
+    return "block size must be a multiple of 32 in 32..1024 (0: the "
+           "generator's choice)";
   if (codebookElements(s) > INT32_MAX || s.cols > INT32_MAX)
     return "codebooks or rows too large";
   if (s.unroll < 0 || s.unroll > 8)
@@ -526,15 +528,34 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   gpu::ReturnOp::create(fb, loc);
 }
 
-bool mlir::qembed::compileCodebookKernel(const CodebookKernelSpec &spec,
+int64_t mlir::qembed::codebookKernelBlockSize(const CodebookKernelSpec &s) {
+  if (s.blockSize)
+    return s.blockSize;
+  // Every resident block stages the whole codebook before its first store;
+  // measured on an H200 at 4096 tokens (BENCHMARKS.md), staging more than
+  // ~32 KiB per SM (2048 resident threads) costs up to 15% of the kernel.
+  // The smallest block that keeps it there, from 256 threads (more blocks
+  // per SM hide the latency of each block's start better) to 1024.
+  if (!codebookKernelUsesSharedMemory(s) || !codebookKernelChunkVectors(s))
+    return 256;
+  int64_t bytes = codebookElements(s) * (s.codebookType == "f32" ? 4 : 2);
+  int64_t block = 256;
+  while (block < 1024 && (2048 / block) * bytes > 32 * 1024)
+    block *= 2;
+  return block;
+}
+
+bool mlir::qembed::compileCodebookKernel(const CodebookKernelSpec &given,
                                          StringRef chip,
                                          CompiledGatherKernel &result,
                                          std::string &error) {
-  error = checkCodebookKernelSpec(spec);
+  error = checkCodebookKernelSpec(given);
   if (error.empty())
     error = checkNVVMChip(chip);
   if (!error.empty())
     return false;
+  CodebookKernelSpec spec = given;
+  spec.blockSize = codebookKernelBlockSize(given);
   result.name = codebookKernelName(spec);
   result.slicesPerRow = 0;
   return compileKernelToPTX(

@@ -38,13 +38,17 @@ TOKENS = (1, 7, 4096)
 # Unroll variants of the benchmark's kernels (0: the generator's choice,
 # the kernel qembed ships; the others are for tuning it).
 BENCH_UNROLLS = (1, 2, 4)
+# Block-size variants (key suffix _bN; the generator's unroll choice; the
+# other kernels take the generator's block size): with larger blocks fewer
+# blocks stage the codebook into shared memory.
+BENCH_BLOCKS = (512, 1024)
 
 
 def kernel(dim, entries, stages, groups, book, out, cols, ids, chip,
-           unroll=0):
+           unroll=0, block_size=0):
     return qembed._native().gpu_codebook_kernel(
         dim, entries, stages, groups, "f16", book, out, cols, ids, chip,
-        unroll=unroll)
+        block_size=block_size, unroll=unroll)
 
 
 def main():
@@ -80,13 +84,17 @@ def main():
                              stages=stages, groups=groups)
     for name, (dim, entries, stages, groups) in BENCH.items():
         for cols in (4096, 8192):
-            for unroll in (0,) + BENCH_UNROLLS:
+            variants = [(u, 0) for u in (0,) + BENCH_UNROLLS] + [
+                (0, b) for b in (256,) + BENCH_BLOCKS]
+            for unroll, block in variants:
                 key = "bench_%s_c%d" % (name, cols)
                 if unroll:
                     key += "_u%d" % unroll
+                if block:
+                    key += "_b%d" % block
                 kernels[key] = dict(
                     kernel(dim, entries, stages, groups, "f16", "f16", cols,
-                           "i64", chip, unroll), cols=cols, out="f16",
+                           "i64", chip, unroll, block), cols=cols, out="f16",
                     ids="i64", book="f16", dim=dim, entries=entries,
                     stages=stages, groups=groups)
     with open(os.path.join(out_dir, "kernels.json"), "w") as f:

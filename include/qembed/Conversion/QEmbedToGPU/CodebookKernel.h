@@ -34,7 +34,9 @@ struct CodebookKernelSpec {
   std::string outType = "f16";      ///< f16, bf16 or f32.
   unsigned idBits = 64;             ///< 32 or 64.
   int64_t cols = 0;                 ///< Row length D.
-  int64_t blockSize = 256;          ///< Threads per block.
+  /// Threads per block; 0 lets the generator choose
+  /// (codebookKernelBlockSize).
+  int64_t blockSize = 256;
   /// Chunks per thread and grid-stride iteration of the packed path (all
   /// their loads are issued before any store); 0 lets the generator choose.
   int64_t unroll = 0;
@@ -54,8 +56,15 @@ bool codebookKernelUsesSharedMemory(const CodebookKernelSpec &spec);
 /// whole words within a row and column group, or too many values per chunk).
 int64_t codebookKernelChunkVectors(const CodebookKernelSpec &spec);
 
+/// The threads per block of the kernel for `spec`: `spec.blockSize`, or
+/// when that is 0 the generator's choice (larger blocks for larger shared
+/// codebooks, so that fewer blocks per SM stage them).
+int64_t codebookKernelBlockSize(const CodebookKernelSpec &spec);
+
 /// Builds the kernel for `spec` and lowers it to PTX for `chip`; on failure
-/// returns false with `error` set. `result.slicesPerRow` is unused (0).
+/// returns false with `error` set. `result.slicesPerRow` is unused (0); a
+/// block size of 0 is resolved first (codebookKernelBlockSize) and the name
+/// carries the resolved one.
 bool compileCodebookKernel(const CodebookKernelSpec &spec, llvm::StringRef chip,
                            CompiledGatherKernel &result, std::string &error);
 
