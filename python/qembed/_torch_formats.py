@@ -485,56 +485,16 @@ def codebook_kernel(params):
     gather kernel (`params`: the tuple of _vq_params): from memory, the disk
     cache ($QEMBED_CACHE_DIR, the INT kernels' folder and file format) or
     qembed's JIT (gpu_codebook_kernel), which fills both."""
-    with _qt._lock:
-        if params in _qt._ptx:
-            return _qt._ptx[params]
-        path = _qt._cache_file(params)
-        entry = _qt._read_cached(path, params)
-        if entry is None:
-            jit = getattr(qembed._qembed, "gpu_codebook_kernel", None)
-            if jit is None:
-                raise _qt.KernelUnavailableError(
-                    "no GPU kernel for %s: the compiler extension is missing "
-                    "or has no gpu_codebook_kernel, and the kernel cache %s "
-                    "has no entry %s (fill it with CodebookEmbedding."
-                    "compile_kernels on a machine with the extension)"
-                    % (dict(params), _qt.cache_dir(),
-                       os.path.basename(path)))
-            args = dict(params)
-            del args["kernel"]
-            try:
-                result = jit(**args)
-            except ValueError as e:
-                raise _qt.KernelUnavailableError(
-                    "qembed's JIT cannot generate a kernel for %s: %s"
-                    % (dict(params), e)) from e
-            entry = {"params": dict(params), "qembed": qembed.__version__,
-                     "ptx": result["ptx"], "name": result["name"],
-                     "block_size": int(result["block_size"]),
-                     "shared_memory": bool(result["shared_memory"])}
-            _qt._write_cached(path, entry)
-        _qt._ptx[params] = entry
-        return entry
+    return _qt._jit_cached(
+        params, "gpu_codebook_kernel",
+        {"block_size": int, "shared_memory": bool},
+        "fill it with CodebookEmbedding.compile_kernels on a machine with "
+        "the extension")
 
 
 def _codebook_function(index, params):
     """(CUfunction, entry) of a codebook kernel loaded on device `index`."""
-    with _qt._lock:
-        hit = _qt._loaded.get((index, params))
-        if hit is not None:
-            return hit
-        if torch.cuda.is_current_stream_capturing():
-            raise _cuda.CudaError(
-                "qembed: the kernel %s is not loaded on cuda:%d and modules "
-                "cannot be loaded during CUDA graph capture; call the module "
-                "once eagerly before capturing" % (dict(params), index))
-        entry = codebook_kernel(params)
-        rt = _cuda.runtime()
-        rt.ensure_context(index)
-        function = rt.get_function(rt.load_module(entry["ptx"]),
-                                   entry["name"])
-        _qt._loaded[(index, params)] = (function, entry)
-        return function, entry
+    return _qt._function(index, params, codebook_kernel)
 
 
 @gather_vq.register_kernel("cuda")

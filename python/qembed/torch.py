@@ -317,47 +317,55 @@ def _write_cached(path, entry):
         pass  # a read-only cache folder only costs a recompilation
 
 
-def kernel(params):
-    """The cache entry (ptx, name, block_size, unroll, slices_per_row, ...)
-    of a kernel: from memory, the disk cache, or the JIT (which fills both).
-    `params` is the tuple of _params()."""
+def _jit_cached(params, jit_name, fields, hint):
+    """The cache entry of a kernel: from memory, the disk cache, or the
+    extension's JIT function `jit_name` called with `params` (less its
+    "kernel" key), which fills both. `fields` maps the JIT result's keys
+    beyond ptx / name to their types; `hint` says how to fill the cache."""
     with _lock:
         if params in _ptx:
             return _ptx[params]
         path = _cache_file(params)
         entry = _read_cached(path, params)
         if entry is None:
-            jit = getattr(qembed._qembed, "gpu_gather_kernel", None)
+            jit = getattr(qembed._qembed, jit_name, None)
             if jit is None:
-                why = ("the compiler extension has no gpu_gather_kernel"
+                why = ("the compiler extension has no %s" % jit_name
                        if qembed.extension_available() else
                        "the compiler extension is missing (%s)"
                        % qembed._EXTENSION_ERROR)
                 raise KernelUnavailableError(
                     "no GPU kernel for %s: %s, and the kernel cache %s has no "
-                    "entry %s (compile it on a machine with the extension, "
-                    "e.g. with QuantizedEmbedding.compile_kernels, and copy "
-                    "the cache folder)" % (dict(params), why, cache_dir(),
-                                           os.path.basename(path)))
+                    "entry %s (%s)" % (dict(params), why, cache_dir(),
+                                       os.path.basename(path), hint))
+            args = {k: v for k, v in params if k != "kernel"}
             try:
-                result = jit(**dict(params))
+                result = jit(**args)
             except ValueError as e:
                 raise KernelUnavailableError(
                     "qembed's JIT cannot generate a kernel for %s: %s"
                     % (dict(params), e)) from e
-            missing = {"ptx", "name", "block_size", "unroll",
-                       "slices_per_row"} - set(result)
+            missing = ({"ptx", "name"} | set(fields)) - set(result)
             if missing:
                 raise KernelUnavailableError(
-                    "gpu_gather_kernel returned no %s" % sorted(missing))
+                    "%s returned no %s" % (jit_name, sorted(missing)))
             entry = {"params": dict(params), "qembed": qembed.__version__,
-                     "ptx": result["ptx"], "name": result["name"],
-                     "block_size": int(result["block_size"]),
-                     "unroll": int(result["unroll"]),
-                     "slices_per_row": int(result["slices_per_row"])}
+                     "ptx": result["ptx"], "name": result["name"]}
+            entry.update({k: t(result[k]) for k, t in fields.items()})
             _write_cached(path, entry)
         _ptx[params] = entry
         return entry
+
+
+def kernel(params):
+    """The cache entry (ptx, name, block_size, unroll, slices_per_row, ...)
+    of a gather kernel: from memory, the disk cache, or the JIT (which fills
+    both). `params` is the tuple of _params()."""
+    return _jit_cached(
+        params, "gpu_gather_kernel",
+        {"block_size": int, "unroll": int, "slices_per_row": int},
+        "compile it on a machine with the extension, e.g. with "
+        "QuantizedEmbedding.compile_kernels, and copy the cache folder")
 
 
 def _device_info(index):
@@ -369,9 +377,10 @@ def _device_info(index):
         return _devices[index]
 
 
-def _function(index, params):
+def _function(index, params, entry_of=None):
     """(CUfunction handle, cache entry) of a kernel loaded on device
-    `index`; loads it in the device's (torch's primary) context."""
+    `index`; loads it in the device's (torch's primary) context. `entry_of`
+    gives the cache entry of `params` (default: kernel, the gathers')."""
     with _lock:
         hit = _loaded.get((index, params))
         if hit is not None:
@@ -382,7 +391,7 @@ def _function(index, params):
                 "cannot be loaded during CUDA graph capture; call the module "
                 "once eagerly (with ids of the same dtype) before capturing"
                 % (dict(params), index))
-        entry = kernel(params)
+        entry = (entry_of or kernel)(params)
         rt = _cuda.runtime()
         rt.ensure_context(index)
         module = rt.load_module(entry["ptx"])
@@ -442,6 +451,68 @@ def _launch(packed, scales, zero_points, ids, out, cols, bits, group_size):
         _current_stream(index), packed.data_ptr(), scales.data_ptr(),
         0 if zero_points is None else zero_points.data_ptr(),
         ids.data_ptr(), out.data_ptr(), tokens, rows)
+
+
+def _bags_params(bits, group_size, symmetric, scale_type, out_type, cols,
+                 id_type, offset_type, mode, include_last_offset, chip,
+                 block_size):
+    """The cache key of an EmbeddingBag kernel (gpu_gather_bags_kernel's
+    arguments)."""
+    return (("kernel", "bags"), ("bits", int(bits)),
+            ("group_size", int(group_size)), ("symmetric", bool(symmetric)),
+            ("scale_type", scale_type), ("out_type", out_type),
+            ("cols", int(cols)), ("id_type", id_type),
+            ("offset_type", offset_type), ("mode", mode),
+            ("include_last_offset", bool(include_last_offset)),
+            ("chip", chip), ("block_size", int(block_size)))
+
+
+def bags_kernel(params):
+    """The cache entry (ptx, name, block_size) of an EmbeddingBag kernel
+    (`params`: the tuple of _bags_params)."""
+    return _jit_cached(
+        params, "gpu_gather_bags_kernel", {"block_size": int},
+        "compile it on a machine with the extension with "
+        "QuantizedEmbeddingBag.compile_kernels and copy the cache folder")
+
+
+def _launch_bags(module, ids, offsets, bags, count):
+    """(bags, embedding_dim) output of qembed's EmbeddingBag kernel on the
+    GPU: `ids` (1-D), `offsets` (1-D, `bags` entries, or bags + 1 with the
+    module's include_last_offset), `count` ids in use."""
+    index = ids.device.index if ids.device.index is not None else \
+        torch.cuda.current_device()
+    out = torch.empty((bags, module.embedding_dim), dtype=module.dtype,
+                      device=ids.device)
+    if bags == 0:
+        return out
+    packed, scales, zps = module.packed, module.scales, module.zero_points
+    rows = packed.shape[0]
+    if count >= 2 ** 31 or bags >= 2 ** 31 or rows >= 2 ** 31 or \
+            bags * module.embedding_dim >= 2 ** 62:
+        raise ValueError("the GPU bag kernel takes fewer than 2^31 ids, bags "
+                         "and rows")
+    chip, sms = _device_info(index)
+    params = _bags_params(module.bits, module.group_size, zps is None,
+                          _KIND[scales.dtype], _KIND[module.dtype],
+                          module.embedding_dim, _ID_KIND[ids.dtype],
+                          _ID_KIND[offsets.dtype], module.mode,
+                          module.include_last_offset, chip, BLOCK_SIZE)
+    function, entry = _function(index, params, bags_kernel)
+    block = entry["block_size"]
+    # One thread per output element; the kernel strides over the rest.
+    grid = max(1, min(-(-bags * module.embedding_dim // block), 2 ** 31 - 1))
+    args = [ctypes.c_void_p(packed.data_ptr()),
+            ctypes.c_void_p(scales.data_ptr())]
+    if zps is not None:
+        args.append(ctypes.c_void_p(zps.data_ptr()))
+    args += [ctypes.c_void_p(ids.data_ptr()),
+             ctypes.c_void_p(offsets.data_ptr()),
+             ctypes.c_void_p(out.data_ptr()), ctypes.c_int32(count),
+             ctypes.c_int32(bags), ctypes.c_int32(rows)]
+    _cuda.runtime().launch(function, (grid, 1, 1), (block, 1, 1),
+                           _current_stream(index), args)
+    return out
 
 
 def _current_stream(index):
@@ -869,9 +940,12 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
     PyTorch's bfloat16 kernel is not the correctly rounded f32 sum). The
     table is never densified. Ids outside [0, num_embeddings) are clamped.
 
-    Runs on the CPU (the numerics library's fused gather_bags); there is no
-    GPU bag kernel yet, so CUDA tensors raise ValueError. mode="max",
-    per_sample_weights and padding_idx are not supported (ValueError)."""
+    Runs on the CPU (the numerics library's fused gather_bags) and on CUDA
+    tensors (qembed's generated bag kernel, the one IREE CUDA programs run:
+    one thread per output element, the same arithmetic bit for bit; the
+    kernels come from the cache or the JIT like QuantizedEmbedding's, see
+    compile_kernels). mode="max", per_sample_weights and padding_idx are not
+    supported (ValueError)."""
 
     def __init__(self, packed, scales, zero_points=None, *, embedding_dim,
                  bits, group_size, mode="mean", include_last_offset=False,
@@ -912,9 +986,29 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
                      dtype=table.dtype)
         return module.to(bag.weight.device)
 
+    def compile_kernels(self, chip, id_dtypes=(torch.int64, torch.int32),
+                        offset_dtypes=(torch.int64, torch.int32)):
+        """Generates this module's GPU bag kernels for `chip` (every id and
+        offset dtype) into the memory and disk caches, without a GPU.
+        Returns the cache file paths (copy them to a machine without the
+        compiler extension)."""
+        paths = []
+        for id_dtype in id_dtypes:
+            for offset_dtype in offset_dtypes:
+                params = _bags_params(
+                    self.bits, self.group_size, self.symmetric,
+                    _KIND[self.scales.dtype], _KIND[self.dtype],
+                    self.embedding_dim, _ID_KIND[id_dtype],
+                    _ID_KIND[offset_dtype], self.mode,
+                    self.include_last_offset, chip, BLOCK_SIZE)
+                bags_kernel(params)
+                paths.append(_cache_file(params))
+        return paths
+
     def forward(self, input, offsets=None, per_sample_weights=None):
         if per_sample_weights is not None:
             raise ValueError("per_sample_weights are not supported")
+        device = self.packed.device
         for name, t in (("input", input), ("offsets", offsets)):
             if t is None:
                 continue
@@ -924,30 +1018,40 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
             if t.dtype not in _ID_KIND:
                 raise TypeError("%s must be int32 or int64, got %s"
                                 % (name, t.dtype))
-            if t.device.type != "cpu" or self.packed.device.type != "cpu":
-                raise ValueError("QuantizedEmbeddingBag runs on the CPU only "
-                                 "(no GPU bag kernel yet); %s is on %s, the "
-                                 "table on %s" % (name, t.device,
-                                                  self.packed.device))
+            if t.device != device:
+                raise ValueError("%s is on %s, the table on %s"
+                                 % (name, t.device, device))
         if input.dim() == 2:
             if offsets is not None:
                 raise ValueError("offsets must be None for a 2-D input")
             bags, per_bag = input.shape
             ids = input.reshape(-1)
-            offs = torch.arange(bags, dtype=torch.int64) * per_bag
+            offs = torch.arange(bags, dtype=torch.int64,
+                                device=device) * per_bag
+            last = False
         elif input.dim() == 1:
             if offsets is None or offsets.dim() != 1:
                 raise ValueError("a 1-D input needs 1-D offsets")
             ids, offs = input, offsets
-            if self.include_last_offset:
-                if offs.shape[0] == 0:
-                    raise ValueError("include_last_offset needs at least one "
-                                     "offset")
-                end = min(max(int(offs[-1]), 0), ids.shape[0])
-                ids, offs = ids[:end], offs[:-1]
+            last = self.include_last_offset
+            if last and offs.shape[0] == 0:
+                raise ValueError("include_last_offset needs at least one "
+                                 "offset")
         else:
             raise ValueError("input must be 1-D or 2-D, got %d-D"
                              % input.dim())
+        if device.type == "cuda":
+            # The kernel reads the offsets as they are (with
+            # include_last_offset the last one ends the last bag).
+            ids, offs = ids.contiguous(), offs.contiguous()
+            bags = offs.shape[0] - 1 if last else offs.shape[0]
+            return _launch_bags(self, ids, offs, bags, ids.shape[0])
+        if device.type != "cpu":
+            raise ValueError("QuantizedEmbeddingBag runs on CPU or CUDA "
+                             "tensors, not %s" % device)
+        if last:
+            end = min(max(int(offs[-1]), 0), ids.shape[0])
+            ids, offs = ids[:end], offs[:-1]
         scales = _to_numpy(self.scales)
         if self.scales.dtype == torch.float16:
             scales = scales.view(np.float16)

@@ -184,6 +184,53 @@ def test_quantized_embedding_bag_refusals():
         qbag(ids.float(), offs)
 
 
+def test_quantized_embedding_bag_gpu_kernels_without_gpu(tmp_path,
+                                                        monkeypatch):
+    """The CUDA path's kernels (run by python/tests/gpu/
+    test_torch_bags_cuda.py): compile_kernels writes one cache entry per id
+    and offset dtype, named after the mode and include_last_offset; ptxas
+    accepts their PTX; the JIT refuses what the kernel does not do."""
+    import json
+    import subprocess
+    from test_iree_cuda import PTXAS
+    monkeypatch.setenv("QEMBED_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(qtorch, "_ptx", {})
+    for mode, last in (("sum", False), ("mean", True)):
+        qbag = qtorch.QuantizedEmbeddingBag.from_embedding_bag(
+            torch.nn.EmbeddingBag(50, 128, mode=mode,
+                                  include_last_offset=last),
+            bits=3, group_size=32, symmetric=False)
+        paths = qbag.compile_kernels("sm_90")
+        assert len(paths) == 4
+        names = set()
+        for p in paths:
+            entry = json.load(open(p))
+            name = entry["name"]
+            names.add(name)
+            assert name.startswith("qembed_gather_bags_%s_w3_g32_asym_" % mode)
+            assert name.endswith("_ilo") == last
+            assert entry["params"]["include_last_offset"] == last
+            assert ".entry " + name in entry["ptx"]
+            if os.path.exists(PTXAS):
+                src = tmp_path / (name + ".ptx")
+                src.write_text(entry["ptx"])
+                r = subprocess.run([PTXAS, "-arch=sm_90", str(src), "-o",
+                                    str(tmp_path / "k.cubin")],
+                                   capture_output=True, text=True)
+                assert r.returncode == 0, r.stderr
+        assert len(names) == 4  # i32 / i64 ids x offsets
+    native = qembed._native()
+    with pytest.raises(ValueError, match="mode must be 'sum' or 'mean'"):
+        native.gpu_gather_bags_kernel(4, 64, True, "f16", "f16", 128, "i64",
+                                      "i64", "max")
+    with pytest.raises(ValueError, match="offset_type must be 'i32' or"):
+        native.gpu_gather_bags_kernel(4, 64, True, "f16", "f16", 128, "i64",
+                                      "i16", "sum")
+    with pytest.raises(ValueError, match="group_size must be 0 or divide"):
+        native.gpu_gather_bags_kernel(4, 48, True, "f16", "f16", 128, "i64",
+                                      "i64", "sum")
+
+
 # -- torch-mlir -> qembed -> IREE (CPU) ------------------------------------
 
 fx = pytest.importorskip("torch_mlir.fx")

@@ -210,7 +210,9 @@ def QEmbedGPUStageBuffers : Pass<"qembed-gpu-stage-buffers", "::mlir::ModuleOp">
     * a table read from a constant `memref.global` (what bufferization makes
       of `arith.constant`) goes through `qembedDeviceConstant_<type>`, a
       runtime function (runtime/cuda) that uploads it at the first call and
-      returns the same device copy on every later call;
+      returns the same device copy on every later call (`<type>`: i32, f32,
+      f16, bf16, i8, or f8 for FP8 E4M3FN / E8M0 scales, uploaded as bytes;
+      constants of other ranks or types are copied like other inputs);
     * any other input (the ids, a table passed in) is copied to a
       `gpu.alloc` buffer on each call;
     * the output is written to a `gpu.alloc` buffer and copied back into the

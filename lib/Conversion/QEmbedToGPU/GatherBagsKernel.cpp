@@ -59,7 +59,8 @@ mlir::qembed::gatherBagsKernelName(const GatherBagsKernelSpec &spec) {
                        spec.symmetric ? "sym" : "asym", spec.scaleType,
                        spec.outType, spec.idBits, spec.offsetBits, spec.cols,
                        spec.blockSize)
-      .str();
+             .str() +
+         (spec.includeLastOffset ? "_ilo" : "");
 }
 
 static Type floatTypeNamed(MLIRContext *ctx, StringRef name) {
@@ -202,11 +203,16 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
         };
         Value begin = clampPos(load(b, l, offsets, {bag}));
         Value next = arith::AddIOp::create(b, l, bag, one);
-        Value isLast = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                             next, numBags);
-        Value nextIndex = arith::SelectOp::create(b, l, isLast, bag, next);
-        Value nextOffset = clampPos(load(b, l, offsets, {nextIndex}));
-        Value end = arith::SelectOp::create(b, l, isLast, numIds, nextOffset);
+        Value end;
+        if (spec.includeLastOffset) {
+          end = clampPos(load(b, l, offsets, {next}));
+        } else {
+          Value isLast = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, next, numBags);
+          Value nextIndex = arith::SelectOp::create(b, l, isLast, bag, next);
+          Value nextOffset = clampPos(load(b, l, offsets, {nextIndex}));
+          end = arith::SelectOp::create(b, l, isLast, numIds, nextOffset);
+        }
         end = arith::MaxSIOp::create(b, l, end, begin);
         Type f32 = b.getF32Type();
         Value acc0 = arith::ConstantFloatOp::create(

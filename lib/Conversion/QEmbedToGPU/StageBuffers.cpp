@@ -35,10 +35,19 @@ static bool isConstantGlobal(Value v, SymbolTableCollection &symbols) {
   return global && global.getConstant();
 }
 
+/// The runtime's name for constants of `element`: its type name, "f8" for
+/// the one-byte float scales (FP8 E4M3FN, E8M0: uploaded as bytes), "" if
+/// the runtime has no upload for it.
+static std::string uploadTypeName(Type element) {
+  if (isa<Float8E4M3FNType, Float8E8M0FNUType>(element))
+    return "f8";
+  return elementTypeName(element);
+}
+
 /// The runtime's upload-once function for rank-2 buffers of `element`,
 /// declared at the end of `module` on first use.
 static func::FuncOp deviceConstantFunc(ModuleOp module, Type element) {
-  std::string name = "qembedDeviceConstant_" + elementTypeName(element);
+  std::string name = "qembedDeviceConstant_" + uploadTypeName(element);
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -59,14 +68,6 @@ static LogicalResult stage(BufferGatherOp op, SymbolTableCollection &symbols) {
     if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
       return op.emitOpError("GPU staging needs identity-layout buffers, got ")
              << v.getType();
-  // The runtime uploads constants of i32/f32/f16/bf16/i8 elements only.
-  Type scaleElement = op.getScales().getType().getElementType();
-  if (elementTypeName(scaleElement).empty() &&
-      isConstantGlobal(op.getScales(), symbols))
-    return op.emitOpError("GPU staging of constant ")
-           << scaleElement
-           << " scales is not supported (the runtime uploads i32, f32, f16, "
-              "bf16 and i8 constants): pass the scales as an argument";
   OpBuilder b(op);
   Location loc = op.getLoc();
   // Copies in run on one stream (a chain of async tokens, created by
@@ -94,9 +95,12 @@ static LogicalResult stage(BufferGatherOp op, SymbolTableCollection &symbols) {
   auto input = [&](Value host) -> Value {
     if (!host)
       return host;
-    if (!isConstantGlobal(host, symbols))
-      return deviceCopy(host, /*copyIn=*/true);
     auto type = cast<MemRefType>(host.getType());
+    // Constants the runtime can keep (rank 2, a type it uploads) are
+    // uploaded once; other buffers are copied in at every call.
+    if (!isConstantGlobal(host, symbols) || type.getRank() != 2 ||
+        uploadTypeName(type.getElementType()).empty())
+      return deviceCopy(host, /*copyIn=*/true);
     func::FuncOp upload = deviceConstantFunc(module, type.getElementType());
     Type dynamic = upload.getFunctionType().getInput(0);
     Value cast = memref::CastOp::create(b, loc, dynamic, host);

@@ -69,8 +69,35 @@ def torch_format_kernels(chip):
     return sum(len(m.compile_kernels(chip)) for m in mods)
 
 
+def bag_kernels(chip):
+    """The EmbeddingBag kernels of test_torch_bags_cuda.py (every id and
+    offset dtype, with and without include_last_offset)."""
+    import torch
+    from qembed.torch import QuantizedEmbeddingBag
+    import test_torch_bags_cuda as tb
+    paths = []
+    for bits, group, sym, scale, out, mode in tb.CONFIGS:
+        m = t.random_module(bits, group, sym, scale, out, rows=4,
+                            device="cpu")
+        for last in (False, True):
+            paths += QuantizedEmbeddingBag(
+                m.packed, m.scales, m.zero_points, embedding_dim=t.COLS,
+                bits=bits, group_size=group, mode=mode,
+                include_last_offset=last, dtype=m.dtype).compile_kernels(chip)
+    for bits, group in ((4, 64), (8, 0)):  # bench/gpu/bench_bags.py
+        m = t.random_module(bits, group, True, "f16", "f16", rows=4,
+                            cols=4096, device="cpu")
+        paths += QuantizedEmbeddingBag(
+            m.packed, m.scales, None, embedding_dim=4096, bits=bits,
+            group_size=group, mode="sum",
+            dtype=m.dtype).compile_kernels(chip, id_dtypes=(torch.int64,),
+                                           offset_dtypes=(torch.int64,))
+    return len(paths)
+
+
 def main():
     chip = sys.argv[1]
+    print("%d EmbeddingBag kernels" % bag_kernels(chip))
     print("%d float-format kernel configurations" % float_format_kernels(chip))
     print("%d kernels of the float-format and codebook modules"
           % torch_format_kernels(chip))

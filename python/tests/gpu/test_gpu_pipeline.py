@@ -18,7 +18,8 @@ pytestmark = pytest.mark.cuda
 DIR = os.environ.get("QEMBED_GPU_E2E_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "build", "gpu_e2e")
 NAMES = ["f32_w4_g32", "bf16_w8_channel", "f16_w3_g64_asym_index_select",
-         "f32_w4_g32_tied_lm_head"]
+         "f32_w4_g32_tied_lm_head", "f32_fp8", "bf16_nvfp4",
+         "f16_mxfp4_index_select"]
 
 
 @pytest.mark.parametrize("name", NAMES)

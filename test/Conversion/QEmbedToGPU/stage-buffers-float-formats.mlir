@@ -1,7 +1,7 @@
 // GPU staging of float-format gathers: argument buffers (f8 scales
-// included) are copied to the device; constant f8 scales, which the
-// runtime cannot upload, are an error.
-// RUN: qembed-opt %s --split-input-file --verify-diagnostics --qembed-gpu-stage-buffers | FileCheck %s
+// included) are copied to the device; constant f8 scales (E4M3FN, E8M0) are
+// uploaded once as bytes by the runtime's qembedDeviceConstant_f8.
+// RUN: qembed-opt %s --split-input-file --qembed-gpu-stage-buffers | FileCheck %s
 
 // CHECK-LABEL: func.func @args
 // CHECK: %[[S:.*]], %{{.*}} = gpu.alloc async {{.*}} : memref<4x2xf8E4M3FN>
@@ -16,10 +16,16 @@ func.func @args(%p: memref<4x4xi32>, %s: memref<4x2xf8E4M3FN>, %ids: memref<3xi6
 
 // -----
 
+// CHECK-LABEL: func.func @constant_scales
+// CHECK: %[[G:.*]] = memref.get_global @scales : memref<4x1xf8E8M0FNU>
+// CHECK: %[[C:.*]] = memref.cast %[[G]] : memref<4x1xf8E8M0FNU> to memref<?x?xf8E8M0FNU>
+// CHECK: %[[D:.*]] = call @qembedDeviceConstant_f8(%[[C]])
+// CHECK: %[[S:.*]] = memref.cast %[[D]] : memref<?x?xf8E8M0FNU> to memref<4x1xf8E8M0FNU>
+// CHECK: qembed.buffer_gather {{.*}} scales(%[[S]])
+// CHECK: func.func private @qembedDeviceConstant_f8(memref<?x?xf8E8M0FNU>) -> memref<?x?xf8E8M0FNU>
 memref.global "private" constant @scales : memref<4x1xf8E8M0FNU> = dense<1.0>
 func.func @constant_scales(%p: memref<4x4xi32>, %ids: memref<3xi64>, %out: memref<3x32xf16>) {
   %s = memref.get_global @scales : memref<4x1xf8E8M0FNU>
-  // expected-error @+1 {{GPU staging of constant 'f8E8M0FNU' scales is not supported (the runtime uploads i32, f32, f16, bf16 and i8 constants): pass the scales as an argument}}
   qembed.buffer_gather %p[%ids] scales(%s) into %out
       scheme <bits = 4, group_size = 32, symmetric, scale_type = f8E8M0FNU, format = mxfp4> {qembed.host_buffers}
       : memref<4x4xi32>, memref<4x1xf8E8M0FNU>, memref<3xi64>, memref<3x32xf16>

@@ -7,7 +7,8 @@
 // consecutive columns of a bag (coalesced code, scale and output accesses);
 // each thread walks its bag's ids in order, dequantizes the element of each
 // clamped row with the shared DequantUtils arithmetic and accumulates in an
-// f32 register: bit-identical to lib/Numerics/Bags.h. Launch with
+// f32 register: bit-identical to lib/Numerics/Bags.h. Offsets are clamped
+// into [0, ids]; a bag whose end precedes its start is empty. Launch with
 // grid.x = max(1, ceil(bags * cols / blockSize)), blockDim.x = blockSize
 // (threads loop over the elements grid-stride, so fewer blocks also work).
 //
@@ -34,6 +35,10 @@ struct GatherBagsKernelSpec {
   unsigned offsetBits = 64;      ///< 32 or 64 (signless offsets).
   int64_t cols = 0;              ///< Row length D.
   bool mean = false;             ///< mode(mean), else mode(sum).
+  /// PyTorch's include_last_offset: `offsets` holds bags + 1 entries and
+  /// the last one ends the last bag (else the last bag runs to the end of
+  /// the ids).
+  bool includeLastOffset = false;
   int64_t blockSize = 256;       ///< Threads per block.
 };
 

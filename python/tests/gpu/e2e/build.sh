@@ -39,5 +39,8 @@ build f32_w4_g32 "--rows 67 --cols 128 --dtype f32 --resource" "bits=4 group-siz
 build bf16_w8_channel "--rows 300 --cols 256 --dtype bf16 --realistic" "bits=8 group-size=0"
 build f16_w3_g64_asym_index_select "--rows 100 --cols 128 --dtype f16 --form index_select" "bits=3 group-size=64 symmetric=false"
 build f32_w4_g32_tied_lm_head "--rows 64 --cols 64 --dtype f32 --tied" "bits=4 group-size=32"
+build f32_fp8 "--rows 67 --cols 128 --dtype f32 --resource" "format=fp8"
+build bf16_nvfp4 "--rows 300 --cols 256 --dtype bf16 --realistic" "format=nvfp4"
+build f16_mxfp4_index_select "--rows 100 --cols 128 --dtype f16 --form index_select" "format=mxfp4"
 rm -f "$out"/*.o "$out"/*.ll
 ls "$out"
