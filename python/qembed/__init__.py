@@ -17,7 +17,7 @@ as ml_dtypes.bfloat16 arrays. Scales of a bf16 scale type are returned as
 uint16 bit patterns.
 """
 
-__version__ = "0.3.4"  # also the key of the GPU kernel cache: bump when kernels change
+__version__ = "0.3.5"  # also the key of the GPU kernel cache: bump when kernels change
 
 import os
 import re

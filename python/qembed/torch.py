@@ -468,10 +468,11 @@ def _bags_params(bits, group_size, symmetric, scale_type, out_type, cols,
 
 
 def bags_kernel(params):
-    """The cache entry (ptx, name, block_size) of an EmbeddingBag kernel
-    (`params`: the tuple of _bags_params)."""
+    """The cache entry (ptx, name, block_size, unit_elements) of an
+    EmbeddingBag kernel (`params`: the tuple of _bags_params)."""
     return _jit_cached(
-        params, "gpu_gather_bags_kernel", {"block_size": int},
+        params, "gpu_gather_bags_kernel",
+        {"block_size": int, "unit_elements": int},
         "compile it on a machine with the extension with "
         "QuantizedEmbeddingBag.compile_kernels and copy the cache folder")
 
@@ -500,8 +501,9 @@ def _launch_bags(module, ids, offsets, bags, count):
                           module.include_last_offset, chip, BLOCK_SIZE)
     function, entry = _function(index, params, bags_kernel)
     block = entry["block_size"]
-    # One thread per output element; the kernel strides over the rest.
-    grid = max(1, min(-(-bags * module.embedding_dim // block), 2 ** 31 - 1))
+    # One thread per unit of output columns; the kernel strides over more.
+    units = bags * (module.embedding_dim // entry["unit_elements"])
+    grid = max(1, min(-(-units // block), 2 ** 31 - 1))
     args = [ctypes.c_void_p(packed.data_ptr()),
             ctypes.c_void_p(scales.data_ptr())]
     if zps is not None:

@@ -101,6 +101,7 @@ nb::dict gpuGatherBagsKernel(unsigned bits, int64_t groupSize, bool symmetric,
   result["ptx"] = ptx;
   result["name"] = mlir::qembed::gatherBagsKernelName(spec);
   result["block_size"] = blockSize;
+  result["unit_elements"] = mlir::qembed::gatherBagsKernelUnitElements(spec);
   return result;
 }
 } // namespace
@@ -122,7 +123,7 @@ void bindGPUKernels(nb::module_ &m) {
         "block_size"_a = 256,
         "qembed's EmbeddingBag kernel (sum or mean of the dequantized rows of "
         "each bag, f32 accumulation in bag order) as PTX (a dict: ptx, name, "
-        "block_size); parameters: packed, scales, [zero_points], ids, "
+        "block_size, unit_elements: output columns per thread); parameters: packed, scales, [zero_points], ids, "
         "offsets, out, i32 ids, i32 bags, i32 rows. With include_last_offset "
         "offsets has bags + 1 entries and the last ends the last bag.");
 }

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
@@ -49,6 +50,12 @@ mlir::qembed::checkGatherBagsKernelSpec(const GatherBagsKernelSpec &spec) {
   if (spec.blockSize < 32 || spec.blockSize > 1024 || spec.blockSize % 32)
     return "block size must be a multiple of 32 in 32..1024";
   return "";
+}
+
+int64_t
+mlir::qembed::gatherBagsKernelUnitElements(const GatherBagsKernelSpec &spec) {
+  int64_t codes = gatherSliceCodes(spec.outType == "f32" ? 32 : 16);
+  return spec.cols % codes == 0 ? codes : 1;
 }
 
 std::string
@@ -188,14 +195,19 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
   Value start = arith::AddIOp::create(
       fb, loc, arith::MulIOp::create(fb, loc, bid, bdim), tid);
   Value step = arith::MulIOp::create(fb, loc, gdim, bdim);
-  Value colsV = constIndex(fb, loc, spec.cols);
-  Value total = arith::MulIOp::create(fb, loc, numBags, colsV);
+  // A thread per (bag, unit): a unit is a 16-byte output slice when rows
+  // split into them (the gather kernel's slices: one word and scale load
+  // serve all its codes), else a single element.
+  int64_t perUnit = gatherBagsKernelUnitElements(spec);
+  Value unitsV = constIndex(fb, loc, spec.cols / perUnit);
+  Value total = arith::MulIOp::create(fb, loc, numBags, unitsV);
   Value zero = constIndex(fb, loc, 0), one = constIndex(fb, loc, 1);
+  Type f32 = fb.getF32Type();
   scf::ForOp::create(
       fb, loc, start, total, step, ValueRange{},
       [&](OpBuilder &b, Location l, Value e, ValueRange) {
-        Value bag = arith::DivUIOp::create(b, l, e, colsV);
-        Value col = arith::RemUIOp::create(b, l, e, colsV);
+        Value bag = arith::DivUIOp::create(b, l, e, unitsV);
+        Value unit = arith::RemUIOp::create(b, l, e, unitsV);
         auto clampPos = [&](Value offset) -> Value {
           Value p = arith::IndexCastOp::create(b, l, index, offset);
           p = arith::MaxSIOp::create(b, l, p, zero);
@@ -214,33 +226,58 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
           end = arith::SelectOp::create(b, l, isLast, numIds, nextOffset);
         }
         end = arith::MaxSIOp::create(b, l, end, begin);
-        Type f32 = b.getF32Type();
         Value acc0 = arith::ConstantFloatOp::create(
             b, l, cast<FloatType>(f32), APFloat(0.0f));
+        // The unit's values of each id, rounded to the output type, added
+        // in bag order in f32.
         auto loop = scf::ForOp::create(
-            b, l, begin, end, one, ValueRange{acc0},
+            b, l, begin, end, one, SmallVector<Value>(perUnit, acc0),
             [&](OpBuilder &ib, Location il, Value i, ValueRange iter) {
               Value row = clampRowIndex(ib, il, load(ib, il, ids, {i}), rows);
-              Value v = dequantElement(ib, il, scheme, spec.cols, packed,
-                                       scales, zps, row, col, outType);
-              Value acc = arith::AddFOp::create(
-                  ib, il, iter[0], convertFloat(ib, il, v, f32));
-              scf::YieldOp::create(ib, il, acc);
+              SmallVector<Value> values;
+              if (perUnit > 1)
+                values = emitDequantRowSlice(ib, il, scheme, spec.cols,
+                                             outType, packed, scales, zps,
+                                             row, unit);
+              else
+                values.push_back(dequantElement(ib, il, scheme, spec.cols,
+                                                packed, scales, zps, row, unit,
+                                                outType));
+              SmallVector<Value> sums;
+              for (int64_t k = 0; k < perUnit; ++k)
+                sums.push_back(arith::AddFOp::create(
+                    ib, il, iter[k], convertFloat(ib, il, values[k], f32)));
+              scf::YieldOp::create(ib, il, sums);
             });
-        Value sum = convertFloat(b, l, loop.getResult(0), outType);
-        if (spec.mean) {
-          Value count = arith::SubIOp::create(b, l, end, begin);
-          Value countF = arith::UIToFPOp::create(
-              b, l, f32,
-              arith::IndexCastUIOp::create(b, l, b.getI64Type(), count));
-          Value mean = arith::DivFOp::create(
-              b, l, convertFloat(b, l, sum, f32), countF);
-          Value nonEmpty = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::ne, count, zero);
-          sum = arith::SelectOp::create(b, l, nonEmpty,
-                                        convertFloat(b, l, mean, outType), sum);
+        Value count = arith::SubIOp::create(b, l, end, begin);
+        Value countF = arith::UIToFPOp::create(
+            b, l, f32,
+            arith::IndexCastUIOp::create(b, l, b.getI64Type(), count));
+        Value nonEmpty =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, count, zero);
+        SmallVector<Value> results;
+        for (Value acc : loop.getResults()) {
+          Value sum = convertFloat(b, l, acc, outType);
+          if (spec.mean) {
+            Value mean = arith::DivFOp::create(
+                b, l, convertFloat(b, l, sum, f32), countF);
+            sum = arith::SelectOp::create(b, l, nonEmpty,
+                                          convertFloat(b, l, mean, outType),
+                                          sum);
+          }
+          results.push_back(sum);
         }
-        memref::StoreOp::create(b, l, sum, out, ValueRange{bag, col});
+        Value col0 = arith::MulIOp::create(b, l, unit,
+                                           constIndex(b, l, perUnit));
+        if (perUnit == 1) {
+          memref::StoreOp::create(b, l, results[0], out, ValueRange{bag, col0});
+        } else {
+          Value vec = vector::FromElementsOp::create(
+              b, l, VectorType::get({perUnit}, outType), results);
+          auto store =
+              vector::StoreOp::create(b, l, vec, out, ValueRange{bag, col0});
+          store.setAlignment(uint64_t(16));
+        }
         scf::YieldOp::create(b, l);
       });
   gpu::ReturnOp::create(fb, loc);

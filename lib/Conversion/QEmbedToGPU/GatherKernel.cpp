@@ -236,10 +236,19 @@ struct KernelBuilder {
   SliceInputs loadSlice(OpBuilder &b, Location loc, Value packed, Value scales,
                         Value zps, Value ids, Value tok, Value slice,
                         Value rows) const {
-    unsigned bits = scheme.getBits();
-    int64_t codes = sliceCodes();
     Value id = loadNatural(b, loc, ids, ValueRange{tok});
     Value row = clampRowIndex(b, loc, id, rows);
+    SliceInputs in = loadRowSlice(b, loc, packed, scales, zps, row, slice);
+    in.tok = tok;
+    return in;
+  }
+
+  /// Emits the loads of slice `slice` of table row `row` (in range).
+  SliceInputs loadRowSlice(OpBuilder &b, Location loc, Value packed,
+                           Value scales, Value zps, Value row,
+                           Value slice) const {
+    unsigned bits = scheme.getBits();
+    int64_t codes = sliceCodes();
     Value col0 =
         arith::MulIOp::create(b, loc, slice, constIndex(b, loc, codes));
 
@@ -312,17 +321,28 @@ struct KernelBuilder {
             loadNatural(b, loc, zps, ValueRange{row, g}));
     }
 
-    return SliceInputs{tok, col0, words, shift, sliceScales, sliceZps};
+    return SliceInputs{Value(), col0, words, shift, sliceScales, sliceZps};
   }
 
   /// Emits the decoding and the 16-byte store of a loaded slice.
   void storeSlice(OpBuilder &b, Location loc, const SliceInputs &in,
                   Value out) const {
+    SmallVector<Value> values = decodeSlice(b, loc, in);
+    Value vec = vector::FromElementsOp::create(
+        b, loc, VectorType::get({sliceCodes()}, outType), values);
+    auto store = vector::StoreOp::create(b, loc, vec, out,
+                                         ValueRange{in.tok, in.col0});
+    store.setAlignment(uint64_t(16));
+  }
+
+  /// Emits the decoding of a loaded slice: its values in `outType`.
+  SmallVector<Value> decodeSlice(OpBuilder &b, Location loc,
+                                 const SliceInputs &in) const {
     unsigned bits = scheme.getBits();
     int64_t codes = sliceCodes();
     bool aligned = (codes * bits) % 32 == 0;
     ArrayRef<Value> words = in.words;
-    Value shift = in.shift, col0 = in.col0, tok = in.tok;
+    Value shift = in.shift;
     ArrayRef<Value> sliceScales = in.scales, sliceZps = in.zps;
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
     SmallVector<Value> values;
@@ -414,16 +434,18 @@ struct KernelBuilder {
                                        hasZeroPoints ? sliceZps[s] : Value(),
                                        outType));
     }
-
-    // One 16-byte store.
-    Value vec = vector::FromElementsOp::create(
-        b, loc, VectorType::get({codes}, outType), values);
-    auto store =
-        vector::StoreOp::create(b, loc, vec, out, ValueRange{tok, col0});
-    store.setAlignment(uint64_t(16));
+    return values;
   }
 };
 } // namespace
+
+SmallVector<Value> mlir::qembed::emitDequantRowSlice(
+    OpBuilder &b, Location loc, SchemeAttr scheme, int64_t cols, Type outType,
+    Value packed, Value scales, Value zps, Value row, Value slice) {
+  KernelBuilder kernel{scheme, cols, outType, bool(zps)};
+  return kernel.decodeSlice(
+      b, loc, kernel.loadRowSlice(b, loc, packed, scales, zps, row, slice));
+}
 
 
 std::string mlir::qembed::elementTypeName(Type t) {

@@ -468,14 +468,17 @@ struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
                  {rewriter.getIndexAttr(spec.blockSize), one, one}))},
         /*regions=*/2);
     createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
-    // Workgroup count: ceil(bags * cols / block size), at least one (CUDA
-    // rejects empty grids; with no bags the kernel's loop runs no iteration).
+    // Workgroup count: ceil(bags * threads per bag / block size), at least
+    // one (CUDA rejects empty grids; with no bags the kernel's loop runs no
+    // iteration).
     Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
     Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
                                         {device, rewriter.getIndexType()},
                                         {loc, loc});
     AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-    AffineExpr grid = (s0 * spec.cols).ceilDiv(spec.blockSize);
+    AffineExpr grid =
+        (s0 * (spec.cols / gatherBagsKernelUnitElements(spec)))
+            .ceilDiv(spec.blockSize);
     auto map = AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)},
                               ctx);
     Value blocks = affine::AffineMaxOp::create(

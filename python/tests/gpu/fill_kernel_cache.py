@@ -76,12 +76,13 @@ def bag_kernels(chip):
     from qembed.torch import QuantizedEmbeddingBag
     import test_torch_bags_cuda as tb
     paths = []
-    for bits, group, sym, scale, out, mode in tb.CONFIGS:
-        m = t.random_module(bits, group, sym, scale, out, rows=4,
+    configs = [(c, t.COLS) for c in tb.CONFIGS] + tb.ODD_CONFIGS
+    for (bits, group, sym, scale, out, mode), cols in configs:
+        m = t.random_module(bits, group, sym, scale, out, rows=4, cols=cols,
                             device="cpu")
         for last in (False, True):
             paths += QuantizedEmbeddingBag(
-                m.packed, m.scales, m.zero_points, embedding_dim=t.COLS,
+                m.packed, m.scales, m.zero_points, embedding_dim=cols,
                 bits=bits, group_size=group, mode=mode,
                 include_last_offset=last, dtype=m.dtype).compile_kernels(chip)
     for bits, group in ((4, 64), (8, 0)):  # bench/gpu/bench_bags.py

@@ -25,14 +25,18 @@ CONFIGS = [(4, 64, True, "f16", "f16", "sum"),
            (3, 32, False, "bf16", "bf16", "sum"),
            (2, 64, False, "f16", "f16", "mean")]
 INDEX = (torch.int64, torch.int32)
+# Row lengths that are not a multiple of the 16-byte slice: the kernel takes
+# one column per thread there.
+ODD_CONFIGS = [((8, 0, True, "f16", "f16", "sum"), 100),
+               ((3, 20, False, "f32", "f32", "mean"), 100)]
 
 
 def bag_module(bits, group, symmetric, scale, out, mode,
-               include_last_offset=False):
-    m = random_module(bits, group, symmetric, scale, out,
+               include_last_offset=False, cols=COLS):
+    m = random_module(bits, group, symmetric, scale, out, cols=cols,
                       seed=bits * 10 + group)
     return QuantizedEmbeddingBag(
-        m.packed, m.scales, m.zero_points, embedding_dim=COLS, bits=bits,
+        m.packed, m.scales, m.zero_points, embedding_dim=cols, bits=bits,
         group_size=group, mode=mode, include_last_offset=include_last_offset,
         dtype=m.dtype).cuda()
 
@@ -93,6 +97,16 @@ def test_bags_bit_exact(config, include_last_offset):
         ids, offsets = random_bags(gen, 50, 6, include_last_offset)
         assert same_bits(m(ids.cuda(), offsets.cuda()).cpu(),
                          m.cpu()(ids, offsets))
+
+
+@pytest.mark.parametrize("config,cols", ODD_CONFIGS)
+def test_bags_odd_row_length(config, cols):
+    m = bag_module(*config, cols=cols)
+    gen = torch.Generator().manual_seed(11)
+    for bags, most in ((3, 2), (700, 12)):
+        ids, offsets = random_bags(gen, bags, most, False)
+        assert same_bits(m(ids.cuda(), offsets.cuda()),
+                         bags_reference(m, ids, offsets, False)), bags
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -3,14 +3,17 @@
 // The GPU kernel of qembed.gather_bags (bare-pointer ABI, IREE's CUDA ABI):
 //   packed (i32*), scales (scale*), [zero_points (i8*)], ids (i32/i64*),
 //   offsets (i32/i64*), out (out*), i32 ids count, i32 bags, i32 rows.
-// One thread per output element (bag, column), consecutive threads take
-// consecutive columns of a bag (coalesced code, scale and output accesses);
-// each thread walks its bag's ids in order, dequantizes the element of each
-// clamped row with the shared DequantUtils arithmetic and accumulates in an
-// f32 register: bit-identical to lib/Numerics/Bags.h. Offsets are clamped
-// into [0, ids]; a bag whose end precedes its start is empty. Launch with
-// grid.x = max(1, ceil(bags * cols / blockSize)), blockDim.x = blockSize
-// (threads loop over the elements grid-stride, so fewer blocks also work).
+// One thread per (bag, unit): a unit is a 16-byte output slice of the gather
+// kernel (8 f16/bf16 or 4 f32 columns: the codes of one word for 4 bits, one
+// scale load) when the row length is a multiple of it, else one column.
+// Consecutive threads take consecutive units of a bag (coalesced code, scale
+// and output accesses); each walks its bag's ids in order, decodes the unit
+// of each clamped row with the gather kernel's arithmetic (DequantUtils),
+// rounds each value to the output type and adds it in f32: bit-identical to
+// lib/Numerics/Bags.h. Offsets are clamped into [0, ids]; a bag whose end
+// precedes its start is empty. Launch with grid.x = max(1, ceil(bags * cols
+// / (unit * blockSize))) (gatherBagsKernelUnitElements), blockDim.x =
+// blockSize; threads stride over the grid, so fewer blocks also work.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +47,11 @@ struct GatherBagsKernelSpec {
 
 /// Returns "" if the generator supports `spec`, else why not.
 std::string checkGatherBagsKernelSpec(const GatherBagsKernelSpec &spec);
+
+/// Output elements per thread and bag: the gather kernel's 16-byte slice
+/// (8 f16/bf16 or 4 f32 values) when the row length is a multiple of it,
+/// else 1. Launch bags * cols / this threads (the kernel strides over more).
+int64_t gatherBagsKernelUnitElements(const GatherBagsKernelSpec &spec);
 
 /// The kernel's symbol for `spec` (stable; encodes every parameter).
 std::string gatherBagsKernelName(const GatherBagsKernelSpec &spec);

@@ -112,6 +112,17 @@ void emitGatherKernelBody(OpBuilder &b, Location loc, SchemeAttr scheme,
                           Value scales, Value zps, Value ids, Value out,
                           Value tokens, Value rows, int64_t unroll);
 
+/// Emits the loads and the decoding of slice `slice` (the codes of 16
+/// output bytes, gatherSliceCodes) of table row `row` (an in-range index),
+/// exactly as the gather kernel does: the slice's values in `outType`. For
+/// kernels built from the gather's slices (the bag kernel); `cols` must be
+/// a multiple of the slice size.
+SmallVector<Value> emitDequantRowSlice(OpBuilder &b, Location loc,
+                                       SchemeAttr scheme, int64_t cols,
+                                       Type outType, Value packed,
+                                       Value scales, Value zps, Value row,
+                                       Value slice);
+
 } // namespace mlir::qembed
 
 #endif // QEMBED_CONVERSION_QEMBEDTOGPU_GATHERKERNEL_H
