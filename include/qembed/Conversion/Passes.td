@@ -87,6 +87,12 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     } -> tensor<?x128xf32>
     ```
   }];
+  let options = [
+    Option<"chunkedGathers", "chunked-gathers", "bool", /*default=*/"true",
+           "Lower 2/4/8-bit gathers whose row width and group size are "
+           "multiples of 16 in 16-value chunks (false: the element-by-element "
+           "form for every gather, as before)">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",

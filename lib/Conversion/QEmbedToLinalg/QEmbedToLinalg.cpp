@@ -289,7 +289,11 @@ static Value rowCount(OpBuilder &b, Location loc, Value table) {
 }
 
 struct GatherLowering : OpConversionPattern<GatherOp> {
-  using OpConversionPattern::OpConversionPattern;
+  GatherLowering(MLIRContext *ctx, bool chunked)
+      : OpConversionPattern(ctx), chunked(chunked) {}
+
+  /// Whether eligible gathers take the chunked form (buildChunkedGather).
+  bool chunked;
 
   LogicalResult
   matchAndRewrite(GatherOp op, OpAdaptor adaptor,
@@ -301,7 +305,7 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
                   adaptor.getZeroPoints(), op.getScheme(),
                   type.getShape().back()};
     Value rows = rowCount(rewriter, loc, t.packed);
-    if (int64_t lanes = gatherChunkLanes(t.scheme, t.cols)) {
+    if (int64_t lanes = chunked ? gatherChunkLanes(t.scheme, t.cols) : 0) {
       rewriter.replaceOp(op,
                          buildChunkedGather(rewriter, loc, type,
                                             adaptor.getIds(), rows, t, lanes));
@@ -509,6 +513,8 @@ struct LookupBagsLowering : OpConversionPattern<LookupBagsOp> {
 
 struct ConvertQEmbedToLinalgPass
     : mlir::qembed::impl::ConvertQEmbedToLinalgBase<ConvertQEmbedToLinalgPass> {
+  using ConvertQEmbedToLinalgBase::ConvertQEmbedToLinalgBase;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<QEmbedDialect>();
@@ -516,7 +522,7 @@ struct ConvertQEmbedToLinalgPass
                            arith::ArithDialect, cf::ControlFlowDialect,
                            scf::SCFDialect>();
     RewritePatternSet patterns(&getContext());
-    populateQEmbedToLinalgPatterns(patterns);
+    populateQEmbedToLinalgPatterns(patterns, chunkedGathers);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -527,9 +533,10 @@ struct ConvertQEmbedToLinalgPass
 };
 } // namespace
 
-void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
-      patterns.getContext());
+void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns,
+                                                  bool chunkedGathers) {
+  patterns.add<GatherLowering>(patterns.getContext(), chunkedGathers);
+  patterns.add<LookupLowering, DequantizeLowering>(patterns.getContext());
   patterns.add<GatherBagsLowering, LookupBagsLowering>(patterns.getContext());
   populateCodebookToLinalgPatterns(patterns);
 }
