@@ -23,9 +23,9 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     (id, column): the chunk's words (2 for W4, 4 for W8) are extracted with
     indices that do not depend on the lane, each lane's word is chosen with
     `arith.select` on its word number and its shift read from a constant
-    operand indexed by the lane, so a vectorizer of the lane dim (IREE
-    llvm-cpu, upstream's linalg vectorizer) emits broadcast loads, blends and
-    vector shifts instead of one gathered load per value. Other gathers
+    operand indexed by the lane, so IREE llvm-cpu's vectorizer emits
+    broadcast loads, blends and vector shifts instead of one gathered load
+    per value. Other gathers
     (3/5/6/7 bits, group 8, float formats) keep one generic over
     (id, column) as below.
 

@@ -182,11 +182,13 @@ static Value constI32Tensor(OpBuilder &b, Location loc,
 /// scalar load a vectorizer broadcasts), the lane's word is picked by
 /// `arith.select`s on the bits of its word number, and its shift comes from
 /// a constant operand indexed by the lane only; the scale (and zero point)
-/// of the chunk's group does not depend on the lane either. Vectorizing the
-/// lane dim (IREE's llvm-cpu does, as upstream's linalg vectorizer) thus
-/// gives broadcasts, blends and shifts instead of one gathered load per
-/// value, and the lane operands keep the (chunk, lane) dims from being
-/// collapsed back into one. Same arithmetic per value as emitDequantElement.
+/// of the chunk's group does not depend on the lane either. IREE's llvm-cpu
+/// vectorizes the lane dim into broadcast loads, blends and shifts instead
+/// of one gathered load per value (upstream's linalg vectorizer, which takes
+/// a value read from the ids operand as varying, emits `vector.gather`s of
+/// splat indices), and the lane operands keep the (chunk, lane) dims from
+/// being collapsed back into one. Same arithmetic per value as
+/// emitDequantElement.
 static Value buildChunkedGather(OpBuilder &b, Location loc,
                                 RankedTensorType type, Value ids, Value rows,
                                 const PackedTable &t, int64_t lanes) {
