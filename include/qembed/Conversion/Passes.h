@@ -21,8 +21,11 @@ namespace mlir::qembed {
 #include "qembed/Conversion/Passes.h.inc"
 
 /// Patterns lowering qembed.gather / lookup / dequantize to linalg.generic
-/// ops that read the packed table element by element.
-void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns);
+/// ops that read the packed table element by element; with
+/// `chunkedGathers`, 2/4/8-bit gathers whose row width and group size are
+/// multiples of 16 as a generic over (id, 16-value chunk, lane) instead.
+void populateQEmbedToLinalgPatterns(RewritePatternSet &patterns,
+                                    bool chunkedGathers = true);
 
 /// Patterns lowering qembed.codebook_gather (codebook VQ) to a linalg.generic
 /// that extracts codes and codebook entries element by element.

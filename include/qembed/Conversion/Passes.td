@@ -17,6 +17,18 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
     `cf.assert` that it is not empty. `qembed.quantize` / `qembed.pack` on
     non-constant tables have no lowering and make the pass fail.
 
+    A `qembed.gather` of integer codes that never straddle words (2, 4, 8
+    bits...) whose row width and group size are multiples of 16 becomes a
+    generic over (id, chunk, lane) of 16 values per chunk, collapsed back to
+    (id, column): the chunk's words (2 for W4, 4 for W8) are extracted with
+    indices that do not depend on the lane, each lane's word is chosen with
+    `arith.select` on its word number and its shift read from a constant
+    operand indexed by the lane, so IREE llvm-cpu's vectorizer emits
+    broadcast loads, blends and vector shifts instead of one gathered load
+    per value. Other gathers
+    (3/5/6/7 bits, group 8, float formats) keep one generic over
+    (id, column) as below.
+
     `qembed.gather_bags` / `qembed.lookup_bags` become a `linalg.generic`
     over (bag, column) whose body finds the bag's ids from the offsets and
     runs an `scf.for` over them only, dequantizing (or reading) the element
@@ -32,7 +44,33 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
         -> tensor<?x128xf32>
     ```
 
-    After:
+    After (16-value chunks: 2 words each, scale column = chunk / 4):
+
+    ```mlir
+    %shifts = arith.constant dense<[0, 4, ..., 28, 0, 4, ..., 28]> : tensor<16xi32>
+    %words = arith.constant dense<[0, ..., 0, 1, ..., 1]> : tensor<16xi32>
+    %g = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0)>,
+                                          affine_map<(d0, d1, d2) -> (d2)>,
+                                          affine_map<(d0, d1, d2) -> (d2)>,
+                                          affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                         iterator_types = ["parallel", "parallel", "parallel"]}
+        ins(%ids, %shifts, %words : tensor<?xi64>, tensor<16xi32>, tensor<16xi32>)
+        outs(%init : tensor<?x8x16xf32>) {
+    ^bb0(%id: i64, %shift: i32, %word: i32, %out: f32):
+      // clamp id; %chunk = linalg.index 1
+      %w0 = tensor.extract %p[%row, %i0] : tensor<100x16xi32>  // word 2*chunk
+      %w1 = tensor.extract %p[%row, %i1] : tensor<100x16xi32>  // word 2*chunk+1
+      %w = arith.select %odd, %w1, %w0 : i32  // %odd: bit 0 of %word
+      %c = arith.shrui %w, %shift : i32       // & 15, then as below
+      %sc = tensor.extract %s[%row, %grp] : tensor<100x2xf32>
+      %v = arith.mulf %qf, %sc : f32
+      linalg.yield %v : f32
+    } -> tensor<?x8x16xf32>
+    %r = tensor.collapse_shape %g [[0], [1, 2]]
+        : tensor<?x8x16xf32> into tensor<?x128xf32>
+    ```
+
+    The element-by-element form (e.g. group_size = 8):
 
     ```mlir
     %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>,
@@ -43,12 +81,18 @@ def ConvertQEmbedToLinalg : Pass<"qembed-to-linalg"> {
       // clamp id, word = %p[row, col / 8], code = (word >> 4*(col % 8)) & 15
       %w = tensor.extract %p[%row, %wi] : tensor<100x16xi32>
       ...
-      %sc = tensor.extract %s[%row, %g] : tensor<100x2xf32>
+      %sc = tensor.extract %s[%row, %g] : tensor<100x16xf32>
       %v = arith.mulf %qf, %sc : f32
       linalg.yield %v : f32
     } -> tensor<?x128xf32>
     ```
   }];
+  let options = [
+    Option<"chunkedGathers", "chunked-gathers", "bool", /*default=*/"true",
+           "Lower 2/4/8-bit gathers whose row width and group size are "
+           "multiples of 16 in 16-value chunks (false: the element-by-element "
+           "form for every gather, as before)">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",

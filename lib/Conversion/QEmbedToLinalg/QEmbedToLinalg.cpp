@@ -42,6 +42,26 @@ static Value scaleBytes(OpBuilder &b, Location loc, Value scales) {
   return scales;
 }
 
+/// Emits the dequantized value of code `u` (already masked) of row `row`
+/// and scale group `group` of a packed table, converted to `resultType`.
+static Value emitDequantCodeAt(OpBuilder &b, Location loc, const PackedTable &t,
+                               Value u, Value row, Value group,
+                               Type resultType) {
+  Value zp;
+  if (t.zeroPoints)
+    zp =
+        tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
+  Value scale =
+      tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
+  if (!t.scheme.isInt()) {
+    FloatAttr g = t.scheme.getGlobalScale();
+    return emitDequantFloatCode(b, loc, u, unsigned(t.scheme.getFormat()),
+                                scale, g ? g.getValue().convertToFloat() : 1.0f,
+                                resultType, /*noSubnormals=*/true);
+  }
+  return emitDequantCode(b, loc, u, t.scheme.getBits(), scale, zp, resultType);
+}
+
 /// Emits the dequantized value of element (row, col) of a packed table,
 /// converted to `resultType`. Matches ::qembed::dequantizeElement exactly.
 static Value emitDequantElement(OpBuilder &b, Location loc,
@@ -92,19 +112,7 @@ static Value emitDequantElement(OpBuilder &b, Location loc,
   if (t.scheme.getGroupSize() != 0)
     group = arith::DivUIOp::create(b, loc, col,
                                    constIndex(b, loc, t.scheme.getGroupSize()));
-  Value zp;
-  if (t.zeroPoints)
-    zp =
-        tensor::ExtractOp::create(b, loc, t.zeroPoints, ValueRange{row, group});
-  Value scale =
-      tensor::ExtractOp::create(b, loc, t.scales, ValueRange{row, group});
-  if (!t.scheme.isInt()) {
-    FloatAttr g = t.scheme.getGlobalScale();
-    return emitDequantFloatCode(b, loc, u, unsigned(t.scheme.getFormat()),
-                                scale, g ? g.getValue().convertToFloat() : 1.0f,
-                                resultType, /*noSubnormals=*/true);
-  }
-  return emitDequantCode(b, loc, u, bits, scale, zp, resultType);
+  return emitDequantCodeAt(b, loc, t, u, row, group, resultType);
 }
 
 /// tensor.empty of `type` whose dynamic dims come from `ids` (same leading
@@ -142,6 +150,130 @@ static Value buildRowGather(OpBuilder &b, Location loc, RankedTensorType type,
   return generic.getResult(0);
 }
 
+/// The number of output values the chunked gather (buildChunkedGather)
+/// computes per step of its innermost loop, or 0 when the scheme and row
+/// width do not allow it: integer codes that never straddle words
+/// (32 % bits == 0), a row width and a group size that are multiples of the
+/// chunk. A chunk is at least 16 values (one AVX-512 f32 vector) and at
+/// least one word.
+static int64_t gatherChunkLanes(SchemeAttr scheme, int64_t cols) {
+  unsigned bits = scheme.getBits();
+  if (!scheme.isInt() || 32 % bits != 0 || ShapedType::isDynamic(cols))
+    return 0;
+  int64_t lanes = std::max<int64_t>(16, 32 / bits);
+  int64_t group = scheme.getGroupSize();
+  if (cols % lanes != 0 || (group != 0 && group % lanes != 0))
+    return 0;
+  return lanes;
+}
+
+/// A rank-1 i32 constant tensor of `values`.
+static Value constI32Tensor(OpBuilder &b, Location loc,
+                            ArrayRef<int32_t> values) {
+  auto type = RankedTensorType::get({int64_t(values.size())}, b.getI32Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+/// Builds the gather of a packed table as a `linalg.generic` over
+/// (ids..., chunk, lane) whose result [ids..., D / lanes, lanes] is
+/// collapsed to [ids..., D]. The chunk's K = lanes / (32 / bits) words are
+/// each read with a `tensor.extract` that does not depend on the lane (a
+/// scalar load a vectorizer broadcasts), the lane's word is picked by
+/// `arith.select`s on the bits of its word number, and its shift comes from
+/// a constant operand indexed by the lane only; the scale (and zero point)
+/// of the chunk's group does not depend on the lane either. IREE's llvm-cpu
+/// vectorizes the lane dim into broadcast loads, blends and shifts instead
+/// of one gathered load per value (upstream's linalg vectorizer, which takes
+/// a value read from the ids operand as varying, emits `vector.gather`s of
+/// splat indices), and the lane operands keep the (chunk, lane) dims from
+/// being collapsed back into one. Same arithmetic per value as
+/// emitDequantElement.
+static Value buildChunkedGather(OpBuilder &b, Location loc,
+                                RankedTensorType type, Value ids, Value rows,
+                                const PackedTable &t, int64_t lanes) {
+  MLIRContext *ctx = b.getContext();
+  unsigned bits = t.scheme.getBits();
+  int64_t perWord = 32 / bits, wordsPerChunk = lanes / perWord;
+  int64_t idRank = type.getRank() - 1, loops = idRank + 2;
+  int64_t chunks = type.getShape().back() / lanes;
+
+  SmallVector<int32_t> shifts, laneWords;
+  for (int64_t lane = 0; lane < lanes; ++lane) {
+    shifts.push_back(int32_t((lane % perWord) * bits));
+    laneWords.push_back(int32_t(lane / perWord));
+  }
+  Value shiftsT = constI32Tensor(b, loc, shifts);
+  Value laneWordsT = constI32Tensor(b, loc, laneWords);
+
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.append({chunks, lanes});
+  auto chunkedType = RankedTensorType::get(shape, type.getElementType());
+  Value init = emptyLike(b, loc, chunkedType, ids);
+
+  SmallVector<AffineExpr> idDims;
+  for (int64_t i = 0; i < idRank; ++i)
+    idDims.push_back(getAffineDimExpr(i, ctx));
+  AffineMap idsMap = AffineMap::get(loops, 0, idDims, ctx);
+  AffineMap laneMap =
+      AffineMap::get(loops, 0, getAffineDimExpr(idRank + 1, ctx));
+  AffineMap outMap = AffineMap::getMultiDimIdentityMap(loops, ctx);
+  SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, chunkedType, ValueRange{ids, shiftsT, laneWordsT},
+      ValueRange{init}, ArrayRef<AffineMap>{idsMap, laneMap, laneMap, outMap},
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value row = clampRowIndex(nb, nl, args[0], rows);
+        Value chunk = linalg::IndexOp::create(nb, nl, idRank);
+        Value first = chunk;
+        if (wordsPerChunk != 1)
+          first = arith::MulIOp::create(nb, nl, chunk,
+                                        constIndex(nb, nl, wordsPerChunk));
+        SmallVector<Value> words;
+        for (int64_t k = 0; k < wordsPerChunk; ++k) {
+          Value w = k == 0 ? first
+                           : arith::AddIOp::create(nb, nl, first,
+                                                   constIndex(nb, nl, k))
+                                 .getResult();
+          words.push_back(
+              tensor::ExtractOp::create(nb, nl, t.packed, ValueRange{row, w}));
+        }
+        // Pairwise selects on bit `level` of the lane's word number.
+        Value zero = constI32(nb, nl, 0);
+        for (int64_t level = 0; words.size() > 1; ++level) {
+          Value bit = arith::AndIOp::create(nb, nl, args[2],
+                                            constI32(nb, nl, 1 << level));
+          Value odd = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne,
+                                            bit, zero);
+          SmallVector<Value> next;
+          for (size_t i = 0; i < words.size(); i += 2)
+            next.push_back(
+                arith::SelectOp::create(nb, nl, odd, words[i + 1], words[i]));
+          words = std::move(next);
+        }
+        Value code = arith::ShRUIOp::create(nb, nl, words.front(), args[1]);
+        Value u = arith::AndIOp::create(nb, nl, code,
+                                        constI32(nb, nl, (1 << bits) - 1));
+        // The chunk's scale group: g / lanes chunks per group.
+        int64_t g = t.scheme.getGroupSize();
+        Value group = chunk;
+        if (g == 0)
+          group = constIndex(nb, nl, 0);
+        else if (g != lanes)
+          group = arith::DivUIOp::create(nb, nl, chunk,
+                                         constIndex(nb, nl, g / lanes));
+        linalg::YieldOp::create(
+            nb, nl,
+            emitDequantCodeAt(nb, nl, t, u, row, group, type.getElementType()));
+      });
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < idRank; ++i)
+    groups.push_back({i});
+  groups.push_back({idRank, idRank + 1});
+  return tensor::CollapseShapeOp::create(b, loc, type, generic.getResult(0),
+                                         groups);
+}
+
 namespace {
 /// The number of rows of `table` as an index; a dynamic count is asserted
 /// to be non-zero at run time (ids are clamped into [0, rows): an empty
@@ -159,7 +291,11 @@ static Value rowCount(OpBuilder &b, Location loc, Value table) {
 }
 
 struct GatherLowering : OpConversionPattern<GatherOp> {
-  using OpConversionPattern::OpConversionPattern;
+  GatherLowering(MLIRContext *ctx, bool chunked)
+      : OpConversionPattern(ctx), chunked(chunked) {}
+
+  /// Whether eligible gathers take the chunked form (buildChunkedGather).
+  bool chunked;
 
   LogicalResult
   matchAndRewrite(GatherOp op, OpAdaptor adaptor,
@@ -171,6 +307,12 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
                   adaptor.getZeroPoints(), op.getScheme(),
                   type.getShape().back()};
     Value rows = rowCount(rewriter, loc, t.packed);
+    if (int64_t lanes = chunked ? gatherChunkLanes(t.scheme, t.cols) : 0) {
+      rewriter.replaceOp(op,
+                         buildChunkedGather(rewriter, loc, type,
+                                            adaptor.getIds(), rows, t, lanes));
+      return success();
+    }
     Type elt = type.getElementType();
     rewriter.replaceOp(
         op, buildRowGather(rewriter, loc, type, adaptor.getIds(), rows,
@@ -373,6 +515,8 @@ struct LookupBagsLowering : OpConversionPattern<LookupBagsOp> {
 
 struct ConvertQEmbedToLinalgPass
     : mlir::qembed::impl::ConvertQEmbedToLinalgBase<ConvertQEmbedToLinalgPass> {
+  using ConvertQEmbedToLinalgBase::ConvertQEmbedToLinalgBase;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<QEmbedDialect>();
@@ -380,7 +524,7 @@ struct ConvertQEmbedToLinalgPass
                            arith::ArithDialect, cf::ControlFlowDialect,
                            scf::SCFDialect>();
     RewritePatternSet patterns(&getContext());
-    populateQEmbedToLinalgPatterns(patterns);
+    populateQEmbedToLinalgPatterns(patterns, chunkedGathers);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -391,9 +535,10 @@ struct ConvertQEmbedToLinalgPass
 };
 } // namespace
 
-void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, LookupLowering, DequantizeLowering>(
-      patterns.getContext());
+void mlir::qembed::populateQEmbedToLinalgPatterns(RewritePatternSet &patterns,
+                                                  bool chunkedGathers) {
+  patterns.add<GatherLowering>(patterns.getContext(), chunkedGathers);
+  patterns.add<LookupLowering, DequantizeLowering>(patterns.getContext());
   patterns.add<GatherBagsLowering, LookupBagsLowering>(patterns.getContext());
   populateCodebookToLinalgPatterns(patterns);
 }
