@@ -13,50 +13,21 @@ Kernels come from $QEMBED_CACHE_DIR (python/tests/gpu/fill_kernel_cache.py).
 Usage (GPU machine): python3 bench/gpu/bench_bags.py"""
 
 import os
-import statistics
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "python", "tests", "gpu"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python", "tests", "gpu"))
 from test_torch_cuda import random_module, reference  # noqa: E402
 from qembed.torch import QuantizedEmbeddingBag  # noqa: E402
+from timing import copy_gbs, graph_us  # noqa: E402
 
 V, D = 128256, 4096
 SHAPES = [(256, 20), (4096, 20), (1024, 200)]  # bags, ids per bag
 SCHEMES = [(4, 64), (8, 0)]
-
-
-def median_us(fn, reps=30):
-    start = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    end = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    for s, e in zip(start, end):
-        s.record()
-        fn()
-        e.record()
-    torch.cuda.synchronize()
-    return statistics.median(s.elapsed_time(e) for s, e in
-                             zip(start, end)) * 1e3
-
-
-def graph_us(fn, calls=10):
-    fn()
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        for _ in range(calls):
-            fn()
-    us = median_us(graph.replay) / calls
-    del graph
-    return us
-
-
-def copy_gbs():
-    x = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
-    y = torch.empty_like(x)
-    return 2 * x.numel() / (median_us(lambda: y.copy_(x)) * 1e-6) / 1e9
 
 
 def main():

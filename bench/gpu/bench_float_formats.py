@@ -20,17 +20,18 @@ Prints a markdown table; writes JSON to argv[1] if given."""
 
 import json
 import os
-import statistics
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "python", "tests", "gpu"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python", "tests", "gpu"))
 from float_formats_ref import NVFP4_GLOBAL, dequant_rows, random_table  # noqa: E402
 from qembed import torch as qtorch  # noqa: E402
 from qembed.torch import QuantizedEmbedding  # noqa: E402
+from timing import copy_gbs, graph_us, median_us  # noqa: E402
 
 TABLES = [(128256, 4096), (152064, 8192)]
 TOKENS = [4096, 32768]
@@ -41,43 +42,8 @@ GRAPH = "--graph" in sys.argv
 ARGS = [a for a in sys.argv[1:] if a != "--graph"]
 
 
-def median_us(fn, reps=REPS, warmup=20):
-    for _ in range(warmup):
-        fn()
-    start = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    end = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    for s, e in zip(start, end):
-        s.record()
-        fn()
-        e.record()
-    torch.cuda.synchronize()
-    return statistics.median(s.elapsed_time(e) for s, e in
-                             zip(start, end)) * 1e3
-
-
-def graph_us(fn, calls=10):
-    """Time per call of `calls` calls captured in one CUDA graph, replayed."""
-    fn()
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        for _ in range(calls):
-            fn()
-    us = median_us(graph.replay, reps=30, warmup=3) / calls
-    del graph
-    return us
-
-
 def kernel_us(fn):
-    return graph_us(fn) if GRAPH else median_us(fn)
-
-
-def copy_gbs():
-    n = 1 << 30
-    x = torch.empty(n, dtype=torch.uint8, device="cuda").random_()
-    y = torch.empty_like(x)
-    t = median_us(lambda: y.copy_(x), reps=50)
-    return 2 * n / (t * 1e-6) / 1e9
+    return graph_us(fn) if GRAPH else median_us(fn, reps=REPS)
 
 
 def row_bytes(kind, cols):

@@ -13,9 +13,9 @@ Imports only torch and qembed.torch, so it runs on a machine without the
 compiler extension when $QEMBED_CACHE_DIR holds the kernels. Prints a
 markdown table; writes JSON to argv[1] if given."""
 
+import functools
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -27,25 +27,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qembed import torch as qtorch
 from qembed.torch import QuantizedEmbedding
+import timing  # noqa: E402  (bench/gpu/timing.py)
 
 ROWS, COLS = 128256, 4096
 SCHEMES = [("W4 g64", 4, 64), ("W8 channel", 8, 0)]
 TOKENS = [1, 16, 4096, 32768]
 REPS = 200
-
-
-def median_us(fn, reps=REPS, warmup=20):
-    for _ in range(warmup):
-        fn()
-    start = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    end = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-    for s, e in zip(start, end):
-        s.record()
-        fn()
-        e.record()
-    torch.cuda.synchronize()
-    return statistics.median(s.elapsed_time(e) for s, e in
-                             zip(start, end)) * 1e3
+median_us = functools.partial(timing.median_us, reps=REPS)
+# GPU time per call from a CUDA graph of 20 calls: the kernels' own cost,
+# without Python or launch overhead.
+graph_us = functools.partial(timing.graph_us, calls=20, reps=50)
 
 
 def random_module(bits, group):
@@ -58,18 +49,6 @@ def random_module(bits, group):
               0.01).half()
     return QuantizedEmbedding(packed, scales, embedding_dim=COLS, bits=bits,
                               group_size=group, dtype=torch.float16)
-
-
-def graph_us(fn, calls=20, reps=50):
-    """GPU time per call of `fn` replayed from a CUDA graph of `calls`
-    calls: the kernels' own cost, without Python or launch overhead."""
-    fn()
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        for _ in range(calls):
-            fn()
-    return median_us(graph.replay, reps=reps, warmup=3) / calls
 
 
 def triton_config(m, ids, out, bits, group):
