@@ -129,8 +129,11 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto fmt = ::qembed::Format(format);
   if (fmt == ::qembed::Format::FP8) {
-    Value prod = arith::MulFOp::create(b, loc, emitDecodeE4M3(b, loc, u, noSubnormals),
-                                       convertFloat(b, loc, scale, f32));
+    // (Operands built in sequence: argument evaluation order is unspecified
+    // and the emitted IR must not depend on the host compiler.)
+    Value code = emitDecodeE4M3(b, loc, u, noSubnormals);
+    Value prod =
+        arith::MulFOp::create(b, loc, code, convertFloat(b, loc, scale, f32));
     Value value = convertFloat(b, loc, prod, scale.getType());
     return convertFloat(b, loc, value, resultType);
   }
@@ -143,8 +146,9 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
   Value byte = arith::ExtUIOp::create(b, loc, i32, raw);
   Value s;
   if (fmt == ::qembed::Format::NVFP4) {
+    Value decoded = emitDecodeE4M3(b, loc, byte, noSubnormals);
     s = arith::DivFOp::create(
-        b, loc, emitDecodeE4M3(b, loc, byte, noSubnormals),
+        b, loc, decoded,
         arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
                                        APFloat(globalScale)));
   } else {
@@ -157,7 +161,8 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
                               mlir::qembed::constI32(b, loc, 23)));
     s = arith::BitcastOp::create(b, loc, f32, bits);
   }
-  Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u, noSubnormals), s);
+  Value code = emitDecodeE2M1(b, loc, u, noSubnormals);
+  Value prod = arith::MulFOp::create(b, loc, code, s);
   return convertFloat(b, loc, prod, resultType);
 }
 
