@@ -54,6 +54,10 @@ bool codebookKernelUsesSharedMemory(const CodebookKernelSpec &spec);
 /// whole words within a row and column group, or too many values per chunk).
 int64_t codebookKernelChunkVectors(const CodebookKernelSpec &spec);
 
+/// Chunks per thread and grid-stride iteration of the packed path of
+/// `spec` (its `unroll`, or the generator's choice when that is 0).
+int64_t codebookKernelUnroll(const CodebookKernelSpec &spec);
+
 /// Builds the kernel for `spec` and lowers it to PTX for `chip`; on failure
 /// returns false with `error` set. `result.slicesPerRow` is unused (0).
 bool compileCodebookKernel(const CodebookKernelSpec &spec, llvm::StringRef chip,
