@@ -169,6 +169,11 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
 Value mlir::qembed::scalesAsBytes(OpBuilder &b, Location loc, Value scales) {
   auto type = cast<RankedTensorType>(scales.getType());
   auto bytesType = type.clone(b.getI8Type());
+  // Bytes cast to f8 (--qembed-quantize-globals stores f8 scales as i8):
+  // the bytes themselves.
+  if (auto cast = scales.getDefiningOp<arith::BitcastOp>())
+    if (cast.getIn().getType() == bytesType)
+      return cast.getIn();
   if (auto constant = scales.getDefiningOp<arith::ConstantOp>()) {
     Attribute value = constant.getValue();
     if (auto dense = dyn_cast<DenseElementsAttr>(value))
@@ -184,6 +189,14 @@ Value mlir::qembed::scalesAsBytes(OpBuilder &b, Location loc, Value scales) {
 
 void mlir::qembed::eraseDeadF8Constants(Operation *root) {
   root->walk([](arith::ConstantOp c) {
+    auto type = dyn_cast<ShapedType>(c.getType());
+    if (type && c->use_empty() &&
+        isa<Float8E4M3FNType, Float8E8M0FNUType>(type.getElementType()))
+      c->erase();
+  });
+  // Likewise the dead casts of i8 bytes to f8 that scalesAsBytes looked
+  // through.
+  root->walk([](arith::BitcastOp c) {
     auto type = dyn_cast<ShapedType>(c.getType());
     if (type && c->use_empty() &&
         isa<Float8E4M3FNType, Float8E8M0FNUType>(type.getElementType()))

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
@@ -205,6 +206,15 @@ static void createGlobal(OpBuilder &b, Operation *after, StringRef sym,
   b.create(state);
 }
 
+/// The i8 bytes of an f8 `dense` or `dense_resource` attribute.
+static TypedAttr asBytesAttr(TypedAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  auto bytesType = type.clone(IntegerType::get(attr.getContext(), 8));
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    return DenseResourceElementsAttr::get(bytesType, resource.getRawHandle());
+  return cast<DenseElementsAttr>(attr).bitcast(bytesType.getElementType());
+}
+
 LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
   Location loc = UnknownLoc::get(ctx);
   if (maxTableBytes <= 0)
@@ -221,9 +231,26 @@ LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
                              "group-size >= 0, got bits="
                           << unsigned(bits)
                           << " group-size=" << int64_t(groupSize);
+  // The format options of --qembed-quantize, checked by the same function.
+  if (format == "vq")
+    return emitError(loc) << "invalid options: format=vq (codebook tables) "
+                             "is not supported by --qembed-quantize-globals";
+  QuantizeFormatOptions fo;
+  fo.format = format;
+  fo.perTensor = perTensor;
+  fo.bits = bits;
+  fo.bitsGiven = bits.hasValue();
+  fo.groupSize = groupSize;
+  fo.groupSizeGiven = groupSize.hasValue();
+  fo.symmetric = symmetric;
+  fo.scaleType = scaleType;
+  if (failed(checkQuantizeFormatOptions(loc, fo)))
+    return failure();
   config = QuantizeGlobalsConfig();
-  config.quantize.bits = bits;
-  config.quantize.groupSize = groupSize;
+  config.quantize.bits = fo.bits;
+  config.quantize.groupSize = fo.groupSize;
+  config.quantize.format = format;
+  config.quantize.perTensor = perTensor;
   config.quantize.symmetric = symmetric;
   config.quantize.maxTableBytes = maxTableBytes;
   config.quantize.minTableBytes = minTableBytes;
@@ -502,8 +529,15 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       TypedAttr attr;
       std::string sym;
     };
+    // f8 scales (nvfp4, mxfp4) are stored as their bytes (IREE 3.13 has no
+    // f8 globals) and cast back to f8 after each load.
+    auto scalesType = cast<ShapedType>(q->scales.getType());
+    bool f8Scales =
+        isa<Float8E4M3FNType, Float8E8M0FNUType>(scalesType.getElementType());
+    TypedAttr storedScales =
+        f8Scales ? asBytesAttr(q->scales) : TypedAttr(q->scales);
     SmallVector<Part> parts = {{"qembed_packed", q->packed, ""},
-                               {"qembed_scales", q->scales, ""}};
+                               {"qembed_scales", storedScales, ""}};
     if (q->zeroPoints)
       parts.push_back({"qembed_zero_points", q->zeroPoints, ""});
     Operation *after = t.global;
@@ -572,7 +606,9 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       Value packed =
           createLoad(b, c.getLoc(), load, parts[0].sym, q->packed.getType());
       Value scales =
-          createLoad(b, c.getLoc(), load, parts[1].sym, q->scales.getType());
+          createLoad(b, c.getLoc(), load, parts[1].sym, storedScales.getType());
+      if (f8Scales)
+        scales = arith::BitcastOp::create(b, c.getLoc(), scalesType, scales);
       Value zps;
       if (q->zeroPoints)
         zps = createLoad(b, c.getLoc(), load, parts[2].sym,
