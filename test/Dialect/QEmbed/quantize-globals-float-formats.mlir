@@ -1,7 +1,7 @@
 // --qembed-quantize-globals with format=fp8 (per row and per-tensor) and
 // mxfp4: fp8 scales keep the table's type (no cast), mxfp4's f8E8M0FNU
 // scales are stored as i8 bytes and cast back. Bad format options are the
-// errors of --qembed-quantize, before any IR is touched.
+// errors of --qembed-quantize (format=vq's too), before any IR is touched.
 // RUN: qembed-opt %s --allow-unregistered-dialect --verify-diagnostics --qembed-quantize-globals="format=fp8" | FileCheck %s --check-prefix=FP8
 // RUN: qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=fp8 per-tensor=true report=true" 2>&1 | FileCheck %s --check-prefix=FP8T
 // RUN: qembed-opt %s --allow-unregistered-dialect --verify-diagnostics --qembed-quantize-globals="format=mxfp4" | FileCheck %s --check-prefix=MX
@@ -11,7 +11,8 @@
 // RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=fp8 symmetric=false" 2>&1 | FileCheck %s --check-prefix=SYM
 // RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=nvfp4 scale-type=f16" 2>&1 | FileCheck %s --check-prefix=SCALE
 // RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=fp4" 2>&1 | FileCheck %s --check-prefix=FMT
-// RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=vq" 2>&1 | FileCheck %s --check-prefix=VQ
+// RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=vq vq-entries=300" 2>&1 | FileCheck %s --check-prefix=VQ
+// RUN: not qembed-opt %s --allow-unregistered-dialect --qembed-quantize-globals="format=vq per-tensor=true" 2>&1 | FileCheck %s --check-prefix=VQPT
 
 // BITS: error: invalid options: format=nvfp4 has 4-bit codes, got bits=8
 // GROUP: error: invalid options: format=mxfp4 fixes group-size=32, got group-size=16
@@ -19,7 +20,8 @@
 // SYM: error: invalid options: format=fp8 is symmetric only
 // SCALE: error: invalid options: format=nvfp4 fixes the scale type (fp8: the table's, nvfp4: f8E4M3FN, mxfp4: f8E8M0FNU), got scale-type=f16
 // FMT: error: invalid format 'fp4': expected int, fp8, nvfp4, mxfp4 or vq
-// VQ: error: invalid options: format=vq (codebook tables) is not supported by --qembed-quantize-globals
+// VQ: error: invalid options: codebook entries must be a power of two in [2, 65536], got 300
+// VQPT: error: invalid options: per-tensor is only for format=fp8, got format=vq
 
 // FP8: "util.global"() <{initial_value = dense_resource<qembed_packed> : tensor<4x8xi32>, sym_name = "embed.qembed_packed", sym_visibility = "private", type = tensor<4x8xi32>}>
 // FP8-NEXT: "util.global"() <{initial_value = dense_resource<qembed_scales> : tensor<4x1xf32>, sym_name = "embed.qembed_scales", sym_visibility = "private", type = tensor<4x1xf32>}>
