@@ -73,7 +73,7 @@ def quantize_globals(module, bits=None, group_size=None, symmetric=True,
                      min_table_bytes=0, parameters=None,
                      output_parameters=None, output_scope=None,
                      lower=True, report=False, diagnostics=False,
-                     format="int", per_tensor=False):
+                     format="int", per_tensor=False, vq=None):
     """Runs ``--qembed-quantize-globals`` (then ``--qembed-to-linalg`` when
     `lower`) on `module`: generic-form MLIR as ``compile_to_input`` returns
     it, or what ``qembed.run_pipeline`` accepts. Returns the module as
@@ -94,7 +94,13 @@ def quantize_globals(module, bits=None, group_size=None, symmetric=True,
     "mxfp4" (and `per_tensor` for fp8) quantizes to a float format as
     ``qembed.quantize(table, format=...)`` does (bits and group_size are then
     the format's); the nvfp4 / mxfp4 f8 scales are stored as their bytes
-    (int8 globals / archive entries)."""
+    (int8 globals / archive entries). `vq` (a dict of qembed.quantize_vq
+    options: dim, entries, stages, groups, iterations, seed) selects codebook
+    VQ instead: ``<key>.qembed_codes``, ``.qembed_scales`` and
+    ``.qembed_codebooks``, as qembed.quantize_vq computes them."""
+    if vq is not None and format != "int":
+        raise ValueError("vq= is codebook quantization: it takes no "
+                         "format=%r" % (format,))
     qembed._check_format(format, bits, group_size, symmetric, scale_type,
                          per_tensor)
     if format != "int":
@@ -114,6 +120,8 @@ def quantize_globals(module, bits=None, group_size=None, symmetric=True,
     if format != "int":
         opts.append("format=%s per-tensor=%s" % (
             format, "true" if per_tensor else "false"))
+    if vq is not None:
+        opts.append(qembed._vq_pass_options(vq).strip())
     if scale_type is not None:
         opts.append("scale-type=%s" % qembed._kind_name(scale_type,
                                                          "scale_type"))

@@ -156,3 +156,41 @@ def test_bad_format_options():
         qembed.iree.quantize_globals(text, format="nvfp4", bits=8)
     with pytest.raises(ValueError, match="per_tensor is only"):
         qembed.iree.quantize_globals(text, format="mxfp4", per_tensor=True)
+
+
+VQ = dict(dim=4, entries=256, stages=1, groups=2, iterations=4, seed=1)
+
+
+@pytest.mark.parametrize("where", ["inline", "q.irpa", "q.safetensors"])
+def test_vq_bit_exact(tmp_path, where):
+    """format=vq: codes, scales and codebooks as globals (inline) or archive
+    entries; the rows bit-exact with qembed.dequantize_vq of the table, the
+    entries equal to qembed.quantize_vq's."""
+    f = Lookup(torch.float32)
+    archives = []
+    kwargs = {}
+    if where != "inline":
+        aot.externalize_module_parameters(f)
+        params = tmp_path / "model.irpa"
+        aot.save_module_parameters(str(params), f)
+        kwargs = dict(parameters={"model": params},
+                      output_parameters=tmp_path / where)
+        archives = [("model", params), ("model", tmp_path / where)]
+    text = qembed.iree.compile_to_input(aot.export(f, args=(IDS,)))
+    q, diags = qembed.iree.quantize_globals(text, vq=VQ, report=True,
+                                            diagnostics=True, **kwargs)
+    assert "table with codebook VQ (dim 4, 256 entries" in diags, diags
+    table, _ = table_of(f)
+    ref = qembed.quantize_vq(table, **VQ)
+    want = qembed.dequantize_vq(ref).view(np.uint32)
+    got = run(compile_cpu(q), IDS.numpy(), archives)
+    assert same_bits(got, want[IDS.numpy()])
+    if where == "q.irpa":
+        index = rt.ParameterIndex()
+        index.load(str(tmp_path / where))
+        entries = {k: rt.parameter_index_entry_as_numpy_flat_ndarray(
+            e).tobytes() for k, e in index.items()}
+        assert entries == {
+            KEY + ".qembed_codes": ref.codes.astype(np.int32).tobytes(),
+            KEY + ".qembed_scales": ref.scales.tobytes(),
+            KEY + ".qembed_codebooks": ref.codebooks.tobytes()}
