@@ -194,3 +194,29 @@ def test_vq_bit_exact(tmp_path, where):
             KEY + ".qembed_codes": ref.codes.astype(np.int32).tobytes(),
             KEY + ".qembed_scales": ref.scales.tobytes(),
             KEY + ".qembed_codebooks": ref.codebooks.tobytes()}
+
+
+@pytest.mark.parametrize("kwargs", [dict(format="nvfp4"), dict(format="mxfp4"),
+                                    dict(vq=VQ)])
+def test_cuda_custom_dispatch_compiles(tmp_path, kwargs):
+    """The quantized globals through --qembed-to-iree target=cuda: one
+    dispatch of qembed's kernel reading the new globals (the f8 scales as
+    their i8 bytes: no f8 type is left), compiled by iree-compile for sm_90
+    (the run is on the GPU machine)."""
+    from test_iree_cuda import CUDA
+    f = Lookup(torch.float32)
+    aot.externalize_module_parameters(f)
+    params = tmp_path / "model.irpa"
+    aot.save_module_parameters(str(params), f)
+    text = qembed.iree.compile_to_input(aot.export(f, args=(IDS,)))
+    q = qembed.iree.quantize_globals(
+        text, parameters={"model": params},
+        output_parameters=tmp_path / "q.irpa", lower=False, **kwargs)
+    ir = qembed.run_pipeline(q, "qembed-to-iree{target=cuda chip=sm_90}",
+                             allow_unregistered=True)
+    assert ir.count('"flow.dispatch"') == 1 and "xf8E" not in ir  # types
+    assert "qembed." not in ir.replace("qembed_", "")
+    vmfb = iree_compiler.compile_str(
+        ir, target_backends=[], extra_args=["--compile-from=input"] + CUDA)
+    kernel = "qembed_vq_gather" if "vq" in kwargs else "qembed_gather"
+    assert kernel.encode() in vmfb
