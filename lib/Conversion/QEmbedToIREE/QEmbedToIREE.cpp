@@ -104,9 +104,9 @@ namespace {
 struct CUDAExecutableSpec {
   std::string name;          ///< Kernel, export and executable symbol.
   StringRef what;            ///< "gather", "bag", ... (for errors).
-  unsigned readOnlyBindings; ///< Input bindings; the output is one more.
-  unsigned constants;        ///< i32 push constants (after the bindings).
-  int64_t blockSize;         ///< Threads per workgroup.
+  unsigned readOnlyBindings = 0; ///< Input bindings; the output is one more.
+  unsigned constants = 0;        ///< i32 push constants (after the bindings).
+  int64_t blockSize = 256;       ///< Threads per workgroup.
   AffineExpr workgroups;     ///< Workgroup count over s0, the workload.
   int64_t maxWorkgroups = 0; ///< Upper bound of the count (0: none).
   /// Lowers the kernel to PTX; false with `error` set on failure.
