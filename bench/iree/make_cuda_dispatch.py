@@ -7,7 +7,7 @@ custom dispatch (--qembed-to-iree target=cuda):
       (4096 x 512 table) quantized for W4 g64, W8 channel, W2 g32 asym and
       W3 g64, and qembed's reference dequantization of their tables;
   exact_vq_<cfg>_<dtype>.vmfb + deq_vq_<cfg>_<dtype>.npy   the same with
-      codebook VQ (format=vq; 2048 x 768 f16 or bf16 tables, rows of the
+      codebook VQ (format=vq; 1024 x 768 f16 or bf16 tables, rows of the
       table's type): qembed's codebook kernel as the custom dispatch, and
       qembed.dequantize_vq of the table (uint16 bit patterns);
   llama_<tied|untied>.vmfb + llama_*_{ids,cpu}.npy   the fx-imported
@@ -58,7 +58,7 @@ VQ = {"d4k256": ((4, 256, 1, 1, 16), ("f16", "bf16")),
       "d12k2048": ((12, 2048, 1, 1, 4), ("f16", "bf16")),
       # 64 KiB: beyond it, the kernel reads the codebooks from global memory.
       "d8k4096": ((8, 4096, 1, 1, 4), ("f16",))}
-VQ_V, VQ_D = 2048, 768
+VQ_V, VQ_D = 1024, 768
 SPEED_V, SPEED_D = 128256, 4096
 
 
