@@ -6,6 +6,10 @@ custom dispatch (--qembed-to-iree target=cuda):
   exact_<cfg>.vmfb + deq_<cfg>.npy   Torch-MLIR-shaped f16 embedding modules
       (4096 x 512 table) quantized for W4 g64, W8 channel, W2 g32 asym and
       W3 g64, and qembed's reference dequantization of their tables;
+  exact_vq_<cfg>_<dtype>.vmfb + deq_vq_<cfg>_<dtype>.npy   the same with
+      codebook VQ (format=vq; 1024 x 768 f16 or bf16 tables, rows of the
+      table's type): qembed's codebook kernel as the custom dispatch, and
+      qembed.dequantize_vq of the table (uint16 bit patterns);
   llama_<tied|untied>.vmfb + llama_*_{ids,cpu}.npy   the fx-imported
       Llama-like models compiled for CUDA with the custom dispatch, and what
       the same quantized module returns when compiled for the CPU;
@@ -14,6 +18,9 @@ custom dispatch (--qembed-to-iree target=cuda):
       kernel as a custom dispatch, (b) IREE's codegen of --qembed-to-linalg,
       (c) IREE's dense f16 gather; kernel.ptx / kernel.json: the custom
       dispatch's kernel, for launching it directly.
+
+--exact-only builds the bit-exactness modules alone (INT, float formats and
+VQ), --vq-only the VQ ones alone.
 
 Output: build/iree_cuda_dispatch/ (carry it and the cp312 iree-base-runtime
 wheel to the device)."""
@@ -42,6 +49,16 @@ EXACT = {"w4g64": (4, 64, True), "w8ch": (8, 0, True),
          "fp8": ("fp8", None, None), "nvfp4": ("nvfp4", None, None),
          "mxfp4": ("mxfp4", None, None)}
 V, D = 4096, 512
+# Codebook VQ: name -> (dim, entries, stages, groups, k-means iterations),
+# and the table dtypes each is built for.
+VQ = {"d4k256": ((4, 256, 1, 1, 16), ("f16", "bf16")),
+      "d4k256g8": ((4, 256, 1, 8, 16), ("f16",)),
+      "d8k256x2": ((8, 256, 2, 1, 16), ("f16", "bf16")),
+      # 2048 x 12 f16 = 48 KiB of codebooks: the shared-memory limit.
+      "d12k2048": ((12, 2048, 1, 1, 4), ("f16", "bf16")),
+      # 64 KiB: beyond it, the kernel reads the codebooks from global memory.
+      "d8k4096": ((8, 4096, 1, 1, 4), ("f16",))}
+VQ_V, VQ_D = 1024, 768
 SPEED_V, SPEED_D = 128256, 4096
 
 
@@ -60,15 +77,16 @@ def gather_generic(table_ref, table_type, d, dtype):
   }} -> tensor<?x{d}x{dtype}>"""
 
 
-def embedding_module(table):
+def embedding_module(table, dtype="f16"):
+    """`table`: float16, or uint16 bit patterns of a bf16 table."""
     v, d = table.shape
     blob = (np.array([2], dtype=np.uint32).tobytes() + table.tobytes()).hex()
-    ty = f"tensor<{v}x{d}xf16>"
+    ty = f"tensor<{v}x{d}x{dtype}>"
     return f"""
-func.func @forward(%ids: tensor<?xi64>) -> tensor<?x{d}xf16> {{
+func.func @forward(%ids: tensor<?xi64>) -> tensor<?x{d}x{dtype}> {{
   %table = arith.constant dense_resource<table> : {ty}
-{gather_generic("%table", ty, d, "f16")}
-  return %r : tensor<?x{d}xf16>
+{gather_generic("%table", ty, d, dtype)}
+  return %r : tensor<?x{d}x{dtype}>
 }}
 {{-#
   dialect_resources: {{ builtin: {{ table: "0x{blob}" }} }}
@@ -100,6 +118,43 @@ def exact_modules():
                                  symmetric=sym)
         deq = qembed.dequantize(q, out_dtype="f16")
         np.save(os.path.join(OUT, "deq_%s.npy" % name), deq)
+
+
+def vq_tables():
+    """The VQ test table as f16 and as bf16 bit patterns (rounded from the
+    same f32 values; an outlier column)."""
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(VQ_V, VQ_D)) * 0.02).astype(np.float32)
+    x[:, 7] *= 20
+    bits = x.view(np.uint32)
+    bf16 = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    return {"f16": x.astype(np.float16), "bf16": bf16}
+
+
+def vq_modules():
+    """Codebook VQ through qembed's codebook kernel as the custom dispatch."""
+    tables = vq_tables()
+    for name, ((dim, entries, stages, groups, iters), dtypes) in VQ.items():
+        for dtype in dtypes:
+            table = tables[dtype]
+            opts = ("format=vq vq-dim=%d vq-entries=%d vq-stages=%d "
+                    "vq-groups=%d vq-iterations=%d seed=0" % (
+                        dim, entries, stages, groups, iters))
+            ir = quantize_for_cuda(to_input(embedding_module(table, dtype)),
+                                   opts)
+            assert ir.count('"flow.dispatch"') == 1 and \
+                "qembed_vq_gather_d%d_k%d_s%d_g%d_" % (
+                    dim, entries, stages, groups) in ir, name
+            tag = "vq_%s_%s" % (name, dtype)
+            write("exact_%s.vmfb" % tag, compiler.compile_str(
+                ir, target_backends=[],
+                extra_args=["--compile-from=input"] + CUDA))
+            q = qembed.quantize_vq(table, dim=dim, entries=entries,
+                                   stages=stages, groups=groups,
+                                   iterations=iters, seed=0, dtype=dtype)
+            deq = qembed.dequantize_vq(q, out_dtype=dtype)
+            np.save(os.path.join(OUT, "deq_%s.npy" % tag), deq.view(np.uint16))
+            print("built", tag, "(%.2f bits/param)" % q.bits_per_param)
 
 
 def llama_modules():
@@ -165,8 +220,11 @@ func.func @gather(%t: {ty}, %ids: tensor<?xi64>) -> tensor<?x{d}xf16> {{
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    exact_modules()
-    if "--exact-only" not in sys.argv:  # the bit-exactness modules alone
+    if "--vq-only" not in sys.argv:  # codebook VQ modules alone
+        exact_modules()
+    vq_modules()
+    if "--exact-only" not in sys.argv and "--vq-only" not in sys.argv:
+        # (--exact-only: the bit-exactness modules alone)
         llama_modules()
         speed_modules()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))

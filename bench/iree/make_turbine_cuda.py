@@ -6,6 +6,11 @@ exported with inline globals and with an IRPA parameter file, quantized
 (--qembed-to-iree="target=cuda chip=sm_90"), compiled by iree-compile for
 CUDA; plus the ids, the archives, and the expected outputs: the same
 modules lowered with --qembed-to-linalg, compiled for the CPU and run here.
+Also the embedding alone (python/tests/test_iree_turbine_formats.py's
+Lookup, its table an IRPA parameter) quantized with format=fp8 / nvfp4 /
+mxfp4 and codebook VQ (lookup_<fmt>.cuda.vmfb, lookup_<fmt>.qembed.irpa),
+with qembed's reference dequantization of the table as the expected rows
+(lookup_<fmt>_expected.npy, bit patterns) for a bit-exactness check.
 Output: build/iree_turbine_cuda/. Run bench/iree/run_turbine_cuda.py on the
 GPU machine (carry build/iree_turbine_cuda and the iree-base-runtime
 wheel)."""
@@ -47,6 +52,38 @@ def build(name, text, **kw):
     return compile_cpu(cpu_ir)
 
 
+def formats():
+    """The float formats and VQ through --qembed-quantize-globals, for a
+    bit-exact check of the rows on the GPU."""
+    from test_iree_turbine_formats import IDS as LOOKUP_IDS, VQ, Lookup
+    f = Lookup(torch.float32)
+    aot.externalize_module_parameters(f)
+    params = os.path.join(OUT, "lookup.irpa")
+    aot.save_module_parameters(params, f)
+    text = qembed.iree.compile_to_input(aot.export(f, args=(LOOKUP_IDS,)))
+    table = f.emb.weight.detach().numpy()
+    np.save(os.path.join(OUT, "lookup_ids.npy"), LOOKUP_IDS.numpy())
+    for name, kw in (("fp8", dict(format="fp8")),
+                     ("nvfp4", dict(format="nvfp4")),
+                     ("mxfp4", dict(format="mxfp4")), ("vq", dict(vq=VQ))):
+        packed = os.path.join(OUT, "lookup_%s.qembed.irpa" % name)
+        q = qembed.iree.quantize_globals(
+            text, parameters={"model": params}, output_parameters=packed,
+            lower=False, **kw)
+        cuda_ir = qembed.run_pipeline(
+            q, "qembed-to-iree{target=cuda chip=sm_90}",
+            allow_unregistered=True)
+        assert cuda_ir.count('"flow.dispatch"') == 1
+        open(os.path.join(OUT, "lookup_%s.cuda.vmfb" % name), "wb").write(
+            compiler.compile_str(cuda_ir, target_backends=[],
+                                 extra_args=CUDA))
+        deq = qembed.dequantize_vq(qembed.quantize_vq(table, **VQ)) \
+            if name == "vq" else \
+            qembed.dequantize(qembed.quantize(table, format=name))
+        np.save(os.path.join(OUT, "lookup_%s_expected.npy" % name),
+                deq[LOOKUP_IDS.numpy()].view(np.uint32))
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
@@ -68,6 +105,7 @@ def main():
         output_parameters=packed)
     np.save(os.path.join(OUT, "ref_params.npy"),
             run(cpu, ids, [("model", params), ("model", packed)]))
+    formats()
     for n in sorted(os.listdir(OUT)):
         print(n, os.path.getsize(os.path.join(OUT, n)))
 

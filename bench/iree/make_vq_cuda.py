@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Builds, on the CPU machine, what bench/iree/run_vq_cuda.py needs on the
 GPU machine to check and time codebook VQ (format=vq) gathers compiled by
-IREE for CUDA (--qembed-to-iree target=cuda leaves a qembed.codebook_gather
-to IREE's codegen of its --qembed-to-linalg form; qembed's own VQ kernel
-is not an IREE custom dispatch yet):
+IREE for CUDA (--qembed-to-iree target=cuda makes a qembed.codebook_gather
+a custom dispatch of qembed's codebook kernel; --qembed-to-linalg leaves it
+to IREE's codegen):
 
   vq_<cfg>.vmfb + vqdeq_<cfg>.npy   Torch-MLIR-shaped f32 embedding modules
       (4096 x 512 table) quantized with format=vq, and qembed's reference
       dequantization (qembed.dequantize_vq) of their tables;
-  vqspeed_<cfg>.vmfb, vqspeed_dense.vmfb   the gather alone on a
-      128256 x 4096 table, f16 output (tables as arguments): the VQ gather
-      and IREE's dense f16 gather, for iree-benchmark-module.
+  vqspeed_<cfg>.vmfb, vqspeed_dispatch_<cfg>.vmfb, vqspeed_dense.vmfb   the
+      gather alone on a 128256 x 4096 table, f16 output (tables as
+      arguments): IREE's codegen of the VQ gather, qembed's codebook kernel
+      as a custom dispatch, and IREE's dense f16 gather, for
+      iree-benchmark-module.
 
 Output: build/iree_vq_cuda/ (carry it and the cp312 iree-base-runtime wheel
 to the device)."""
@@ -80,6 +82,11 @@ def speed_modules():
                 entries, dim, COLS, COLS))
         ir = qembed.run_pipeline(src, "qembed-to-linalg")
         write("vqspeed_%s.vmfb" % name, compiler.compile_str(
+            ir, target_backends=[], extra_args=CUDA))
+        ir = qembed.run_pipeline(src, "qembed-to-iree{target=cuda chip=sm_90}",
+                                 allow_unregistered=True)
+        assert ir.count('"flow.dispatch"') == 1
+        write("vqspeed_dispatch_%s.vmfb" % name, compiler.compile_str(
             ir, target_backends=[], extra_args=CUDA))
     dense = ("func.func @gather(%%t: tensor<%dx%dxf16>, %%ids: tensor<?xi64>)"
              " -> tensor<?x%dxf16> {\n  %%r = qembed.lookup %%t[%%ids] : "

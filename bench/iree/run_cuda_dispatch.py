@@ -3,7 +3,8 @@
 an IREE CUDA custom dispatch, checked and timed.
 
   check   exact_*.vmfb: 0, 1, 7, 4096, 32768 tokens (ids 0 and V-1 included)
-          bit for bit against qembed's reference dequantization; the
+          bit for bit against qembed's reference dequantization (INT, float
+          formats and, when built, codebook VQ with f16 and bf16 rows); the
           fx-imported Llama-like models against the CPU build's outputs.
   speed   iree-benchmark-module on the gather-only functions: (a) custom
           dispatch, (b) IREE's codegen of --qembed-to-linalg, (c) IREE's
@@ -48,10 +49,42 @@ def ids_for(n, v, seed):
     return ids
 
 
-def check():
+def check_vq():
+    """exact_vq_*.vmfb (codebook VQ through qembed's codebook kernel) bit for
+    bit against qembed.dequantize_vq (uint16 bit patterns: f16 or bf16)."""
     ok = True
+    names = sorted(f[len("exact_"):-len(".vmfb")] for f in os.listdir(DIR)
+                   if f.startswith("exact_vq_") and f.endswith(".vmfb"))
+    if not names:
+        print("codebook VQ: not built (make_cuda_dispatch.py --vq-only)")
+    for cfg in names:
+        fn = load("exact_%s.vmfb" % cfg)["forward"]
+        deq = np.load(os.path.join(DIR, "deq_%s.npy" % cfg))
+        for n in (0, 1, 7, 4096, 32768):
+            ids = ids_for(n, deq.shape[0], n)
+            result = fn(ids)
+            # IREE's Python binding cannot map an empty result to the host;
+            # bf16 rows are compared as their bit patterns.
+            out = np.asarray(result.to_host()).view(np.uint16) if n else \
+                np.zeros(result.shape, np.uint16)
+            want = deq[ids]
+            bad = int(np.count_nonzero(out != want)) \
+                if out.shape == want.shape else -1
+            print("exact %-20s tokens %5d: shape %s, %s" % (
+                cfg, n, out.shape, "bit-exact" if bad == 0 else
+                "%d elements differ" % bad))
+            ok &= bad == 0
+    return ok
+
+
+def check():
+    ok = check_vq()
     for cfg in ("w4g64", "w8ch", "w2g32asym", "w3g64", "fp8", "nvfp4",
                 "mxfp4"):
+        if not os.path.exists(os.path.join(DIR, "exact_%s.vmfb" % cfg)):
+            print("exact %s: not built (make_cuda_dispatch.py --vq-only)"
+                  % cfg)
+            continue
         fn = load("exact_%s.vmfb" % cfg)["forward"]
         deq = np.load(os.path.join(DIR, "deq_%s.npy" % cfg))
         for n in (0, 1, 7, 4096, 32768):

@@ -3,7 +3,9 @@
 runtime ("cuda" driver; the parameter module serving model.irpa and
 model.qembed.irpa in scope "model") and compares them with the CPU builds
 of the same quantized modules and with PyTorch run with the dequantized
-embedding (max |difference| <= 1e-4)."""
+embedding (max |difference| <= 1e-4); and the FP8 / NVFP4 / MXFP4 / VQ
+embeddings (lookup_*.cuda.vmfb) bit for bit against qembed's reference
+dequantization."""
 
 import os
 import sys
@@ -44,6 +46,16 @@ def main():
         print("%s: CUDA output %s, max |CUDA - CPU| %.3g, "
               "max |CUDA - torch(dequantized)| %.3g: %s"
               % (name, out.shape, d_cpu, d_torch, "ok" if good else "BAD"))
+        ok &= good
+    lookup_ids = np.load(os.path.join(HERE, "lookup_ids.npy"))
+    for name in ("fp8", "nvfp4", "mxfp4", "vq"):
+        out = run("lookup_%s.cuda.vmfb" % name, lookup_ids,
+                  ("lookup.irpa", "lookup_%s.qembed.irpa" % name))
+        want = np.load(os.path.join(HERE, "lookup_%s_expected.npy" % name))
+        good = out.shape == want.shape and np.array_equal(
+            out.view(np.uint32), want)
+        print("lookup %s: CUDA rows %s: %s" % (
+            name, out.shape, "bit-exact" if good else "DIFFER"))
         ok &= good
     print("iree-turbine globals on CUDA:", "PASS" if ok else "FAIL")
     return 0 if ok else 1

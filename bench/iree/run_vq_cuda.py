@@ -5,8 +5,9 @@ compiled by IREE for CUDA, checked and timed.
   check   vq_*.vmfb: 0, 1, 7, 4096, 32768 tokens (ids 0 and V-1 included)
           bit for bit against qembed's reference dequantization.
   speed   iree-benchmark-module on the gather-only functions (128256 x
-          4096, f16 output): each VQ setting and IREE's dense f16 gather,
-          in this process; copy bandwidth (CuPy) for the % of copy.
+          4096, f16 output): each VQ setting as IREE's codegen and as
+          qembed's codebook kernel (custom dispatch), and IREE's dense f16
+          gather, in this process; copy bandwidth (CuPy) for the % of copy.
 
 Usage: run_vq_cuda.py check | speed"""
 
@@ -45,9 +46,10 @@ def check():
 def speed():
     copy = base.copy_gbps()
     print("copy bandwidth (1 GiB, read+write): %.0f GB/s" % copy)
-    print("| tokens | setting | VQ gather | dense f16 gather | VQ / dense "
-          "| VQ % of copy |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| tokens | setting | IREE codegen | qembed dispatch | dense f16 "
+          "gather | dispatch / dense | codegen % of copy | dispatch % of "
+          "copy |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for n in (4096, 32768):
         ids = os.path.join(base.DIR, "ids_%d.npy" % n)
         np.save(ids, base.ids_for(n, ROWS, 1))
@@ -56,15 +58,18 @@ def speed():
         for cfg, (dim, entries, stages, groups) in CONFIGS.items():
             words = (COLS // dim * stages * (entries.bit_length() - 1) + 31) \
                 // 32
-            t = base.iree_bench("vqspeed_%s.vmfb" % cfg, [
-                "%dx%dxi32=305419896" % (ROWS, words),
-                "%dx1xf16=0.01" % ROWS,
-                "%dx%dx%dx%dxf16=0.5" % (groups, stages, entries, dim),
-                "@" + ids])[0]
+            inputs = ["%dx%dxi32=305419896" % (ROWS, words),
+                      "%dx1xf16=0.01" % ROWS,
+                      "%dx%dx%dx%dxf16=0.5" % (groups, stages, entries, dim),
+                      "@" + ids]
+            t = base.iree_bench("vqspeed_%s.vmfb" % cfg, inputs)[0]
+            td = base.iree_bench("vqspeed_dispatch_%s.vmfb" % cfg, inputs)[0]
             moved = n * (COLS * 2 + words * 4 + 2)  # out + codes + scale
-            print("| %d | %s | %.1f us | %.1f us | %.2fx | %.0f%% |" % (
-                n, cfg, t, dense, t / dense,
-                100 * moved / (t * 1e-6) / 1e9 / copy))
+            print("| %d | %s | %.1f us | %.1f us | %.1f us | %.2fx | %.0f%% "
+                  "| %.0f%% |" % (
+                      n, cfg, t, td, dense, td / dense,
+                      100 * moved / (t * 1e-6) / 1e9 / copy,
+                      100 * moved / (td * 1e-6) / 1e9 / copy))
 
 
 if __name__ == "__main__":

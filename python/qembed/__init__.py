@@ -604,15 +604,7 @@ def quantize_embeddings(module, bits=None, group_size=None,
         opts += " format=%s per-tensor=%s" % (format,
                                               "true" if per_tensor else "false")
     if vq is not None:
-        names = {"dim": "vq-dim", "entries": "vq-entries",
-                 "stages": "vq-stages", "groups": "vq-groups",
-                 "iterations": "vq-iterations", "seed": "seed"}
-        opts += " format=vq"
-        for key, value in dict(vq).items():
-            if key not in names:
-                raise ValueError("unknown vq option %r (expected one of %s)"
-                                 % (key, ", ".join(sorted(names))))
-            opts += " %s=%d" % (names[key], _vq_int(key, value, 0))
+        opts += _vq_pass_options(vq)
     out, diags = run_pipeline(module, "quantize-embeddings{%s}" % opts,
                               bytecode, diagnostics=True,
                               allow_unregistered=allow_unregistered)
@@ -623,6 +615,22 @@ def quantize_embeddings(module, bits=None, group_size=None,
         if "remark: table left dense" in line:
             warnings.warn(line, TableLeftDenseWarning, stacklevel=2)
     return out
+
+
+def _vq_pass_options(vq):
+    """The pass options (" format=vq vq-dim=...") for a dict of quantize_vq
+    options (dim, entries, stages, groups, iterations, seed), as
+    --quantize-embeddings and --qembed-quantize-globals take them."""
+    names = {"dim": "vq-dim", "entries": "vq-entries",
+             "stages": "vq-stages", "groups": "vq-groups",
+             "iterations": "vq-iterations", "seed": "seed"}
+    opts = " format=vq"
+    for key, value in dict(vq).items():
+        if key not in names:
+            raise ValueError("unknown vq option %r (expected one of %s)"
+                             % (key, ", ".join(sorted(names))))
+        opts += " %s=%d" % (names[key], _vq_int(key, value, 0))
+    return opts
 
 
 def _quantize_options(bits, group_size, symmetric, scale_type, min_rows,

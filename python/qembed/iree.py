@@ -68,11 +68,12 @@ def _check_path(what, value):
     return value
 
 
-def quantize_globals(module, bits=4, group_size=64, symmetric=True,
+def quantize_globals(module, bits=None, group_size=None, symmetric=True,
                      scale_type=None, tables=None, min_rows=0,
                      min_table_bytes=0, parameters=None,
                      output_parameters=None, output_scope=None,
-                     lower=True, report=False, diagnostics=False):
+                     lower=True, report=False, diagnostics=False,
+                     format="int", per_tensor=False, vq=None):
     """Runs ``--qembed-quantize-globals`` (then ``--qembed-to-linalg`` when
     `lower`) on `module`: generic-form MLIR as ``compile_to_input`` returns
     it, or what ``qembed.run_pipeline`` accepts. Returns the module as
@@ -87,7 +88,26 @@ def quantize_globals(module, bits=4, group_size=64, symmetric=True,
     (default: the table's). Tables left dense get a ``table left dense:
     <why>`` remark: returned with diagnostics=True as (result, diagnostics
     text), else issued as ``qembed.TableLeftDenseWarning``. Errors (a
-    missing archive or key, a dtype mismatch, ...) raise qembed.MLIRError."""
+    missing archive or key, a dtype mismatch, ...) raise qembed.MLIRError.
+
+    `bits` / `group_size` default to 4 / 64. format="fp8" | "nvfp4" |
+    "mxfp4" (and `per_tensor` for fp8) quantizes to a float format as
+    ``qembed.quantize(table, format=...)`` does (bits and group_size are then
+    the format's); the nvfp4 / mxfp4 f8 scales are stored as their bytes
+    (int8 globals / archive entries). `vq` (a dict of qembed.quantize_vq
+    options: dim, entries, stages, groups, iterations, seed) selects codebook
+    VQ instead: ``<key>.qembed_codes``, ``.qembed_scales`` and
+    ``.qembed_codebooks``, as qembed.quantize_vq computes them."""
+    if vq is not None and format != "int":
+        raise ValueError("vq= is codebook quantization: it takes no "
+                         "format=%r" % (format,))
+    qembed._check_format(format, bits, group_size, symmetric, scale_type,
+                         per_tensor)
+    if format != "int":
+        bits = qembed._FORMAT_BITS[format]
+        group_size = qembed._FORMAT_GROUP[format]
+    bits = 4 if bits is None else bits
+    group_size = 64 if group_size is None else group_size
     qembed._check_options(bits, group_size)
     for name, v in (("min_rows", min_rows), ("min_table_bytes",
                                              min_table_bytes)):
@@ -97,6 +117,11 @@ def quantize_globals(module, bits=4, group_size=64, symmetric=True,
             "symmetric=%s" % ("true" if symmetric else "false"),
             "min-rows=%d" % min_rows, "min-table-bytes=%d" % min_table_bytes,
             "report=%s" % ("true" if report else "false")]
+    if format != "int":
+        opts.append("format=%s per-tensor=%s" % (
+            format, "true" if per_tensor else "false"))
+    if vq is not None:
+        opts.append(qembed._vq_pass_options(vq).strip())
     if scale_type is not None:
         opts.append("scale-type=%s" % qembed._kind_name(scale_type,
                                                          "scale_type"))

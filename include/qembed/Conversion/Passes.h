@@ -45,6 +45,13 @@ struct IREECUDADispatchOptions {
   std::string chip = "sm_90";
   int64_t blockSize = 256;
   int64_t unroll = 2;
+  /// Threads per block of the codebook kernel; 0: the generator's choice
+  /// (codebookKernelBlockSize).
+  int64_t codebookBlockSize = 0;
+  /// Upper bound of a codebook gather dispatch's workgroup count (each
+  /// workgroup stages the codebooks once); 0: one wave of resident
+  /// workgroups on a 132-SM H100 / H200 (132 * 2048 / block size).
+  int64_t maxCodebookWorkgroups = 0;
 };
 
 /// Checks that --qembed-to-iree can turn `op` into a CUDA custom dispatch;
@@ -52,9 +59,19 @@ struct IREECUDADispatchOptions {
 std::string checkIREECUDADispatch(Operation *op,
                                   const IREECUDADispatchOptions &options);
 
-/// A pattern replacing each qembed.gather that passes checkIREECUDADispatch
+/// Checks that --qembed-to-iree can turn `op`, a qembed.codebook_gather,
+/// into a CUDA custom dispatch of qembed's codebook VQ kernel; returns "" or
+/// the reason it cannot.
+std::string
+checkIREECUDACodebookDispatch(Operation *op,
+                              const IREECUDADispatchOptions &options);
+
+/// Patterns replacing each qembed.gather that passes checkIREECUDADispatch
 /// with a flow.dispatch of qembed's kernel, compiled to PTX and embedded in
-/// a hal.executable.source (one per kernel variant) at the top of the module.
+/// a hal.executable.source (one per kernel variant) at the top of the module,
+/// and likewise each qembed.gather_bags (bag kernel) and each
+/// qembed.codebook_gather that passes checkIREECUDACodebookDispatch
+/// (codebook VQ kernel).
 void populateQEmbedToIREECUDAPatterns(RewritePatternSet &patterns,
                                       const IREECUDADispatchOptions &options);
 

@@ -182,19 +182,47 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     Every `qembed.gather_bags` likewise becomes a `flow.dispatch` of
     qembed's bag kernel (lib/Conversion/QEmbedToGPU/GatherBagsKernel.cpp):
     bindings packed words, scales, [zero points], ids, offsets, output; push
-    constants ids count, bags, rows; one thread per output element (bag,
-    column) walks the bag's ids, dequantizes with the shared arithmetic and
-    accumulates in f32 (explicitly rounded PTX, no fused multiply-add: the
-    numerics of lib/Numerics/Bags.h); workgroup count
-    `max(1, ceil(bags * D / block-size))`. Ids or offsets that are not i32 or
+    constants ids count, bags, rows; one thread per 16-byte output slice of
+    a bag (8 f16/bf16 or 4 f32 columns; one column when D does not split
+    into slices) walks the bag's ids, dequantizes with the gather kernel's
+    arithmetic and accumulates in f32 (explicitly rounded PTX, no fused
+    multiply-add: the numerics of lib/Numerics/Bags.h); workgroup count
+    `max(1, ceil(bags * D / (slice * block-size)))`. Ids or offsets that are not i32 or
     i64 are an error.
+
+    Every `qembed.codebook_gather` (codebook VQ) likewise becomes a
+    `flow.dispatch` of qembed's codebook kernel
+    (lib/Conversion/QEmbedToGPU/CodebookKernel.cpp, the reference
+    arithmetic of `#qembed.codebook`): bindings codes, scales, codebooks
+    (the codebook tensor as a whole, staged in shared memory when it fits in
+    48 KiB), ids, output; push constants tokens, rows; N-D ids flattened as
+    for `qembed.gather`; workgroup count
+    `max(1, min(ceil(tokens * units / (block * per-thread)), cap))` where a
+    unit is a chunk of vectors of the kernel's packed path (`unroll` chunks
+    per thread) or one vector, `block` is `vq-block-size` or the
+    generator's choice, and `cap` is `vq-max-workgroups` or one wave of
+    resident workgroups.
+
+    ```mlir
+    %r = qembed.codebook_gather %c[%ids] scales(%s) codebooks(%b)
+        codebook <dim = 4, entries = 256, stages = 1, groups = 1>
+        : tensor<128256x256xi32>, tensor<128256x1xf16>,
+          tensor<1x1x256x4xf16>, tensor<?xi64> -> tensor<?x4096xf16>
+    // becomes
+    %r = "flow.dispatch"(%n, %n32, %rows32, %c, %s, %b, %ids, %n, %n)
+        {entry_points = [@qembed_vq_gather_d4_k256_...::@qembed_vq_gather_d4_k256_...], ...}
+        : (index, i32, i32, tensor<128256x256xi32>, tensor<128256x1xf16>,
+           tensor<1x1x256x4xf16>, tensor<?xi64>, index, index)
+        -> tensor<?x4096xf16>
+    ```
 
     With `target=cpu` the pass is `--qembed-to-linalg`.
 
     The IREE ops are not registered in qembed: run with
     `--allow-unregistered-dialect`. A gather the kernel cannot serve (a row
     length that is not a multiple of 16 output bytes, index-typed or rank-0
-    ids, dynamic row lengths) is an error, not a silent fallback.
+    ids, dynamic row lengths) is an error, not a silent fallback; so are a
+    negative `vq-max-workgroups` and a `vq-block-size` the kernel rejects.
 
     Before (`target=cuda chip=sm_90`):
 
@@ -233,7 +261,17 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block of the kernel (target=cuda)">,
     Option<"unroll", "unroll", "int64_t", /*default=*/"2",
-           "Slices per thread and loop iteration (target=cuda)">,
+           "Slices per thread and loop iteration (target=cuda); chunks of "
+           "the codebook kernel's packed path">,
+    Option<"vqBlockSize", "vq-block-size", "int64_t", /*default=*/"0",
+           "Threads per block of the codebook VQ kernel (target=cuda; 0: "
+           "the generator's choice, larger blocks for larger codebooks)">,
+    Option<"vqMaxWorkgroups", "vq-max-workgroups", "int64_t",
+           /*default=*/"0",
+           "Most workgroups of a codebook VQ dispatch (target=cuda; each "
+           "stages the codebooks once, a grid-stride loop covers the rest; "
+           "0: one wave of resident workgroups on a 132-SM H100 / H200, "
+           "132 * 2048 / block size)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",

@@ -124,6 +124,10 @@ int64_t mlir::qembed::codebookKernelChunkVectors(const CodebookKernelSpec &s) {
   return c;
 }
 
+int64_t mlir::qembed::codebookKernelUnroll(const CodebookKernelSpec &s) {
+  return s.unroll ? s.unroll : 2;
+}
+
 /// What the packed path loads for one chunk before computing it.
 struct ChunkInputs {
   Value index;              ///< Unclamped chunk index (the store's guard).
@@ -419,7 +423,7 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
       fb, loc, arith::MulIOp::create(fb, loc, bid, bs), tid);
   Value step = arith::MulIOp::create(fb, loc, gdim, bs);
   if (int64_t c = codebookKernelChunkVectors(s)) {
-    int64_t unroll = s.unroll ? s.unroll : 2;
+    int64_t unroll = codebookKernelUnroll(s);
     emitPackedLoop(fb, loc, s, c, unroll, start, step, tokens, rows, codesM,
                    scalesM, booksM, smem, idsM, outM, outType);
     gpu::ReturnOp::create(fb, loc);

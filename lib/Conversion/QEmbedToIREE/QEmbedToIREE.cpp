@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Conversion/Passes.h"
+#include "qembed/Conversion/QEmbedToGPU/CodebookKernel.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherBagsKernel.h"
 #include "qembed/Conversion/QEmbedToGPU/GatherKernel.h"
 #include "qembed/Dialect/QEmbed/IR/DequantUtils.h"
@@ -98,6 +99,222 @@ static Operation *createIREEOp(OpBuilder &b, Location loc, StringRef name,
 }
 
 namespace {
+/// What one of qembed's CUDA kernels needs to become an IREE executable: the
+/// part shared by the gather, bag and codebook dispatches.
+struct CUDAExecutableSpec {
+  std::string name;          ///< Kernel, export and executable symbol.
+  StringRef what;            ///< "gather", "bag", ... (for errors).
+  unsigned readOnlyBindings = 0; ///< Input bindings; the output is one more.
+  unsigned constants = 0;        ///< i32 push constants (after the bindings).
+  int64_t blockSize = 256;       ///< Threads per workgroup.
+  AffineExpr workgroups;     ///< Workgroup count over s0, the workload.
+  int64_t maxWorkgroups = 0; ///< Upper bound of the count (0: none).
+  /// Lowers the kernel to PTX; false with `error` set on failure.
+  llvm::function_ref<bool(std::string &ptx, std::string &error)> compile;
+};
+
+/// The operands of one flow.dispatch of a qembed kernel.
+struct CUDADispatchOperands {
+  Value workload;               ///< index: the export's s0.
+  SmallVector<Value> constants; ///< i32 push constants.
+  SmallVector<Value> inputs;    ///< Input tensors, in binding order.
+  SmallVector<Value> inputDim0; ///< Known dim 0 of inputs[i], or null.
+  RankedTensorType resultType;  ///< The output binding.
+  Value resultDim0;             ///< Its dim 0 when dynamic.
+};
+} // namespace
+
+/// The symbol of the hal.executable.source holding the kernel of `spec`,
+/// created (kernel compiled to PTX and embedded inline, NUL-terminated as
+/// the CUDA driver expects a PTX image) on first use. Executables go first
+/// in the module, in the order their lookups were rewritten.
+static FailureOr<std::string>
+getOrCreateCUDAExecutable(RewriterBase &rewriter, ModuleOp module,
+                          const CUDAExecutableSpec &spec) {
+  for (Operation &op : *module.getBody())
+    if (op.getName().getStringRef() == "hal.executable.source")
+      if (auto sym = op.getAttrOfType<StringAttr>("sym_name"))
+        if (sym.getValue() == spec.name)
+          return spec.name;
+  std::string ptx, error;
+  if (!spec.compile(ptx, error)) {
+    module.emitError("compiling qembed's ")
+        << spec.what << " kernel failed: " << error;
+    return failure();
+  }
+
+  MLIRContext *ctx = rewriter.getContext();
+  OpBuilder::InsertionGuard guard(rewriter);
+  Block *top = module.getBody();
+  auto firstOther = llvm::find_if(*top, [](Operation &op) {
+    return op.getName().getStringRef() != "hal.executable.source";
+  });
+  rewriter.setInsertionPoint(top, firstOther);
+  Location loc = module.getLoc();
+  std::string data = std::move(ptx);
+  data.push_back('\0');
+  std::string objects =
+      llvm::formatv("executable.objects<{{#hal.executable.target<\"cuda\", "
+                    "\"cuda-nvptx-fb\"> = [#hal.executable.object<{{data = "
+                    "dense<\"0x{0}\"> : vector<{1}xi8>}>]}>",
+                    llvm::toHex(data), data.size());
+  Operation *source = createIREEOp(
+      rewriter, loc, "hal.executable.source", {}, {},
+      {rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(spec.name)),
+       rewriter.getNamedAttr("sym_visibility",
+                             rewriter.getStringAttr("private")),
+       rewriter.getNamedAttr("objects", halAttr(ctx, objects))},
+      /*regions=*/1);
+  rewriter.createBlock(&source->getRegion(0));
+
+  std::string bindings;
+  for (unsigned i = 0; i < spec.readOnlyBindings; ++i)
+    bindings += "#hal.pipeline.binding<storage_buffer, ReadOnly>, ";
+  bindings += "#hal.pipeline.binding<storage_buffer>";
+  std::string layout =
+      llvm::formatv("pipeline.layout<constants = {0}, bindings = [{1}]>",
+                    spec.constants, bindings);
+  Attribute one = rewriter.getIndexAttr(1);
+  Operation *exportOp = createIREEOp(
+      rewriter, loc, "hal.executable.export", {}, {},
+      {rewriter.getNamedAttr("layout", halAttr(ctx, layout)),
+       rewriter.getNamedAttr("ordinal", rewriter.getIndexAttr(0)),
+       rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(spec.name)),
+       rewriter.getNamedAttr(
+           "workgroup_size",
+           rewriter.getArrayAttr(
+               {rewriter.getIndexAttr(spec.blockSize), one, one}))},
+      /*regions=*/2);
+  createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
+
+  // Workgroup count: the kernel's expression, bounded by maxWorkgroups when
+  // set, and at least one: CUDA rejects empty grids, and with no work the
+  // kernels' grid-stride loops run no iteration.
+  Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
+  Block *count =
+      rewriter.createBlock(&exportOp->getRegion(0), {},
+                           {device, rewriter.getIndexType()}, {loc, loc});
+  Value workload = count->getArgument(1);
+  AffineExpr grid = spec.workgroups;
+  if (spec.maxWorkgroups > 0) {
+    auto capped = AffineMap::get(
+        0, 1, {grid, rewriter.getAffineConstantExpr(spec.maxWorkgroups)}, ctx);
+    workload = affine::AffineMinOp::create(rewriter, loc, capped,
+                                           ValueRange{workload});
+    grid = rewriter.getAffineSymbolExpr(0);
+  }
+  auto map =
+      AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)}, ctx);
+  Value blocks =
+      affine::AffineMaxOp::create(rewriter, loc, map, ValueRange{workload});
+  Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
+  return spec.name;
+}
+
+/// A flow.dispatch of executable `exe` with `ops`: the push constants first
+/// (IREE passes them after the bindings), then the input tensors, then the
+/// dynamic dims of each tensor in order, then the result's.
+static Value createCUDADispatch(RewriterBase &rewriter, Location loc,
+                                StringRef exe,
+                                const CUDADispatchOperands &ops) {
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<Value> args(ops.constants);
+  args.append(ops.inputs);
+  SmallVector<Value> argDims;
+  for (auto [i, v] : llvm::enumerate(ops.inputs)) {
+    auto t = cast<RankedTensorType>(v.getType());
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (t.isDynamicDim(d))
+        argDims.push_back(
+            d == 0 && i < ops.inputDim0.size() && ops.inputDim0[i]
+                ? ops.inputDim0[i]
+                : tensor::DimOp::create(rewriter, loc, v, d).getResult());
+  }
+  SmallVector<Value> resultDims;
+  if (ops.resultType.isDynamicDim(0))
+    resultDims.push_back(ops.resultDim0);
+  SmallVector<Value> operands = {ops.workload};
+  operands.append(args);
+  operands.append(argDims);
+  operands.append(resultDims);
+  auto entry = SymbolRefAttr::get(ctx, exe, {FlatSymbolRefAttr::get(ctx, exe)});
+  NamedAttribute attrs[] = {
+      rewriter.getNamedAttr("entry_points", rewriter.getArrayAttr({entry})),
+      rewriter.getNamedAttr(
+          "operandSegmentSizes",
+          rewriter.getDenseI32ArrayAttr({1, int32_t(args.size()),
+                                         int32_t(argDims.size()),
+                                         int32_t(resultDims.size())})),
+      rewriter.getNamedAttr(
+          "tied_operands", rewriter.getArrayAttr({rewriter.getIndexAttr(-1)}))};
+  return createIREEOp(rewriter, loc, "flow.dispatch", operands,
+                      {ops.resultType}, attrs)
+      ->getResult(0);
+}
+
+/// Replaces `op`, a row gather whose result is ids.shape x `cols`, with a
+/// dispatch of `exe` (bindings `tables`..., ids flattened to [tokens],
+/// output [tokens, cols]; push constants tokens and rows, the row count of
+/// `tables[0]`), the result expanded back to ids.shape x cols.
+static void replaceWithRowGatherDispatch(RewriterBase &rewriter, Operation *op,
+                                         StringRef exe, ArrayRef<Value> tables,
+                                         Value ids, int64_t cols) {
+  Location loc = op->getLoc();
+  auto idsType = cast<RankedTensorType>(ids.getType());
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  Type i32 = rewriter.getI32Type();
+  Value origIds = ids;
+  int64_t rank = idsType.getRank();
+  if (rank > 1) {
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t i = 0; i < rank; ++i)
+      all[0].push_back(i);
+    ids = tensor::CollapseShapeOp::create(rewriter, loc, ids, all);
+  }
+  int64_t staticTokens = cast<RankedTensorType>(ids.getType()).getShape()[0];
+  Value tokens =
+      ShapedType::isDynamic(staticTokens)
+          ? Value(tensor::DimOp::create(rewriter, loc, ids, 0))
+          : Value(arith::ConstantIndexOp::create(rewriter, loc, staticTokens));
+  Value table = tables.front();
+  int64_t staticRows = cast<RankedTensorType>(table.getType()).getShape()[0];
+  Value rows32 =
+      ShapedType::isDynamic(staticRows)
+          ? Value(arith::IndexCastUIOp::create(
+                rewriter, loc, i32,
+                tensor::DimOp::create(rewriter, loc, table, 0)))
+          : Value(arith::ConstantIntOp::create(rewriter, loc, staticRows, 32));
+
+  CUDADispatchOperands ops;
+  ops.workload = tokens;
+  ops.constants = {arith::IndexCastUIOp::create(rewriter, loc, i32, tokens),
+                   rows32};
+  ops.inputs.append(tables.begin(), tables.end());
+  ops.inputs.push_back(ids);
+  ops.inputDim0.assign(tables.size(), Value());
+  ops.inputDim0.push_back(tokens);
+  ops.resultType =
+      RankedTensorType::get({staticTokens, cols}, resultType.getElementType());
+  ops.resultDim0 = tokens;
+  Value result = createCUDADispatch(rewriter, loc, exe, ops);
+
+  if (rank != 1) {
+    SmallVector<ReassociationIndices> groups(1);
+    for (int64_t i = 0; i < rank; ++i)
+      groups[0].push_back(i);
+    groups.push_back({rank});
+    SmallVector<OpFoldResult> shape;
+    for (int64_t i = 0; i < rank; ++i)
+      shape.push_back(tensor::getMixedSize(rewriter, loc, origIds, i));
+    shape.push_back(rewriter.getIndexAttr(cols));
+    result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, result,
+                                           groups, shape);
+  }
+  rewriter.replaceOp(op, result);
+}
+
+namespace {
 /// qembed.gather -> flow.dispatch of qembed's kernel.
 struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
   GatherToCUDADispatch(MLIRContext *ctx, IREECUDADispatchOptions options)
@@ -112,194 +329,42 @@ struct GatherToCUDADispatch : OpRewritePattern<GatherOp> {
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
-    FailureOr<std::string> exe = getOrCreateExecutable(rewriter, module, spec);
+    // Bindings: packed, scales, [zero points], ids (read-only), output;
+    // workgroups: ceil(tokens * slices / (block size * unroll)).
+    CUDAExecutableSpec exeSpec;
+    exeSpec.name = gatherKernelName(spec);
+    exeSpec.what = "gather";
+    exeSpec.readOnlyBindings = spec.symmetric ? 3 : 4;
+    exeSpec.constants = 2;
+    exeSpec.blockSize = spec.blockSize;
+    exeSpec.workgroups =
+        (rewriter.getAffineSymbolExpr(0) * gatherSlicesPerRow(spec))
+            .ceilDiv(spec.blockSize * spec.unroll);
+    auto compile = [&](std::string &ptx, std::string &error) {
+      CompiledGatherKernel kernel;
+      if (!compileGatherKernel(spec, options.chip, kernel, error))
+        return false;
+      ptx = std::move(kernel.ptx);
+      return true;
+    };
+    exeSpec.compile = compile;
+    FailureOr<std::string> exe =
+        getOrCreateCUDAExecutable(rewriter, module, exeSpec);
     if (failed(exe))
       return rewriter.notifyMatchFailure(op, "the kernel did not compile");
 
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    auto idsType = cast<RankedTensorType>(op.getIds().getType());
-    auto resultType = cast<RankedTensorType>(op.getResult().getType());
-    Type i32 = rewriter.getI32Type();
-
-    // Ids flattened to [tokens].
-    Value ids = op.getIds();
-    int64_t rank = idsType.getRank();
-    if (rank > 1) {
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t i = 0; i < rank; ++i)
-        all[0].push_back(i);
-      ids = tensor::CollapseShapeOp::create(rewriter, loc, ids, all);
-    }
-    auto flatIds = cast<RankedTensorType>(ids.getType());
-    int64_t staticTokens = flatIds.getShape()[0];
-    Value tokens =
-        ShapedType::isDynamic(staticTokens)
-            ? Value(tensor::DimOp::create(rewriter, loc, ids, 0))
-            : Value(arith::ConstantIndexOp::create(rewriter, loc,
-                                                   staticTokens));
-    Value packed = op.getPacked();
-    int64_t staticRows = op.getPacked().getType().getShape()[0];
-    Value rows32 =
-        ShapedType::isDynamic(staticRows)
-            ? Value(arith::IndexCastUIOp::create(
-                  rewriter, loc, i32,
-                  tensor::DimOp::create(rewriter, loc, packed, 0)))
-            : Value(arith::ConstantIntOp::create(rewriter, loc, staticRows,
-                                                 32));
-
-    // Operands: push constants first (IREE passes them after the bindings),
-    // then the tensors, then the dynamic dims of each tensor in order.
     // f8 scales (NVFP4, MXFP4) are handed over as their bytes: the kernel
     // decodes them, and IREE's bindings need no f8 element type.
     Value scales = op.getScales();
     auto scalesType = cast<RankedTensorType>(scales.getType());
     if (isa<Float8E4M3FNType, Float8E8M0FNUType>(scalesType.getElementType()))
-      scales = scalesAsBytes(rewriter, loc, scales);
-    SmallVector<Value> args = {
-        arith::IndexCastUIOp::create(rewriter, loc, i32, tokens), rows32,
-        packed, scales};
+      scales = scalesAsBytes(rewriter, op.getLoc(), scales);
+    SmallVector<Value> tables = {op.getPacked(), scales};
     if (op.getZeroPoints())
-      args.push_back(op.getZeroPoints());
-    args.push_back(ids);
-    SmallVector<Value> argDims;
-    for (Value v : ValueRange(args).drop_front(2)) {
-      auto t = cast<RankedTensorType>(v.getType());
-      for (int64_t d = 0; d < t.getRank(); ++d)
-        if (t.isDynamicDim(d))
-          argDims.push_back(d == 0 && v == ids ? tokens
-                                               : tensor::DimOp::create(
-                                                     rewriter, loc, v, d)
-                                                     .getResult());
-    }
-    auto flatType = RankedTensorType::get({staticTokens, spec.cols},
-                                          resultType.getElementType());
-    SmallVector<Value> resultDims;
-    if (ShapedType::isDynamic(staticTokens))
-      resultDims.push_back(tokens);
-
-    SmallVector<Value> operands = {tokens};
-    operands.append(args);
-    operands.append(argDims);
-    operands.append(resultDims);
-    auto entry = SymbolRefAttr::get(ctx, *exe,
-                                    {FlatSymbolRefAttr::get(ctx, *exe)});
-    NamedAttribute attrs[] = {
-        rewriter.getNamedAttr("entry_points", rewriter.getArrayAttr({entry})),
-        rewriter.getNamedAttr(
-            "operandSegmentSizes",
-            rewriter.getDenseI32ArrayAttr({1, int32_t(args.size()),
-                                           int32_t(argDims.size()),
-                                           int32_t(resultDims.size())})),
-        rewriter.getNamedAttr(
-            "tied_operands",
-            rewriter.getArrayAttr({rewriter.getIndexAttr(-1)}))};
-    Operation *dispatch = createIREEOp(rewriter, loc, "flow.dispatch",
-                                       operands, {flatType}, attrs);
-    Value result = dispatch->getResult(0);
-
-    // Back to ids.shape x D.
-    if (rank != 1) {
-      SmallVector<ReassociationIndices> groups(1);
-      for (int64_t i = 0; i < rank; ++i)
-        groups[0].push_back(i);
-      groups.push_back({rank});
-      SmallVector<OpFoldResult> shape;
-      for (int64_t i = 0; i < rank; ++i)
-        shape.push_back(tensor::getMixedSize(rewriter, loc, op.getIds(), i));
-      shape.push_back(rewriter.getIndexAttr(spec.cols));
-      result = tensor::ExpandShapeOp::create(rewriter, loc, resultType, result,
-                                             groups, shape);
-    }
-    rewriter.replaceOp(op, result);
+      tables.push_back(op.getZeroPoints());
+    replaceWithRowGatherDispatch(rewriter, op, *exe, tables, op.getIds(),
+                                 spec.cols);
     return success();
-  }
-
-  /// The symbol of the hal.executable.source holding the kernel for `spec`,
-  /// created (kernel compiled to PTX) on first use.
-  FailureOr<std::string> getOrCreateExecutable(PatternRewriter &rewriter,
-                                               ModuleOp module,
-                                               const GatherKernelSpec &spec)
-      const {
-    std::string name = gatherKernelName(spec);
-    for (Operation &op : *module.getBody())
-      if (op.getName().getStringRef() == "hal.executable.source")
-        if (auto sym = op.getAttrOfType<StringAttr>("sym_name"))
-          if (sym.getValue() == name)
-            return name;
-
-    CompiledGatherKernel kernel;
-    std::string error;
-    if (!compileGatherKernel(spec, options.chip, kernel, error)) {
-      module.emitError("compiling qembed's gather kernel failed: ") << error;
-      return failure();
-    }
-
-    MLIRContext *ctx = rewriter.getContext();
-    OpBuilder::InsertionGuard guard(rewriter);
-    // Executables go first, in the order their lookups were rewritten.
-    Block *top = module.getBody();
-    auto firstOther = llvm::find_if(*top, [](Operation &op) {
-      return op.getName().getStringRef() != "hal.executable.source";
-    });
-    rewriter.setInsertionPoint(top, firstOther);
-    Location loc = module.getLoc();
-
-    // The PTX, NUL-terminated as the CUDA driver expects a PTX image.
-    std::string data = kernel.ptx;
-    data.push_back('\0');
-    std::string objects = llvm::formatv(
-        "executable.objects<{{#hal.executable.target<\"cuda\", "
-        "\"cuda-nvptx-fb\"> = [#hal.executable.object<{{data = "
-        "dense<\"0x{0}\"> : vector<{1}xi8>}>]}>",
-        llvm::toHex(data), data.size());
-    Operation *source = createIREEOp(
-        rewriter, loc, "hal.executable.source", {}, {},
-        {rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
-         rewriter.getNamedAttr("sym_visibility",
-                               rewriter.getStringAttr("private")),
-         rewriter.getNamedAttr("objects", halAttr(ctx, objects))},
-        /*regions=*/1);
-    rewriter.createBlock(&source->getRegion(0));
-
-    // Bindings: packed, scales, [zero points], ids (read-only), output.
-    std::string bindings;
-    unsigned inputs = spec.symmetric ? 3 : 4;
-    for (unsigned i = 0; i < inputs; ++i)
-      bindings += "#hal.pipeline.binding<storage_buffer, ReadOnly>, ";
-    bindings += "#hal.pipeline.binding<storage_buffer>";
-    std::string layout = llvm::formatv(
-        "pipeline.layout<constants = 2, bindings = [{0}]>", bindings);
-    Attribute one = rewriter.getIndexAttr(1);
-    Operation *exportOp = createIREEOp(
-        rewriter, loc, "hal.executable.export", {}, {},
-        {rewriter.getNamedAttr("layout", halAttr(ctx, layout)),
-         rewriter.getNamedAttr("ordinal", rewriter.getIndexAttr(0)),
-         rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
-         rewriter.getNamedAttr(
-             "workgroup_size",
-             rewriter.getArrayAttr(
-                 {rewriter.getIndexAttr(spec.blockSize), one, one}))},
-        /*regions=*/2);
-    createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
-
-    // Workgroup count: ceil(tokens * slices / (block size * unroll)), at
-    // least one: CUDA rejects empty grids, and for zero tokens the kernel's
-    // loop runs no iteration.
-    Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
-    Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
-                                        {device, rewriter.getIndexType()},
-                                        {loc, loc});
-    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-    AffineExpr grid = (s0 * gatherSlicesPerRow(spec))
-                          .ceilDiv(spec.blockSize * spec.unroll);
-    auto map = AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)},
-                              ctx);
-    Value blocks = affine::AffineMaxOp::create(
-        rewriter, loc, map, ValueRange{count->getArgument(1)});
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
-    return name;
   }
 
   IREECUDADispatchOptions options;
@@ -332,7 +397,7 @@ static std::string bagsSpecOf(GatherBagsOp op,
 }
 
 /// qembed.gather_bags -> flow.dispatch of qembed's bag kernel (one thread
-/// per output element; see GatherBagsKernel.h).
+/// per 16-byte output slice; see GatherBagsKernel.h).
 struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
   GatherBagsToCUDADispatch(MLIRContext *ctx, IREECUDADispatchOptions options)
       : OpRewritePattern(ctx, /*benefit=*/2), options(std::move(options)) {}
@@ -345,12 +410,30 @@ struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
       return rewriter.notifyMatchFailure(op, "not inside a module");
-    FailureOr<std::string> exe = getOrCreateExecutable(rewriter, module, spec);
+    // Bindings: packed, scales, [zero points], ids, offsets (read-only),
+    // output; constants: ids count, bags, rows; workgroups:
+    // ceil(bags * threads per bag / block size), a thread per 16-byte
+    // output slice (or column: gatherBagsKernelUnitElements).
+    CUDAExecutableSpec exeSpec;
+    exeSpec.name = gatherBagsKernelName(spec);
+    exeSpec.what = "bag";
+    exeSpec.readOnlyBindings = spec.symmetric ? 4 : 5;
+    exeSpec.constants = 3;
+    exeSpec.blockSize = spec.blockSize;
+    exeSpec.workgroups =
+        (rewriter.getAffineSymbolExpr(0) *
+         (spec.cols / gatherBagsKernelUnitElements(spec)))
+            .ceilDiv(spec.blockSize);
+    auto compile = [&](std::string &ptx, std::string &error) {
+      return compileGatherBagsKernel(spec, options.chip, ptx, error);
+    };
+    exeSpec.compile = compile;
+    FailureOr<std::string> exe =
+        getOrCreateCUDAExecutable(rewriter, module, exeSpec);
     if (failed(exe))
       return rewriter.notifyMatchFailure(op, "the kernel did not compile");
 
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Type i32 = rewriter.getI32Type();
     auto sizeOf = [&](Value v) -> Value {
       int64_t d = cast<RankedTensorType>(v.getType()).getDimSize(0);
@@ -364,128 +447,126 @@ struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
     auto toI32 = [&](Value v) -> Value {
       return arith::IndexCastUIOp::create(rewriter, loc, i32, v);
     };
-    // Push constants first (IREE passes them after the bindings), then the
-    // tensors, then the dynamic dims of each tensor in order.
-    SmallVector<Value> args = {toI32(numIds), toI32(numBags), toI32(rows),
-                               op.getPacked(), op.getScales()};
+    CUDADispatchOperands ops;
+    ops.workload = numBags;
+    ops.constants = {toI32(numIds), toI32(numBags), toI32(rows)};
+    ops.inputs = {op.getPacked(), op.getScales()};
     if (op.getZeroPoints())
-      args.push_back(op.getZeroPoints());
-    args.append({ids, offsets});
-    SmallVector<Value> argDims;
-    for (Value v : ValueRange(args).drop_front(3)) {
-      auto t = cast<RankedTensorType>(v.getType());
-      for (int64_t d = 0; d < t.getRank(); ++d)
-        if (t.isDynamicDim(d))
-          argDims.push_back(v == ids       ? numIds
-                            : v == offsets ? numBags
-                                           : tensor::DimOp::create(
-                                                 rewriter, loc, v, d)
-                                                 .getResult());
-    }
-    RankedTensorType resultType = op.getType();
-    SmallVector<Value> resultDims;
-    if (resultType.isDynamicDim(0))
-      resultDims.push_back(numBags);
-    SmallVector<Value> operands = {numBags};
-    operands.append(args);
-    operands.append(argDims);
-    operands.append(resultDims);
-    auto entry = SymbolRefAttr::get(ctx, *exe,
-                                    {FlatSymbolRefAttr::get(ctx, *exe)});
-    NamedAttribute attrs[] = {
-        rewriter.getNamedAttr("entry_points", rewriter.getArrayAttr({entry})),
-        rewriter.getNamedAttr(
-            "operandSegmentSizes",
-            rewriter.getDenseI32ArrayAttr({1, int32_t(args.size()),
-                                           int32_t(argDims.size()),
-                                           int32_t(resultDims.size())})),
-        rewriter.getNamedAttr(
-            "tied_operands",
-            rewriter.getArrayAttr({rewriter.getIndexAttr(-1)}))};
-    Operation *dispatch = createIREEOp(rewriter, loc, "flow.dispatch",
-                                       operands, {resultType}, attrs);
-    rewriter.replaceOp(op, dispatch->getResults());
+      ops.inputs.push_back(op.getZeroPoints());
+    ops.inputDim0.assign(ops.inputs.size(), Value());
+    ops.inputs.append({ids, offsets});
+    ops.inputDim0.append({numIds, numBags});
+    ops.resultType = op.getType();
+    ops.resultDim0 = numBags;
+    rewriter.replaceOp(op, createCUDADispatch(rewriter, loc, *exe, ops));
     return success();
   }
 
-  /// The symbol of the hal.executable.source holding the kernel for `spec`,
-  /// created (kernel compiled to PTX) on first use.
-  FailureOr<std::string>
-  getOrCreateExecutable(PatternRewriter &rewriter, ModuleOp module,
-                        const GatherBagsKernelSpec &spec) const {
-    std::string name = gatherBagsKernelName(spec);
-    for (Operation &op : *module.getBody())
-      if (op.getName().getStringRef() == "hal.executable.source")
-        if (auto sym = op.getAttrOfType<StringAttr>("sym_name"))
-          if (sym.getValue() == name)
-            return name;
-    std::string ptx, error;
-    if (!compileGatherBagsKernel(spec, options.chip, ptx, error)) {
-      module.emitError("compiling qembed's bag kernel failed: ") << error;
-      return failure();
-    }
-    MLIRContext *ctx = rewriter.getContext();
-    OpBuilder::InsertionGuard guard(rewriter);
-    Block *top = module.getBody();
-    auto firstOther = llvm::find_if(*top, [](Operation &op) {
-      return op.getName().getStringRef() != "hal.executable.source";
-    });
-    rewriter.setInsertionPoint(top, firstOther);
-    Location loc = module.getLoc();
-    std::string data = ptx;
-    data.push_back('\0'); // a PTX image is NUL-terminated
-    std::string objects = llvm::formatv(
-        "executable.objects<{{#hal.executable.target<\"cuda\", "
-        "\"cuda-nvptx-fb\"> = [#hal.executable.object<{{data = "
-        "dense<\"0x{0}\"> : vector<{1}xi8>}>]}>",
-        llvm::toHex(data), data.size());
-    Operation *source = createIREEOp(
-        rewriter, loc, "hal.executable.source", {}, {},
-        {rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
-         rewriter.getNamedAttr("sym_visibility",
-                               rewriter.getStringAttr("private")),
-         rewriter.getNamedAttr("objects", halAttr(ctx, objects))},
-        /*regions=*/1);
-    rewriter.createBlock(&source->getRegion(0));
-    // Bindings: packed, scales, [zero points], ids, offsets (read-only),
-    // output; constants: ids count, bags, rows.
-    std::string bindings;
-    unsigned inputs = spec.symmetric ? 4 : 5;
-    for (unsigned i = 0; i < inputs; ++i)
-      bindings += "#hal.pipeline.binding<storage_buffer, ReadOnly>, ";
-    bindings += "#hal.pipeline.binding<storage_buffer>";
-    std::string layout = llvm::formatv(
-        "pipeline.layout<constants = 3, bindings = [{0}]>", bindings);
-    Attribute one = rewriter.getIndexAttr(1);
-    Operation *exportOp = createIREEOp(
-        rewriter, loc, "hal.executable.export", {}, {},
-        {rewriter.getNamedAttr("layout", halAttr(ctx, layout)),
-         rewriter.getNamedAttr("ordinal", rewriter.getIndexAttr(0)),
-         rewriter.getNamedAttr("sym_name", rewriter.getStringAttr(name)),
-         rewriter.getNamedAttr(
-             "workgroup_size",
-             rewriter.getArrayAttr(
-                 {rewriter.getIndexAttr(spec.blockSize), one, one}))},
-        /*regions=*/2);
-    createIREEOp(rewriter, loc, "hal.executable.source_end", {}, {}, {});
-    // Workgroup count: ceil(bags * threads per bag / block size), at least
-    // one (CUDA rejects empty grids; with no bags the kernel's loop runs no
-    // iteration).
-    Type device = OpaqueType::get(StringAttr::get(ctx, "hal"), "device");
-    Block *count = rewriter.createBlock(&exportOp->getRegion(0), {},
-                                        {device, rewriter.getIndexType()},
-                                        {loc, loc});
-    AffineExpr s0 = rewriter.getAffineSymbolExpr(0);
-    AffineExpr grid =
-        (s0 * (spec.cols / gatherBagsKernelUnitElements(spec)))
-            .ceilDiv(spec.blockSize);
-    auto map = AffineMap::get(0, 1, {grid, rewriter.getAffineConstantExpr(1)},
-                              ctx);
-    Value blocks = affine::AffineMaxOp::create(
-        rewriter, loc, map, ValueRange{count->getArgument(1)});
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    createIREEOp(rewriter, loc, "hal.return", {blocks, c1, c1}, {}, {});
-    return name;
+  IREECUDADispatchOptions options;
+};
+} // namespace
+
+/// The kernel spec of a codebook_gather, or a reason it has none.
+static std::string codebookSpecOf(CodebookGatherOp op,
+                                  const IREECUDADispatchOptions &options,
+                                  CodebookKernelSpec &spec) {
+  auto ids = cast<RankedTensorType>(op.getIds().getType());
+  auto result = cast<RankedTensorType>(op.getResult().getType());
+  if (ids.getRank() == 0)
+    return "the CUDA dispatch needs ids of rank >= 1";
+  auto idType = dyn_cast<IntegerType>(ids.getElementType());
+  if (!idType || (idType.getWidth() != 32 && idType.getWidth() != 64))
+    return "the CUDA dispatch needs i32 or i64 ids, got " +
+           llvm::formatv("{0}", ids.getElementType()).str();
+  int64_t cols = result.getShape().back();
+  if (ShapedType::isDynamic(cols))
+    return "the CUDA dispatch needs a static row length";
+  CodebookAttr codebook = op.getCodebook();
+  spec.dim = codebook.getDim();
+  spec.entries = codebook.getEntries();
+  spec.stages = codebook.getStages();
+  spec.groups = codebook.getGroups();
+  spec.scaleType = elementTypeName(op.getScales().getType().getElementType());
+  spec.codebookType =
+      elementTypeName(op.getCodebooks().getType().getElementType());
+  spec.outType = elementTypeName(result.getElementType());
+  spec.idBits = idType.getWidth();
+  spec.cols = cols;
+  spec.blockSize = options.codebookBlockSize;
+  spec.unroll = options.unroll;
+  if (std::string why = checkCodebookKernelSpec(spec); !why.empty())
+    return why;
+  spec.blockSize = codebookKernelBlockSize(spec);
+  return "";
+}
+
+std::string mlir::qembed::checkIREECUDACodebookDispatch(
+    Operation *op, const IREECUDADispatchOptions &options) {
+  auto gather = dyn_cast<CodebookGatherOp>(op);
+  if (!gather)
+    return "not a qembed.codebook_gather";
+  if (options.maxCodebookWorkgroups < 0)
+    return "vq-max-workgroups must be >= 0";
+  CodebookKernelSpec spec;
+  return codebookSpecOf(gather, options, spec);
+}
+
+namespace {
+/// qembed.codebook_gather -> flow.dispatch of qembed's codebook VQ kernel
+/// (CodebookKernel.h): the codebooks are a third read-only binding where the
+/// integer gather has its zero points.
+struct CodebookGatherToCUDADispatch : OpRewritePattern<CodebookGatherOp> {
+  CodebookGatherToCUDADispatch(MLIRContext *ctx,
+                               IREECUDADispatchOptions options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(CodebookGatherOp op,
+                                PatternRewriter &rewriter) const override {
+    CodebookKernelSpec spec;
+    if (std::string why = codebookSpecOf(op, options, spec); !why.empty())
+      return rewriter.notifyMatchFailure(op, why);
+    auto module = op->getParentOfType<ModuleOp>();
+    if (!module)
+      return rewriter.notifyMatchFailure(op, "not inside a module");
+    // Bindings: codes, scales, codebooks, ids (read-only), output;
+    // constants: tokens, rows. Work units: chunks of the packed path (each
+    // thread takes `unroll` per iteration) or single vectors; workgroups:
+    // ceil(tokens * units per row / (block size * units per thread)),
+    // bounded by maxCodebookWorkgroups (each workgroup stages the codebooks
+    // in shared memory once; the grid-stride loop covers the rest).
+    int64_t vectorsPerRow = spec.cols / spec.dim;
+    int64_t chunk = codebookKernelChunkVectors(spec);
+    int64_t unitsPerRow = chunk ? vectorsPerRow / chunk : vectorsPerRow;
+    int64_t unitsPerThread = chunk ? codebookKernelUnroll(spec) : 1;
+    CUDAExecutableSpec exeSpec;
+    exeSpec.name = codebookKernelName(spec);
+    exeSpec.what = "codebook gather";
+    exeSpec.readOnlyBindings = 4;
+    exeSpec.constants = 2;
+    exeSpec.blockSize = spec.blockSize;
+    exeSpec.workgroups = (rewriter.getAffineSymbolExpr(0) * unitsPerRow)
+                             .ceilDiv(spec.blockSize * unitsPerThread);
+    // One wave of resident workgroups (2048 threads per SM, 132 SMs)
+    // unless the option bounds it.
+    exeSpec.maxWorkgroups = options.maxCodebookWorkgroups
+                                ? options.maxCodebookWorkgroups
+                                : 132 * std::max<int64_t>(1, 2048 / spec.blockSize);
+    auto compile = [&](std::string &ptx, std::string &error) {
+      CompiledGatherKernel kernel;
+      if (!compileCodebookKernel(spec, options.chip, kernel, error))
+        return false;
+      ptx = std::move(kernel.ptx);
+      return true;
+    };
+    exeSpec.compile = compile;
+    FailureOr<std::string> exe =
+        getOrCreateCUDAExecutable(rewriter, module, exeSpec);
+    if (failed(exe))
+      return rewriter.notifyMatchFailure(op, "the kernel did not compile");
+    replaceWithRowGatherDispatch(
+        rewriter, op, *exe, {op.getCodes(), op.getScales(), op.getCodebooks()},
+        op.getIds(), spec.cols);
+    return success();
   }
 
   IREECUDADispatchOptions options;
@@ -501,7 +582,17 @@ struct ConvertQEmbedToIREEPass
     RewritePatternSet patterns(ctx);
     if (target == "cuda") {
       IREECUDADispatchOptions options{chip, blockSize, unroll};
+      options.maxCodebookWorkgroups = vqMaxWorkgroups;
+      options.codebookBlockSize = vqBlockSize;
       std::string bad = checkNVVMChip(chip);
+      if (bad.empty() && vqMaxWorkgroups < 0)
+        bad = "vq-max-workgroups must be >= 0, got " +
+              std::to_string(vqMaxWorkgroups);
+      if (bad.empty() && vqBlockSize != 0 &&
+          (vqBlockSize < 32 || vqBlockSize > 1024 || vqBlockSize % 32 != 0))
+        bad = "vq-block-size must be 0 (the generator's choice) or a "
+              "multiple of 32 in 32..1024, got " +
+              std::to_string(vqBlockSize);
       if (bad.empty() && !ctx->allowsUnregisteredDialects())
         bad = "target=cuda emits IREE ops (flow.dispatch, "
               "hal.executable.source): run with --allow-unregistered-dialect";
@@ -531,13 +622,15 @@ struct ConvertQEmbedToIREEPass
       });
       if (!ok)
         return signalPassFailure();
-      // Codebook VQ gathers have no qembed CUDA kernel: they are lowered to
-      // linalg for IREE's own codegen, and say so.
       module.walk([&](CodebookGatherOp op) {
-        op.emitRemark("codebook VQ gather lowered to linalg for IREE's "
-                      "codegen (qembed's CUDA kernel reads integer schemes "
-                      "only)");
+        std::string why = checkIREECUDACodebookDispatch(op, options);
+        if (!why.empty()) {
+          op.emitOpError("cannot become a CUDA custom dispatch: ") << why;
+          ok = false;
+        }
       });
+      if (!ok)
+        return signalPassFailure();
       populateQEmbedToIREECUDAPatterns(patterns, options);
     } else if (target != "cpu") {
       module.emitError("--qembed-to-iree: target must be 'cuda' or 'cpu', "
@@ -562,4 +655,5 @@ void mlir::qembed::populateQEmbedToIREECUDAPatterns(
     RewritePatternSet &patterns, const IREECUDADispatchOptions &options) {
   patterns.add<GatherToCUDADispatch>(patterns.getContext(), options);
   patterns.add<GatherBagsToCUDADispatch>(patterns.getContext(), options);
+  patterns.add<CodebookGatherToCUDADispatch>(patterns.getContext(), options);
 }

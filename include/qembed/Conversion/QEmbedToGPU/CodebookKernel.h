@@ -61,6 +61,10 @@ int64_t codebookKernelChunkVectors(const CodebookKernelSpec &spec);
 /// codebooks, so that fewer blocks per SM stage them).
 int64_t codebookKernelBlockSize(const CodebookKernelSpec &spec);
 
+/// Chunks per thread and grid-stride iteration of the packed path of
+/// `spec` (its `unroll`, or the generator's choice when that is 0).
+int64_t codebookKernelUnroll(const CodebookKernelSpec &spec);
+
 /// Builds the kernel for `spec` and lowers it to PTX for `chip`; on failure
 /// returns false with `error` set. `result.slicesPerRow` is unused (0); a
 /// block size of 0 is resolved first (codebookKernelBlockSize) and the name

@@ -129,8 +129,11 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto fmt = ::qembed::Format(format);
   if (fmt == ::qembed::Format::FP8) {
-    Value prod = arith::MulFOp::create(b, loc, emitDecodeE4M3(b, loc, u, noSubnormals),
-                                       convertFloat(b, loc, scale, f32));
+    // (Operands built in sequence: argument evaluation order is unspecified
+    // and the emitted IR must not depend on the host compiler.)
+    Value code = emitDecodeE4M3(b, loc, u, noSubnormals);
+    Value prod =
+        arith::MulFOp::create(b, loc, code, convertFloat(b, loc, scale, f32));
     Value value = convertFloat(b, loc, prod, scale.getType());
     return convertFloat(b, loc, value, resultType);
   }
@@ -143,8 +146,9 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
   Value byte = arith::ExtUIOp::create(b, loc, i32, raw);
   Value s;
   if (fmt == ::qembed::Format::NVFP4) {
+    Value decoded = emitDecodeE4M3(b, loc, byte, noSubnormals);
     s = arith::DivFOp::create(
-        b, loc, emitDecodeE4M3(b, loc, byte, noSubnormals),
+        b, loc, decoded,
         arith::ConstantFloatOp::create(b, loc, cast<FloatType>(f32),
                                        APFloat(globalScale)));
   } else {
@@ -157,13 +161,19 @@ Value mlir::qembed::emitDequantFloatCode(OpBuilder &b, Location loc, Value u,
                               mlir::qembed::constI32(b, loc, 23)));
     s = arith::BitcastOp::create(b, loc, f32, bits);
   }
-  Value prod = arith::MulFOp::create(b, loc, emitDecodeE2M1(b, loc, u, noSubnormals), s);
+  Value code = emitDecodeE2M1(b, loc, u, noSubnormals);
+  Value prod = arith::MulFOp::create(b, loc, code, s);
   return convertFloat(b, loc, prod, resultType);
 }
 
 Value mlir::qembed::scalesAsBytes(OpBuilder &b, Location loc, Value scales) {
   auto type = cast<RankedTensorType>(scales.getType());
   auto bytesType = type.clone(b.getI8Type());
+  // Bytes cast to f8 (--qembed-quantize-globals stores f8 scales as i8):
+  // the bytes themselves.
+  if (auto cast = scales.getDefiningOp<arith::BitcastOp>())
+    if (cast.getIn().getType() == bytesType)
+      return cast.getIn();
   if (auto constant = scales.getDefiningOp<arith::ConstantOp>()) {
     Attribute value = constant.getValue();
     if (auto dense = dyn_cast<DenseElementsAttr>(value))
@@ -179,6 +189,14 @@ Value mlir::qembed::scalesAsBytes(OpBuilder &b, Location loc, Value scales) {
 
 void mlir::qembed::eraseDeadF8Constants(Operation *root) {
   root->walk([](arith::ConstantOp c) {
+    auto type = dyn_cast<ShapedType>(c.getType());
+    if (type && c->use_empty() &&
+        isa<Float8E4M3FNType, Float8E8M0FNUType>(type.getElementType()))
+      c->erase();
+  });
+  // Likewise the dead casts of i8 bytes to f8 that scalesAsBytes looked
+  // through.
+  root->walk([](arith::BitcastOp c) {
     auto type = dyn_cast<ShapedType>(c.getType());
     if (type && c->use_empty() &&
         isa<Float8E4M3FNType, Float8E8M0FNUType>(type.getElementType()))

@@ -508,44 +508,23 @@ LogicalResult QEmbedQuantizePass::initialize(MLIRContext *ctx) {
              << "invalid options: per-tensor is only for format=fp8, got "
                 "format=vq";
   } else {
-    // The one place the format option is checked. A float format fixes
-    // bits, group-size, symmetric and the scale type: bits and group-size not
-    // given explicitly take the format's values, anything else is an error.
-    std::optional<::qembed::Format> f = ::qembed::parseFormat(format);
-    if (!f)
-      return emitError(UnknownLoc::get(ctx))
-             << "invalid format '" << format
-             << "': expected int, fp8, nvfp4, mxfp4 or vq";
+    QuantizeFormatOptions o;
+    o.format = format;
+    o.perTensor = perTensor;
+    o.bits = bits;
+    o.bitsGiven = bits.hasValue();
+    o.groupSize = groupSize;
+    o.groupSizeGiven = groupSize.hasValue();
+    o.symmetric = symmetric;
+    o.scaleType = scaleType;
+    FailureOr<::qembed::Format> f =
+        checkQuantizeFormatOptions(UnknownLoc::get(ctx), o);
+    if (failed(f))
+      return failure();
     parsedFormat = *f;
-    if (perTensor && parsedFormat != ::qembed::Format::FP8)
-      return emitError(UnknownLoc::get(ctx))
-             << "invalid options: per-tensor is only for format=fp8, got format="
-             << format;
     if (parsedFormat != ::qembed::Format::Int) {
-      unsigned fbits = ::qembed::formatBits(parsedFormat);
-      int64_t fgroup = ::qembed::formatGroupSize(parsedFormat);
-      if (!bits.hasValue())
-        bits = fbits;
-      if (!groupSize.hasValue())
-        groupSize = fgroup;
-      if (bits != fbits)
-        return emitError(UnknownLoc::get(ctx))
-               << "invalid options: format=" << format << " has " << fbits
-               << "-bit codes, got bits=" << unsigned(bits);
-      if (groupSize != fgroup)
-        return emitError(UnknownLoc::get(ctx))
-               << "invalid options: format=" << format
-               << " fixes group-size=" << fgroup
-               << ", got group-size=" << int64_t(groupSize);
-      if (!symmetric)
-        return emitError(UnknownLoc::get(ctx))
-               << "invalid options: format=" << format << " is symmetric only";
-      if (!scaleType.empty())
-        return emitError(UnknownLoc::get(ctx))
-               << "invalid options: format=" << format
-               << " fixes the scale type (fp8: the table's, nvfp4: f8E4M3FN, "
-                  "mxfp4: f8E8M0FNU), got scale-type="
-               << scaleType;
+      bits = o.bits;
+      groupSize = o.groupSize;
     }
   }
   if (scaleType == "f32")
@@ -671,12 +650,57 @@ void QEmbedQuantizePass::runOnOperation() {
     signalPassFailure();
 }
 
+FailureOr<::qembed::Format>
+mlir::qembed::checkQuantizeFormatOptions(Location loc,
+                                         QuantizeFormatOptions &o) {
+  // The one place the format option is checked. A float format fixes
+  // bits, group-size, symmetric and the scale type: bits and group-size not
+  // given explicitly take the format's values, anything else is an error.
+  std::optional<::qembed::Format> f = ::qembed::parseFormat(o.format);
+  if (!f)
+    return emitError(loc) << "invalid format '" << o.format
+                          << "': expected int, fp8, nvfp4, mxfp4 or vq";
+  if (o.perTensor && *f != ::qembed::Format::FP8)
+    return emitError(loc)
+           << "invalid options: per-tensor is only for format=fp8, got format="
+           << o.format;
+  if (*f == ::qembed::Format::Int)
+    return *f;
+  unsigned fbits = ::qembed::formatBits(*f);
+  int64_t fgroup = ::qembed::formatGroupSize(*f);
+  if (!o.bitsGiven)
+    o.bits = fbits;
+  if (!o.groupSizeGiven)
+    o.groupSize = fgroup;
+  if (o.bits != fbits)
+    return emitError(loc) << "invalid options: format=" << o.format << " has "
+                          << fbits << "-bit codes, got bits=" << o.bits;
+  if (o.groupSize != fgroup)
+    return emitError(loc) << "invalid options: format=" << o.format
+                          << " fixes group-size=" << fgroup
+                          << ", got group-size=" << o.groupSize;
+  if (!o.symmetric)
+    return emitError(loc) << "invalid options: format=" << o.format
+                          << " is symmetric only";
+  if (!o.scaleType.empty())
+    return emitError(loc)
+           << "invalid options: format=" << o.format
+           << " fixes the scale type (fp8: the table's, nvfp4: f8E4M3FN, "
+              "mxfp4: f8E8M0FNU), got scale-type="
+           << o.scaleType;
+  return *f;
+}
+
 FailureOr<QuantizedTableAttrs> mlir::qembed::quantizeConstantTable(
     arith::ConstantOp constant, const QEmbedQuantizeOptions &opts,
     std::optional<Type> scaleType, unsigned lookups) {
   TableCache cache;
+  std::optional<::qembed::Format> format = ::qembed::parseFormat(opts.format);
   FailureOr<QuantizedConstants *> q =
-      quantizeTable(constant, opts, scaleType, cache, /*releaseInput=*/false);
+      format && *format != ::qembed::Format::Int
+          ? quantizeFloatTable(constant, opts, *format, cache)
+          : quantizeTable(constant, opts, scaleType, cache,
+                          /*releaseInput=*/false);
   if (failed(q))
     return failure();
   std::string report;

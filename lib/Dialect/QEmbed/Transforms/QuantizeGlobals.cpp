@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qembed/Dialect/QEmbed/Transforms/QuantizeGlobals.h"
+#include "QuantizeVQ.h"
 #include "qembed/Dialect/QEmbed/IR/ConstantData.h"
 #include "qembed/Dialect/QEmbed/Transforms/ParameterArchive.h"
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
@@ -18,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
@@ -205,6 +207,15 @@ static void createGlobal(OpBuilder &b, Operation *after, StringRef sym,
   b.create(state);
 }
 
+/// The i8 bytes of an f8 `dense` or `dense_resource` attribute.
+static TypedAttr asBytesAttr(TypedAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  auto bytesType = type.clone(IntegerType::get(attr.getContext(), 8));
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    return DenseResourceElementsAttr::get(bytesType, resource.getRawHandle());
+  return cast<DenseElementsAttr>(attr).bitcast(bytesType.getElementType());
+}
+
 LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
   Location loc = UnknownLoc::get(ctx);
   if (maxTableBytes <= 0)
@@ -221,9 +232,44 @@ LogicalResult QEmbedQuantizeGlobalsPass::initialize(MLIRContext *ctx) {
                              "group-size >= 0, got bits="
                           << unsigned(bits)
                           << " group-size=" << int64_t(groupSize);
+  // The format options of --qembed-quantize, checked by the same functions.
+  QEmbedQuantizeOptions vqOptions;
+  vqOptions.vqDim = vqDim;
+  vqOptions.vqEntries = vqEntries;
+  vqOptions.vqStages = vqStages;
+  vqOptions.vqGroups = vqGroups;
+  vqOptions.vqIterations = vqIterations;
+  vqOptions.vqCodebookType = vqCodebookType;
+  if (format == "vq") {
+    if (failed(checkVQOptions(ctx, vqOptions)))
+      return failure();
+    if (perTensor)
+      return emitError(loc) << "invalid options: per-tensor is only for "
+                               "format=fp8, got format=vq";
+  }
+  QuantizeFormatOptions fo;
+  fo.format = format;
+  fo.perTensor = perTensor;
+  fo.bits = bits;
+  fo.bitsGiven = bits.hasValue();
+  fo.groupSize = groupSize;
+  fo.groupSizeGiven = groupSize.hasValue();
+  fo.symmetric = symmetric;
+  fo.scaleType = scaleType;
+  if (format != "vq" && failed(checkQuantizeFormatOptions(loc, fo)))
+    return failure();
   config = QuantizeGlobalsConfig();
-  config.quantize.bits = bits;
-  config.quantize.groupSize = groupSize;
+  config.quantize.bits = fo.bits;
+  config.quantize.groupSize = fo.groupSize;
+  config.quantize.format = format;
+  config.quantize.perTensor = perTensor;
+  config.quantize.vqDim = vqDim;
+  config.quantize.vqEntries = vqEntries;
+  config.quantize.vqStages = vqStages;
+  config.quantize.vqGroups = vqGroups;
+  config.quantize.vqIterations = vqIterations;
+  config.quantize.vqCodebookType = vqCodebookType;
+  config.quantize.seed = seed;
   config.quantize.symmetric = symmetric;
   config.quantize.maxTableBytes = maxTableBytes;
   config.quantize.minTableBytes = minTableBytes;
@@ -354,7 +400,8 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       auto probe = arith::ConstantOp::create(
           b, global->getLoc(), type,
           DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType())));
-      std::string why = whyTableLeftDense(probe, opts);
+      std::string why = opts.format == "vq" ? whyTableLeftDenseVQ(probe, opts)
+                                            : whyTableLeftDense(probe, opts);
       probe.erase();
       if (!why.empty()) {
         leftDense(why);
@@ -478,17 +525,24 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       for (Operation *user : c->getUsers())
         if (auto l = dyn_cast<LookupOp>(user); l && l.getTable() == c)
           lookups.push_back(l);
+    // Integer and float formats (q), or codebook VQ (qv).
+    bool vq = opts.format == "vq";
     FailureOr<QuantizedTableAttrs> q = failure();
+    FailureOr<QuantizedVQTableAttrs> qv = failure();
     if (lookups.empty()) {
       t.global->emitRemark("table left dense: none of its loads is read by "
                            "an embedding lookup qembed raises (see "
                            "--qembed-raise-lookups=\"remarks=true\")");
+    } else if (vq) {
+      qv =
+          quantizeConstantTableVQ(t.loads.front().second, opts, lookups.size());
+      failedAny |= failed(qv);
     } else {
       q = quantizeConstantTable(t.loads.front().second, opts, config.scaleType,
                                 lookups.size());
       failedAny |= failed(q);
     }
-    if (failed(q)) {
+    if (vq ? failed(qv) : failed(q)) {
       // Restore the loads.
       for (auto &[load, c] : t.loads) {
         c.getResult().replaceAllUsesWith(load->getResult(0));
@@ -502,10 +556,27 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       TypedAttr attr;
       std::string sym;
     };
-    SmallVector<Part> parts = {{"qembed_packed", q->packed, ""},
-                               {"qembed_scales", q->scales, ""}};
-    if (q->zeroPoints)
-      parts.push_back({"qembed_zero_points", q->zeroPoints, ""});
+    // f8 scales (nvfp4, mxfp4) are stored as their bytes (IREE 3.13 has no
+    // f8 globals) and cast back to f8 after each load.
+    // VQ: codes, scales, codebooks.
+    SmallVector<Part> parts;
+    ShapedType scalesType;
+    bool f8Scales = false;
+    if (vq) {
+      parts = {{"qembed_codes", qv->codes, ""},
+               {"qembed_scales", qv->scales, ""},
+               {"qembed_codebooks", qv->codebooks, ""}};
+    } else {
+      scalesType = cast<ShapedType>(q->scales.getType());
+      f8Scales =
+          isa<Float8E4M3FNType, Float8E8M0FNUType>(scalesType.getElementType());
+      TypedAttr storedScales =
+          f8Scales ? asBytesAttr(q->scales) : TypedAttr(q->scales);
+      parts = {{"qembed_packed", q->packed, ""},
+               {"qembed_scales", storedScales, ""}};
+      if (q->zeroPoints)
+        parts.push_back({"qembed_zero_points", q->zeroPoints, ""});
+    }
     Operation *after = t.global;
     bool partFailed = false;
     for (Part &part : parts) {
@@ -569,22 +640,28 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
     bool keptDense = false;
     for (auto &[load, c] : t.loads) {
       b.setInsertionPoint(c);
-      Value packed =
-          createLoad(b, c.getLoc(), load, parts[0].sym, q->packed.getType());
-      Value scales =
-          createLoad(b, c.getLoc(), load, parts[1].sym, q->scales.getType());
-      Value zps;
-      if (q->zeroPoints)
-        zps = createLoad(b, c.getLoc(), load, parts[2].sym,
-                         q->zeroPoints.getType());
+      SmallVector<Value> loaded;
+      for (const Part &part : parts)
+        loaded.push_back(
+            createLoad(b, c.getLoc(), load, part.sym, part.attr.getType()));
+      if (f8Scales)
+        loaded[1] =
+            arith::BitcastOp::create(b, c.getLoc(), scalesType, loaded[1]);
       for (Operation *user : llvm::make_early_inc_range(c->getUsers())) {
         auto lookup = dyn_cast<LookupOp>(user);
         if (!lookup || lookup.getTable() != c)
           continue;
         b.setInsertionPoint(lookup);
         Value rows =
-            GatherOp::create(b, lookup.getLoc(), lookup.getType(), packed,
-                             lookup.getIds(), scales, zps, q->scheme);
+            vq ? CodebookGatherOp::create(b, lookup.getLoc(), lookup.getType(),
+                                          loaded[0], lookup.getIds(), loaded[1],
+                                          loaded[2], qv->codebook)
+                     .getResult()
+               : GatherOp::create(b, lookup.getLoc(), lookup.getType(),
+                                  loaded[0], lookup.getIds(), loaded[1],
+                                  parts.size() > 2 ? loaded[2] : Value(),
+                                  q->scheme)
+                     .getResult();
         lookup.replaceAllUsesWith(rows);
         lookup.erase();
       }
@@ -593,7 +670,7 @@ mlir::qembed::quantizeGlobalTables(ModuleOp module,
       c.erase();
     }
     if (opts.report)
-      t.global->emitRemark(q->report);
+      t.global->emitRemark(vq ? qv->report : q->report);
     // Said whatever `report` says: the module keeps both copies.
     if (keptDense)
       t.global->emitRemark("table quantized for its lookups; the global is "

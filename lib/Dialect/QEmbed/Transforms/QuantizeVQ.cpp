@@ -204,3 +204,34 @@ LogicalResult mlir::qembed::quantizeLookupsVQ(ModuleOp module,
   }
   return failure(failedAny);
 }
+
+FailureOr<QuantizedVQTableAttrs>
+mlir::qembed::quantizeConstantTableVQ(arith::ConstantOp constant,
+                                      const QEmbedQuantizeOptions &o,
+                                      unsigned lookups) {
+  FailureOr<VQConstants> q = quantizeTable(constant, o);
+  if (failed(q))
+    return failure();
+  QuantizedVQTableAttrs out;
+  out.codebook = CodebookAttr::get(constant.getContext(), o.vqDim, o.vqEntries,
+                                   o.vqStages, o.vqGroups);
+  out.codes = q->codes;
+  out.scales = q->scales;
+  out.codebooks = q->codebooks;
+  if (o.report) {
+    auto type = cast<RankedTensorType>(constant.getType());
+    out.report = llvm::formatv(
+        "quantized {0}x{1}x{2} table with codebook VQ (dim {3}, {4} "
+        "entries, {5} stage(s), {6} group(s)), used by {7} lookup(s): "
+        "{8:F3} bits/param (codes, scales and codebooks), SQNR {9:F1} dB",
+        type.getDimSize(0), type.getDimSize(1), type.getElementType(),
+        unsigned(o.vqDim), int64_t(o.vqEntries), unsigned(o.vqStages),
+        int64_t(o.vqGroups), lookups, q->bitsPerParam, q->sqnr);
+  }
+  return out;
+}
+
+std::string mlir::qembed::whyTableLeftDenseVQ(arith::ConstantOp constant,
+                                              const QEmbedQuantizeOptions &o) {
+  return whyLeftDense(constant, o);
+}

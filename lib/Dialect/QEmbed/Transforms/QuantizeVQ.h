@@ -10,6 +10,10 @@
 
 #include "qembed/Dialect/QEmbed/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <string>
+
 namespace mlir::qembed {
 
 /// Checks the `vq-*` options; an error at an unknown location when bad.
@@ -21,6 +25,29 @@ LogicalResult checkVQOptions(MLIRContext *ctx,
 /// failure when a table was refused (an error was emitted on it).
 LogicalResult quantizeLookupsVQ(ModuleOp module,
                                 const QEmbedQuantizeOptions &options);
+
+/// The attributes replacing one table quantized with codebook VQ.
+struct QuantizedVQTableAttrs {
+  CodebookAttr codebook;
+  /// Codes (i32 words), per-row f16 scales, codebooks; `dense_resource`
+  /// when the table was one.
+  TypedAttr codes, scales, codebooks;
+  /// The `report=true` remark text for a table used by `lookups` lookups.
+  std::string report;
+};
+
+/// Quantizes the value of `constant` with the format=vq options `o`
+/// (checked by checkVQOptions) exactly as --qembed-quantize format=vq does;
+/// errors are emitted on `constant`. For passes that find tables elsewhere
+/// (--qembed-quantize-globals).
+FailureOr<QuantizedVQTableAttrs>
+quantizeConstantTableVQ(arith::ConstantOp constant,
+                        const QEmbedQuantizeOptions &o, unsigned lookups);
+
+/// Why --qembed-quantize format=vq leaves the table of `constant` dense
+/// under `o`, or "" when it quantizes it.
+std::string whyTableLeftDenseVQ(arith::ConstantOp constant,
+                                const QEmbedQuantizeOptions &o);
 
 } // namespace mlir::qembed
 

@@ -59,11 +59,12 @@ Value emitDequantFloatCode(OpBuilder &b, Location loc, Value u, unsigned format,
 /// f8E8M0FNU) as an i8 tensor of the same bytes. A constant is rebuilt as an
 /// i8 constant over the same data (IREE 3.13 cannot serialize f8 constants:
 /// "unhandled float element bit width 8"); anything else goes through
-/// arith.bitcast. emitDequantFloatCode takes i8 scale elements as they are.
+/// arith.bitcast, except an arith.bitcast of i8 bytes, whose bytes are
+/// returned. emitDequantFloatCode takes i8 scale elements as they are.
 Value scalesAsBytes(OpBuilder &b, Location loc, Value scales);
 
-/// Erases the unused f8 tensor constants under `root` (the originals of the
-/// constants scalesAsBytes rebuilt).
+/// Erases the unused f8 tensor constants and bitcasts to f8 under `root`
+/// (the originals scalesAsBytes rebuilt or looked through).
 void eraseDeadF8Constants(Operation *root);
 
 } // namespace mlir::qembed

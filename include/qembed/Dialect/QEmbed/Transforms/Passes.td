@@ -290,6 +290,23 @@ def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
       `<key>.qembed_scales`, `<key>.qembed_zero_points`, and the new globals
       name them in scope `output-scope` (default: the table's scope).
 
+    With `format=fp8|nvfp4|mxfp4` (and `per-tensor`; the options and their
+    checks are those of `--qembed-quantize`), the codes and scales are those
+    of `--qembed-quantize` for that format. The f8 scales of nvfp4 (E4M3)
+    and mxfp4 (E8M0) are stored as their bytes, in `i8` globals and `I8`
+    archive entries (IREE 3.13 handles no f8 globals or constants), loaded
+    and `arith.bitcast` back to their f8 type for the gather, a cast the
+    lowerings (`--qembed-to-linalg`, `--qembed-to-iree`) remove again. The
+    NVFP4 per-tensor global scale is part of the gather's scheme
+    (`global_scale`), a constant of the program rather than a global.
+
+    With `format=vq` (and the `vq-*` options and `seed` of
+    `--qembed-quantize`), a table is quantized with codebook VQ as
+    `--qembed-quantize format=vq` quantizes a constant: new globals (or
+    archive entries) `<name>.qembed_codes` (i32 words),
+    `<name>.qembed_scales` (f16, one per row) and `<name>.qembed_codebooks`
+    (groups x stages x entries x dim), read by `qembed.codebook_gather`s.
+
     The lookups become `qembed.gather`s of `util.global.load`s of the new
     globals. A table that also has other uses (an lm_head tied to the
     embedding) keeps its global and a load of it for those uses; a table
@@ -368,6 +385,29 @@ def QEmbedQuantizeGlobals : Pass<"qembed-quantize-globals",
            "of parameter tables">,
     Option<"outputScope", "output-scope", "std::string", /*default=*/"\"\"",
            "Scope of the new parameters (empty: the table's scope)">,
+    Option<"format", "format", "std::string", /*default=*/"\"int\"",
+           "Code format, as for --qembed-quantize: int, or the float formats "
+           "fp8, nvfp4, mxfp4, which fix bits (8 / 4 / 4), group-size "
+           "(0 / 16 / 32), symmetric and the scale type (other explicit "
+           "values are errors)">,
+    Option<"perTensor", "per-tensor", "bool", /*default=*/"false",
+           "format=fp8 only: one scale for the whole table (stored once per "
+           "row) instead of one per row">,
+    Option<"vqDim", "vq-dim", "unsigned", /*default=*/"4",
+           "format=vq: columns per vector (1..64)">,
+    Option<"vqEntries", "vq-entries", "int64_t", /*default=*/"256",
+           "format=vq: entries per codebook, a power of two in [2, 65536]">,
+    Option<"vqStages", "vq-stages", "unsigned", /*default=*/"1",
+           "format=vq: residual codebook stages (1..8)">,
+    Option<"vqGroups", "vq-groups", "int64_t", /*default=*/"1",
+           "format=vq: column groups with their own codebooks">,
+    Option<"vqIterations", "vq-iterations", "unsigned", /*default=*/"16",
+           "format=vq: Lloyd iterations per codebook (0..1000)">,
+    Option<"vqCodebookType", "vq-codebook-type", "std::string",
+           /*default=*/"\"f16\"", "format=vq: codebook element type (f16, "
+           "bf16, f32)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "format=vq: seed of the row sample and k-means++">,
   ];
   let dependentDialects = ["::mlir::qembed::QEmbedDialect",
                            "::mlir::arith::ArithDialect",
