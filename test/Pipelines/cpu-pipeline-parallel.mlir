@@ -13,13 +13,13 @@
 // NEG: invalid options: rows-per-task must be at least 1 (or 0 for the default), got -3
 
 // CHECK-LABEL: llvm.func @forward
-// The id count against the default 64 ids per task: serial or parallel.
-// CHECK: %[[C64:.*]] = llvm.mlir.constant(64 : index) : i64
-// CHECK: llvm.icmp "ule" %{{.*}}, %[[C64]] : i64
+// The id count against the default 256 ids per task: serial or parallel.
+// CHECK: %[[C256:.*]] = llvm.mlir.constant(256 : index) : i64
+// CHECK: llvm.icmp "ule" %{{.*}}, %[[C256]] : i64
 // CHECK: omp.parallel {
 // CHECK-NEXT: omp.wsloop {
 // CHECK-NEXT: omp.loop_nest (%[[K:.*]]) : i64 = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
-// CHECK: llvm.mul %[[K]], %[[C64]] : i64
+// CHECK: llvm.mul %[[K]], %[[C256]] : i64
 // CHECK: llvm.icmp "ult"
 // CHECK: llvm.lshr
 // CHECK: llvm.fmul

@@ -340,7 +340,7 @@ def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
     ```
 
     With `parallel=true` the last dimension of the ids is split into
-    blocks of `rows-per-task` ids (0, the default: 64), and an `scf.forall`
+    blocks of `rows-per-task` ids (0, the default: 256), and an `scf.forall`
     runs one block (and one index of the other id dimensions) per
     iteration, each writing its own rows of the result
     (`tensor.parallel_insert_slice`); the per-row code is the same. A
@@ -388,7 +388,7 @@ def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
            "Loop over blocks of ids with scf.forall (the default is a serial "
            "loop nest over the ids)">,
     Option<"rowsPerTask", "rows-per-task", "int64_t", /*default=*/"0",
-           "parallel=true: ids per scf.forall iteration (0: 64); gathers of "
+           "parallel=true: ids per scf.forall iteration (0: 256); gathers of "
            "at most this many ids stay serial">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",

@@ -110,7 +110,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> rowsPerTask{
       *this, "rows-per-task",
-      llvm::cl::desc("parallel=true: ids per parallel iteration (0: 64); "
+      llvm::cl::desc("parallel=true: ids per parallel iteration (0: 256); "
                      "gathers of at most this many ids stay serial"),
       llvm::cl::init(0)};
 };

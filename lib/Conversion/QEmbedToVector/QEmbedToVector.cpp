@@ -92,11 +92,11 @@ static Value convertFloatVector(OpBuilder &b, Location loc, Value v, Type to) {
   return arith::TruncFOp::create(b, loc, toType, wide);
 }
 
-/// Ids per scf.forall iteration when rows-per-task is 0: 64 rows of 4096
-/// columns are 13-110 us of work on one core of the development machine
-/// (BENCHMARKS.md, 0.2-1.7 us per row), against a few us to start an
-/// OpenMP loop.
-static constexpr int64_t kDefaultRowsPerTask = 64;
+/// Ids per scf.forall iteration when rows-per-task is 0. On the shared
+/// 2-core development machine (BENCHMARKS.md), 256 ids of 4096 columns in
+/// blocks of 64 took 2.4x longer on 2 OpenMP threads than on one (the
+/// fork/join waits for a busy core); at 256 such gathers stay serial.
+static constexpr int64_t kDefaultRowsPerTask = 256;
 
 namespace {
 /// What every row chunk of one gather needs: its operands, the chunk shape

@@ -13,26 +13,26 @@
 // NOPAR: invalid options: rows-per-task=16 needs parallel=true
 // BADBOOL: for the --parallel option: 'maybe' is invalid value for boolean argument
 
-// 1-d ids, the default 64 ids per block: ceil(n / 64) iterations.
+// 1-d ids, the default 256 ids per block: ceil(n / 256) iterations.
 // CHECK-LABEL: func @w4_g64
 // CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<5x16xi32>, %[[S:[a-z0-9_]+]]: tensor<5x2xf16>, %[[IDS:[a-z0-9_]+]]: tensor<?xi64>
-// CHECK-DAG: %[[C63:.*]] = arith.constant 63 : index
-// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C255:.*]] = arith.constant 255 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: %[[N:.*]] = tensor.dim %[[IDS]], %c0 : tensor<?xi64>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[N]]) : tensor<?x128xf16>
-// CHECK: %[[SMALL:.*]] = arith.cmpi ule, %[[N]], %[[C64]] : index
+// CHECK: %[[SMALL:.*]] = arith.cmpi ule, %[[N]], %[[C256]] : index
 // CHECK: %[[R:.*]] = scf.if %[[SMALL]] -> (tensor<?x128xf16>) {
 // CHECK: %[[SER:.*]] = scf.for %[[T:[a-z0-9_]+]] = %c0 to %[[N]] step %c1 iter_args(%{{.*}} = %[[INIT]])
 // CHECK: tensor.extract %[[IDS]][%[[T]]] : tensor<?xi64>
 // CHECK: vector.transfer_write {{.*}}[%[[T]], %{{.*}}] {in_bounds = [true]} : vector<64xf16>, tensor<?x128xf16>
 // CHECK: scf.yield %[[SER]] : tensor<?x128xf16>
 // CHECK: } else {
-// CHECK: %[[NP:.*]] = arith.addi %[[N]], %[[C63]] : index
-// CHECK: %[[NB:.*]] = arith.divui %[[NP]], %[[C64]] : index
+// CHECK: %[[NP:.*]] = arith.addi %[[N]], %[[C255]] : index
+// CHECK: %[[NB:.*]] = arith.divui %[[NP]], %[[C256]] : index
 // CHECK: %[[F:.*]] = scf.forall (%[[K:[a-z0-9_]+]]) in (%[[NB]]) shared_outs(%[[OUT:[a-z0-9_]+]] = %[[INIT]]) -> (tensor<?x128xf16>) {
-// CHECK: %[[LO:.*]] = arith.muli %[[K]], %[[C64]] : index
+// CHECK: %[[LO:.*]] = arith.muli %[[K]], %[[C256]] : index
 // CHECK: %[[REST:.*]] = arith.subi %[[N]], %[[LO]] : index
-// CHECK: %[[CNT:.*]] = arith.minui %[[REST]], %[[C64]] : index
+// CHECK: %[[CNT:.*]] = arith.minui %[[REST]], %[[C256]] : index
 // CHECK: %[[SL:.*]] = tensor.extract_slice %[[OUT]][%[[LO]], 0] [%[[CNT]], 128] [1, 1] : tensor<?x128xf16> to tensor<?x128xf16>
 // CHECK: %[[ROWS:.*]] = scf.for %[[T2:[a-z0-9_]+]] = %c0 to %[[CNT]] step %c1 iter_args(%[[A:[a-z0-9_]+]] = %[[SL]])
 // CHECK: %[[AT:.*]] = arith.addi %[[LO]], %[[T2]] : index
@@ -66,7 +66,7 @@ func.func @w4_g64(%p: tensor<5x16xi32>, %s: tensor<5x2xf16>, %ids: tensor<?xi64>
 // CHECK: %[[D1:.*]] = tensor.dim %[[IDS]], %c1 : tensor<2x?xi32>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[D1]]) : tensor<2x?x24xf32>
 // CHECK: %[[N:.*]] = arith.muli %[[D1]], %c2 : index
-// CHECK: arith.cmpi ule, %[[N]], %c64 : index
+// CHECK: arith.cmpi ule, %[[N]], %c256 : index
 // CHECK: scf.if
 // CHECK: scf.for %[[I:[a-z0-9_]+]] =
 // CHECK: scf.for %[[J:[a-z0-9_]+]] =
@@ -74,7 +74,7 @@ func.func @w4_g64(%p: tensor<5x16xi32>, %s: tensor<5x2xf16>, %ids: tensor<?xi64>
 // CHECK: } else {
 // CHECK: %[[NB:.*]] = arith.divui
 // CHECK: scf.forall (%[[B:[a-z0-9_]+]], %[[K:[a-z0-9_]+]]) in (%c2, %[[NB]]) shared_outs(%[[OUT:[a-z0-9_]+]] = %[[INIT]]) -> (tensor<2x?x24xf32>)
-// CHECK: %[[LO:.*]] = arith.muli %[[K]], %c64 : index
+// CHECK: %[[LO:.*]] = arith.muli %[[K]], %c256 : index
 // CHECK: %[[CNT:.*]] = arith.minui
 // CHECK: %[[SL:.*]] = tensor.extract_slice %[[OUT]][%[[B]], %[[LO]], 0] [1, %[[CNT]], 24] [1, 1, 1] : tensor<2x?x24xf32> to tensor<?x24xf32>
 // CHECK: %[[ROWS:.*]] = scf.for %[[T:[a-z0-9_]+]] = %c0 to %[[CNT]] step %c1 iter_args(%{{.*}} = %[[SL]])
@@ -91,7 +91,7 @@ func.func @w8_asym_2d(%p: tensor<4x6xi32>, %s: tensor<4x1xbf16>, %z: tensor<4x1x
 // -----
 
 // Static ids of at most rows-per-task: the condition folds, only the
-// serial loop is left (rows-per-task=16 and 64 alike).
+// serial loop is left (rows-per-task=16 and 256 alike).
 // CHECK-LABEL: func @tiny_static
 // CHECK-NOT: scf.forall
 // CHECK-NOT: scf.if
