@@ -375,6 +375,9 @@ def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
     }
     ```
 
+    A gather left for `--qembed-to-linalg` stays serial; with
+    `parallel=true` its remark ends with `, on one thread`.
+
     Ids of rank 2 (`[batch, seq]`) give `scf.forall (%i, %k) in (%batch,
     %blocks)` and rank-reduced slices `%out[%i, %lo, 0] [1, %cnt, 4096]`.
     Bad options are errors: `vector-size` not a power of 2 in [8, 256], a

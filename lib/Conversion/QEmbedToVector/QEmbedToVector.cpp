@@ -408,9 +408,14 @@ struct ConvertQEmbedGatherToVectorPass
     // What stays for --qembed-to-linalg is said, never skipped silently.
     getOperation()->walk([&](GatherOp op) {
       if (std::string why = whyGatherNotVectorized(op, vectorSize);
-          !why.empty())
-        op.emitRemark("qembed.gather not vectorized: ")
+          !why.empty()) {
+        InFlightDiagnostic remark =
+            op.emitRemark("qembed.gather not vectorized: ")
             << why << "; --qembed-to-linalg lowers it element by element";
+        // parallel=true applies to the vectorized form only.
+        if (parallel)
+          remark << ", on one thread";
+      }
     });
     RewritePatternSet patterns(&getContext());
     if (parallel)
