@@ -10,7 +10,7 @@
 // RUN: not qembed-opt %s --qembed-cpu-pipeline="parallel=true rows-per-task=-3" 2>&1 | FileCheck %s --check-prefix=NEG
 
 // NOPAR: invalid options: rows-per-task=8 needs parallel=true
-// NEG: invalid options: rows-per-task must be at least 1 (or 0 for the default), got -3
+// NEG: invalid options: rows-per-task must be in [1, 2^31] (or 0 for the default), got -3
 
 // CHECK-LABEL: llvm.func @forward
 // The id count against the default 256 ids per task: serial or parallel.

@@ -380,9 +380,9 @@ def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
 
     Ids of rank 2 (`[batch, seq]`) give `scf.forall (%i, %k) in (%batch,
     %blocks)` and rank-reduced slices `%out[%i, %lo, 0] [1, %cnt, 4096]`.
-    Bad options are errors: `vector-size` not a power of 2 in [8, 256], a
-    negative `rows-per-task`, a non-zero `rows-per-task` without
-    `parallel=true`.
+    Bad options are errors: `vector-size` not a power of 2 in [8, 256],
+    `rows-per-task` negative or above 2^31, a non-zero `rows-per-task`
+    without `parallel=true`.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"64",

@@ -392,9 +392,11 @@ struct ConvertQEmbedGatherToVectorPass
              << "invalid options: vector-size must be a power of 2 in [8, "
                 "256], got "
              << int64_t(vectorSize);
-    if (rowsPerTask < 0)
+    // The block count is (n + rows-per-task - 1) / rows-per-task in index
+    // arithmetic: bounded so that it cannot overflow.
+    if (rowsPerTask < 0 || rowsPerTask > (int64_t(1) << 31))
       return emitError(UnknownLoc::get(ctx))
-             << "invalid options: rows-per-task must be at least 1 (or 0 "
+             << "invalid options: rows-per-task must be in [1, 2^31] (or 0 "
                 "for the default), got "
              << int64_t(rowsPerTask);
     if (rowsPerTask != 0 && !parallel)

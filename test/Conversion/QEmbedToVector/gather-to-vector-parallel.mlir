@@ -7,10 +7,12 @@
 // RUN: qembed-opt %s --split-input-file --qembed-gather-to-vector 2> %t.serial.err | FileCheck %s --check-prefix=SERIAL
 // RUN: FileCheck %s --check-prefix=SERIALREMARK < %t.serial.err
 // RUN: not qembed-opt %s --qembed-gather-to-vector="rows-per-task=-1 parallel=true" 2>&1 | FileCheck %s --check-prefix=NEG
+// RUN: not qembed-opt %s --qembed-gather-to-vector="rows-per-task=2147483649 parallel=true" 2>&1 | FileCheck %s --check-prefix=BIG
 // RUN: not qembed-opt %s --qembed-gather-to-vector="rows-per-task=16" 2>&1 | FileCheck %s --check-prefix=NOPAR
 // RUN: not qembed-opt %s --qembed-gather-to-vector="parallel=maybe" 2>&1 | FileCheck %s --check-prefix=BADBOOL
 
-// NEG: invalid options: rows-per-task must be at least 1 (or 0 for the default), got -1
+// NEG: invalid options: rows-per-task must be in [1, 2^31] (or 0 for the default), got -1
+// BIG: invalid options: rows-per-task must be in [1, 2^31] (or 0 for the default), got 2147483649
 // NOPAR: invalid options: rows-per-task=16 needs parallel=true
 // The serial form's remark does not mention threads.
 // SERIALREMARK: remark: qembed.gather not vectorized: 3-bit codes straddle words (only 2, 4 and 8 bits are vectorized); --qembed-to-linalg lowers it element by element{{$}}
