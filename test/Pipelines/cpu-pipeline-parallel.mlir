@@ -21,8 +21,14 @@
 // CHECK-NEXT: omp.loop_nest (%[[K:.*]]) : i64 = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
 // CHECK: llvm.mul %[[K]], %[[C256]] : i64
 // CHECK: llvm.icmp "ult"
-// CHECK: llvm.lshr
-// CHECK: llvm.fmul
+// Inside the OpenMP loop, the rows are the vector code of the serial form:
+// one load of the chunk's 2 words, the shuffle, the multiply and one store
+// of 8 values.
+// CHECK: llvm.load {{.*}} -> vector<2xi32>
+// CHECK: llvm.shufflevector {{.*}} [0, 0, 0, 0, 1, 1, 1, 1] : vector<2xi32>
+// CHECK: llvm.lshr {{.*}} : vector<8xi32>
+// CHECK: llvm.fmul {{.*}} : vector<8xf32>
+// CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr
 // CHECK: omp.yield
 // CHECK: omp.terminator
 // R8: llvm.mlir.constant(8 : index) : i64
