@@ -9,14 +9,20 @@ mlir-runner -O3 (JIT for the host CPU). Two lowerings: --qembed-cpu-pipeline
 element form (--qembed-to-linalg + upstream's bufferization and loops, what
 the CPU pipeline did before). The baseline is numpy's `take` of a dense
 fp16 table of the same shape into a preallocated output (best of --reps).
-Both compiled forms run single-threaded; so does numpy's take.
+Both compiled forms run single-threaded; so does numpy's take. --threads
+adds `--qembed-cpu-pipeline parallel=true` (the loop over ids as an OpenMP
+loop), compiled once and run with OMP_NUM_THREADS=1 and =2 (LLVM's libomp),
+next to the serial vector form in the same run. --async adds the same
+gather through upstream's async runtime instead (--async-parallel-for,
+libmlir_async_runtime.so: a thread pool of one thread per core).
 
 The gather allocates its result on every call; glibc is told to keep freed
 memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_) so each call reuses
 it, as numpy's take reuses `out`.
 
 Usage: python3 bench/cpu_pipeline_gather.py [--rows 128256] [--cols 4096]
-           [--tokens 256,4096,32768] [--calls 7] [--reps 7]"""
+           [--tokens 256,4096,32768] [--calls 7] [--reps 7]
+           [--no-elementwise] [--threads 1,2] [--rows-per-task N] [--async]"""
 
 import argparse
 import os
@@ -109,8 +115,48 @@ func.func @main() {{
 """
 
 
-def run(src, vectorized):
-    if vectorized:
+LIBOMP = LLVM + "/lib/libomp.so"
+ASYNC_RT = LLVM + "/lib/libmlir_async_runtime.so"
+# The async-runtime route compared with OpenMP (--async): the same
+# parallel=true gather, bufferized, its scf.forall as scf.parallel, then
+# upstream's --async-parallel-for (one task per block of ids) and the async
+# runtime lowering; the runtime's thread pool has one thread per core.
+ASYNC_LOWERING = (
+    "--qembed-to-linalg --canonicalize "
+    "--one-shot-bufferize=bufferize-function-boundaries"
+    "+function-boundary-type-conversion=identity-layout-map "
+    "--buffer-deallocation-pipeline --scf-forall-to-parallel "
+    "--async-parallel-for=async-dispatch=true+num-workers=%d+min-task-size=1 "
+    "--async-to-async-runtime --async-runtime-ref-counting "
+    "--async-runtime-ref-counting-opt --convert-linalg-to-loops "
+    "--convert-scf-to-cf --expand-strided-metadata --lower-affine "
+    "--arith-expand=include-bf16=true --convert-async-to-llvm "
+    "--convert-vector-to-llvm --finalize-memref-to-llvm --convert-to-llvm "
+    "--reconcile-unrealized-casts")
+
+
+def run(src, vectorized, omp_threads=None, rows_per_task=0, use_async=False):
+    """The best call's seconds; omp_threads: compile with parallel=true (and
+    rows_per_task, 0: the pass's default) and run on that many OpenMP
+    threads; use_async: the async-runtime route instead of OpenMP."""
+    if use_async:
+        opts = "parallel=true"
+        if rows_per_task:
+            opts += " rows-per-task=%d" % rows_per_task
+        args = ["--qembed-gather-to-vector=" + opts] + [
+            a.replace("+", " ") for a in
+            (ASYNC_LOWERING % os.cpu_count()).split()]
+        ll = subprocess.run([QEMBED_OPT] + args, input=src,
+                            capture_output=True, text=True,
+                            check=True).stdout
+    elif omp_threads is not None:
+        opts = "parallel=true"
+        if rows_per_task:
+            opts += " rows-per-task=%d" % rows_per_task
+        ll = subprocess.run([QEMBED_OPT, "--qembed-cpu-pipeline=" + opts],
+                            input=src, capture_output=True, text=True,
+                            check=True).stdout
+    elif vectorized:
         ll = subprocess.run([QEMBED_OPT, "--qembed-cpu-pipeline"], input=src,
                             capture_output=True, text=True, check=True).stdout
     else:
@@ -124,6 +170,11 @@ def run(src, vectorized):
                MALLOC_TRIM_THRESHOLD_=str(1 << 40))
     libs = ",".join(LLVM + "/lib/" + l for l in (
         "libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
+    if omp_threads is not None:
+        env["OMP_NUM_THREADS"] = str(omp_threads)
+        libs += "," + LIBOMP
+    if use_async:
+        libs += "," + ASYNC_RT
     out = subprocess.run([LLVM + "/bin/mlir-runner", "-O3", "-e", "main",
                           "-entry-point-result=void", "-shared-libs=" + libs],
                          input=ll, capture_output=True, text=True, env=env,
@@ -140,7 +191,20 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--no-elementwise", action="store_true",
                     help="leave out the element-by-element lowering")
+    ap.add_argument("--threads", default="",
+                    help="OpenMP thread counts for parallel=true columns "
+                         "(e.g. 1,2; empty: none)")
+    ap.add_argument("--rows-per-task", type=int, default=0,
+                    help="rows-per-task of the parallel=true columns (0: the "
+                         "pipeline's default)")
+    ap.add_argument("--async", dest="use_async", action="store_true",
+                    help="add the async-runtime route (upstream "
+                         "--async-parallel-for, all cores)")
     a = ap.parse_args()
+    threads = [int(t) for t in a.threads.split(",") if t]
+    if threads and not os.path.exists(LIBOMP):
+        sys.exit("--threads needs LLVM's OpenMP runtime %s "
+                 "(apt-get install libomp-22-dev)" % LIBOMP)
     rng = np.random.default_rng(0)
     dense = np.empty((a.rows, a.cols), dtype=np.float16)
     for r in range(0, a.rows, 8192):
@@ -148,13 +212,23 @@ def main():
             (min(8192, a.rows - r), a.cols), dtype=np.float32) * 0.02
     print("load average %s; table %dx%d, f16 output; numpy %s take of the "
           "dense fp16 table (best of %d); compiled gathers: best of %d calls "
-          "after a warm-up, 1 thread" % (
+          "after a warm-up, 1 thread%s; %d cores" % (
               " ".join("%.2f" % x for x in os.getloadavg()), a.rows, a.cols,
-              np.__version__, a.reps, a.calls))
+              np.__version__, a.reps, a.calls,
+              "".join(", omp%d: parallel=true%s on %d OpenMP threads" % (
+                  t, " rows-per-task=%d" % a.rows_per_task
+                  if a.rows_per_task else "", t) for t in threads),
+              os.cpu_count()) + (
+                  "; async: the async-runtime route, %d workers"
+                  % os.cpu_count() if a.use_async else ""))
     head = "%-11s %7s %13s %15s %7s" % ("table", "tokens", "numpy rows/s",
                                         "vector rows/s", "ratio")
     if not a.no_elementwise:
         head += " %15s %7s" % ("element rows/s", "ratio")
+    for t in threads:
+        head += " %15s %7s" % ("omp%d rows/s" % t, "ratio")
+    if a.use_async:
+        head += " %15s %7s" % ("async rows/s", "ratio")
     print(head)
     print("-" * len(head))
     for n in (int(t) for t in a.tokens.split(",")):
@@ -174,6 +248,14 @@ def main():
             if not a.no_elementwise:
                 te = run(src, False)
                 line += " %15.3g %7.2f" % (n / te, best / te)
+            for t in threads:
+                tp = run(src, True, omp_threads=t,
+                         rows_per_task=a.rows_per_task)
+                line += " %15.3g %7.2f" % (n / tp, best / tp)
+            if a.use_async:
+                ta = run(src, True, rows_per_task=a.rows_per_task,
+                         use_async=True)
+                line += " %15.3g %7.2f" % (n / ta, best / ta)
             print(line, flush=True)
 
 

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # libclang-rt-22-dev: the ASan/UBSan/libFuzzer runtimes of the sanitizer
 # build and the fuzzer (only recommended by clang-22, so not always there).
+# libomp-22-dev: LLVM's OpenMP runtime (/usr/lib/llvm-22/lib/libomp.so), which
+# runs --qembed-cpu-pipeline parallel=true modules (lit feature `libomp`).
 PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
-      libclang-rt-22-dev cmake ninja-build libgtest-dev python3)
+      libclang-rt-22-dev libomp-22-dev cmake ninja-build libgtest-dev python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

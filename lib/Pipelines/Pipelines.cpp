@@ -14,6 +14,7 @@
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -81,17 +82,39 @@ static void addHostLoops(OpPassManager &pm) {
 }
 
 void mlir::qembed::buildCPUPipeline(OpPassManager &pm) {
+  buildCPUPipeline(pm, CPUPipelineOptions());
+}
+
+void mlir::qembed::buildCPUPipeline(OpPassManager &pm,
+                                    const CPUPipelineOptions &options) {
   // Gathers of 2/4/8-bit codes as vector code per row chunk; the rest
   // element by element through linalg.
-  pm.addPass(createConvertQEmbedGatherToVector());
+  ConvertQEmbedGatherToVectorOptions vectorize;
+  vectorize.parallel = options.parallel;
+  vectorize.rowsPerTask = options.rowsPerTask;
+  pm.addPass(createConvertQEmbedGatherToVector(vectorize));
   pm.addPass(createConvertQEmbedToLinalg());
   pm.addPass(createCanonicalizerPass());
   addBufferization(pm);
+  // parallel=true: the gathers' scf.forall over id blocks as an OpenMP
+  // worksharing loop (omp.parallel + omp.wsloop, static schedule); the
+  // thread count is the OpenMP runtime's (OMP_NUM_THREADS, else all cores).
+  if (options.parallel) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Inlines the memref.alloca_scope wrapped around each loop body (it
+    // holds no alloca) while the body is still one block: after
+    // --convert-scf-to-cf its inner loops are several blocks, which
+    // alloca_scope does not allow.
+    pm.addPass(createCanonicalizerPass());
+  }
   addHostLoops(pm);
   // Its transfer_read/write lowering (to vector.load/store); convert-to-llvm
   // alone leaves them.
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  if (options.parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createQEmbedVerifyLowered());
@@ -132,11 +155,14 @@ void mlir::qembed::registerQEmbedPipelines() {
       "Find embedding lookups, quantize their constant tables data-free and "
       "rewrite them into fused dequantizing gathers",
       buildQuantizeEmbeddingsPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUPipelineOptions>(
       "qembed-cpu-pipeline",
       "Lower a quantized module to the LLVM dialect for the host CPU "
-      "(runnable with mlir-runner)",
-      buildCPUPipeline);
+      "(runnable with mlir-runner; parallel=true needs LLVM's OpenMP "
+      "runtime, libomp)",
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options);
+      });
   PassPipelineRegistration<GPUPipelineOptions>(
       "qembed-gpu-pipeline",
       "Lower qembed.buffer_gather to NVVM kernels in a gpu.binary plus host "

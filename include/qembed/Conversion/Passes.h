@@ -40,6 +40,15 @@ std::string whyGatherNotVectorized(Operation *op, int64_t vectorSize);
 void populateQEmbedGatherToVectorPatterns(RewritePatternSet &patterns,
                                           int64_t vectorSize);
 
+/// Patterns lowering qembed.gather as populateQEmbedGatherToVectorPatterns
+/// does, with the loops over the ids as an scf.forall over blocks of
+/// `rowsPerTask` ids of the last dimension (and every index of the others);
+/// gathers of at most `rowsPerTask` ids run the serial loops (see
+/// --qembed-gather-to-vector parallel=true).
+void populateQEmbedParallelGatherToVectorPatterns(RewritePatternSet &patterns,
+                                                  int64_t vectorSize,
+                                                  int64_t rowsPerTask);
+
 /// Options of the CUDA custom-dispatch rewrite of --qembed-to-iree.
 struct IREECUDADispatchOptions {
   std::string chip = "sm_90";

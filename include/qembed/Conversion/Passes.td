@@ -346,7 +346,10 @@ def QEmbedVerifyLowered : Pass<"qembed-verify-lowered", "::mlir::ModuleOp"> {
     a dialect no lowering handled) is an error naming it, so a pipeline
     never exits 0 with a half-lowered module. Allowed: `builtin.module`,
     the `llvm` dialect, `gpu.binary` and `gpu.launch_func` on LLVM-typed
-    operands (the translation to LLVM IR lowers it to runtime calls).
+    operands (the translation to LLVM IR lowers it to runtime calls), and
+    `omp` dialect ops on LLVM-typed operands (`--qembed-cpu-pipeline
+    parallel=true`; the translation outlines them into OpenMP runtime
+    calls).
   }];
 }
 
@@ -419,10 +422,61 @@ def ConvertQEmbedGatherToVector : Pass<"qembed-gather-to-vector"> {
       scf.yield %rr : tensor<?x4096xf16>
     }
     ```
+
+    With `parallel=true` the last dimension of the ids is split into
+    blocks of `rows-per-task` ids (0, the default: 256), and an `scf.forall`
+    runs one block (and one index of the other id dimensions) per
+    iteration, each writing its own rows of the result
+    (`tensor.parallel_insert_slice`); the per-row code is the same. A
+    gather of at most `rows-per-task` ids in all takes the serial loops
+    instead (`scf.if` on the id count), so tiny gathers never start
+    threads. `--qembed-cpu-pipeline parallel=true` turns the `scf.forall`
+    into an OpenMP parallel loop. After (`parallel=true rows-per-task=64`):
+
+    ```mlir
+    %n = tensor.dim %ids, %c0 : tensor<?xi64>
+    %init = tensor.empty(%n) : tensor<?x4096xf16>
+    %small = arith.cmpi ule, %n, %c64 : index
+    %r = scf.if %small -> (tensor<?x4096xf16>) {
+      %s = scf.for %t = %c0 to %n step %c1 iter_args(%acc = %init) {
+        ... the rows as above ...
+      }
+      scf.yield %s : tensor<?x4096xf16>
+    } else {
+      %blocks = arith.divui (%n + 63), %c64 : index
+      %f = scf.forall (%k) in (%blocks) shared_outs(%out = %init) {
+        %lo = arith.muli %k, %c64 : index
+        %cnt = arith.minui %c64, (%n - %lo) : index
+        %slice = tensor.extract_slice %out[%lo, 0] [%cnt, 4096] [1, 1]
+        %rows = scf.for %t = %c0 to %cnt step %c1 iter_args(%acc = %slice) {
+          ... %ids[%lo + %t], the rows as above, written at [%t, %c] ...
+        }
+        scf.forall.in_parallel {
+          tensor.parallel_insert_slice %rows into %out[%lo, 0] [%cnt, 4096] [1, 1]
+        }
+      }
+      scf.yield %f : tensor<?x4096xf16>
+    }
+    ```
+
+    A gather left for `--qembed-to-linalg` stays serial; with
+    `parallel=true` its remark ends with `, on one thread`.
+
+    Ids of rank 2 (`[batch, seq]`) give `scf.forall (%i, %k) in (%batch,
+    %blocks)` and rank-reduced slices `%out[%i, %lo, 0] [1, %cnt, 4096]`.
+    Bad options are errors: `vector-size` not a power of 2 in [8, 256],
+    `rows-per-task` negative or above 2^31, a non-zero `rows-per-task`
+    without `parallel=true`.
   }];
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"64",
            "Columns per vector (a power of 2 in [8, 256])">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Loop over blocks of ids with scf.forall (the default is a serial "
+           "loop nest over the ids)">,
+    Option<"rowsPerTask", "rows-per-task", "int64_t", /*default=*/"0",
+           "parallel=true: ids per scf.forall iteration (0: 256); gathers of "
+           "at most this many ids stay serial">,
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",

@@ -1,7 +1,8 @@
 //===- Pipelines.h - qembed pass pipelines ----------------------*- C++ -*-===//
 //
 // The user-facing pipelines: --quantize-embeddings (raise + quantize +
-// cleanup) and --qembed-cpu-pipeline (quantized module -> LLVM dialect).
+// cleanup) and --qembed-cpu-pipeline (quantized module -> LLVM dialect,
+// optionally with OpenMP loops over the ids).
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,6 +101,20 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(2)};
 };
 
+/// Options of --qembed-cpu-pipeline.
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Gathers loop over blocks of ids on all cores (OpenMP; "
+                     "run with LLVM's libomp)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> rowsPerTask{
+      *this, "rows-per-task",
+      llvm::cl::desc("parallel=true: ids per parallel iteration (0: 256); "
+                     "gathers of at most this many ids stay serial"),
+      llvm::cl::init(0)};
+};
+
 /// Lower a module whose lookups are qembed.buffer_gather ops to host LLVM
 /// code + gpu.binary (NVVM, PTX 8.0).
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
@@ -110,6 +125,10 @@ void buildQuantizeEmbeddingsPipeline(OpPassManager &pm,
 
 /// Lower a (quantized) module to the LLVM dialect for the host CPU.
 void buildCPUPipeline(OpPassManager &pm);
+
+/// Lower a (quantized) module to the LLVM dialect for the host CPU; with
+/// `options.parallel` the gathers' loops over ids become OpenMP loops.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
 /// Registers --quantize-embeddings, --qembed-cpu-pipeline and
 /// --qembed-gpu-pipeline.

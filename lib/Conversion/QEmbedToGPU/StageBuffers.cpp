@@ -13,6 +13,7 @@
 #include "qembed/Dialect/QEmbed/IR/QEmbedDialect.h"
 #include "qembed/Dialect/QEmbed/Transforms/BufferizableOpInterfaceImpl.h"
 
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qembed {
@@ -169,7 +170,10 @@ struct QEmbedVerifyLoweredPass
       };
       if (op == module.getOperation() || isa<gpu::BinaryOp>(op) ||
           (isa<gpu::LaunchFuncOp>(op) && llvmOperands(op)) ||
-          (dialect && isa<LLVM::LLVMDialect>(dialect)))
+          (dialect && isa<LLVM::LLVMDialect>(dialect)) ||
+          // OpenMP ops on LLVM values (--qembed-cpu-pipeline parallel=true):
+          // the translation to LLVM IR outlines them into runtime calls.
+          (dialect && isa<omp::OpenMPDialect>(dialect) && llvmOperands(op)))
         return WalkResult::advance();
       op->emitError("the pipeline could not lower '")
           << op->getName() << "': no lowering placed it on the host or the GPU";
