@@ -10,7 +10,10 @@
 # as what the call added once the input was read (the caller holds the
 # input). Each line is the best (minimum) of REPEAT runs (default 3); the
 # runs are interleaved, so the ratios compare runs under the same load.
-# Outputs of qembed-opt and of the Python API must be byte-identical.
+# Outputs of qembed-opt and of the Python API must be byte-identical. Before
+# each timed run the outputs of earlier runs are deleted and `sync` writes
+# back what is dirty (untimed), so every run writes a new file from a clean
+# page cache.
 # With QEMBED_OPT_BASELINE=<another qembed-opt> (e.g. one built from an
 # older commit), each scheme also runs with that binary and the outputs must
 # be byte-identical. Without PYTHONPATH pointing at a built qembed package
@@ -40,20 +43,26 @@ best() { # key secs kb: keeps the minimum of each
   if [ -z "${SECS[$k]:-}" ] || awk "BEGIN{exit !($2 < ${SECS[$k]})}"; then SECS[$k]=$2; fi
   if [ -z "${KB[$k]:-}" ] || [ "$3" -lt "${KB[$k]}" ]; then KB[$k]=$3; fi
 }
-run() { # key, command...
-  local k=$1; shift
+settle() { # untimed: the next run's output file removed and all dirty
+  # pages written back, so that no run pays for another's page cache
+  # (truncating an old output, dirty-page throttling)
+  rm -f "$1"
+  sync
+}
+run() { # key, output file, command...
+  local k=$1; settle "$2"; shift 2
   /usr/bin/time -f "%e %M" -o $OUT/time.txt "$@" > /dev/null
   read -r secs kb < $OUT/time.txt
   best "$k" "$secs" "$kb"
 }
 
 for ((i = 0; i < REPEAT; ++i)); do
-  run floor $M $IN --emit-bytecode -o $OUT/rt.mlirbc
+  run floor $OUT/rt.mlirbc $M $IN --emit-bytecode -o $OUT/rt.mlirbc
   for o in "${SCHEMES[@]}"; do
     if [ -n "$B" ]; then
-      run "base $o" $B $IN --quantize-embeddings="$o" --emit-bytecode -o $OUT/b.mlirbc
+      run "base $o" $OUT/b.mlirbc $B $IN --quantize-embeddings="$o" --emit-bytecode -o $OUT/b.mlirbc
     fi
-    run "cli $o" $Q $IN --quantize-embeddings="$o" --emit-bytecode -o $OUT/q.mlirbc
+    run "cli $o" $OUT/q.mlirbc $Q $IN --quantize-embeddings="$o" --emit-bytecode -o $OUT/q.mlirbc
     if [ -n "$B" ] && ! cmp -s $OUT/b.mlirbc $OUT/q.mlirbc; then
       echo "$o: output DIFFERS from the baseline's"; exit 1
     fi
@@ -61,6 +70,7 @@ for ((i = 0; i < REPEAT; ++i)); do
       set -- $o
       bits=${1#bits=}; group=${2#group-size=}; sym=1
       [ "${3:-}" = "symmetric=false" ] && sym=0
+      settle $OUT/p.mlirbc
       /usr/bin/time -f "%M" -o $OUT/time.txt \
         python3 bench/quantize_speed_py.py $IN $OUT/p.mlirbc $bits $group $sym > $OUT/py.txt
       read -r psecs pcall before after < $OUT/py.txt
@@ -68,6 +78,7 @@ for ((i = 0; i < REPEAT; ++i)); do
       best "pycall $o" "$pcall" 0
       best "pyadd $o" 0 $((after - before))
       cmp -s $OUT/p.mlirbc $OUT/q.mlirbc || { echo "$o: Python output DIFFERS from qembed-opt's"; exit 1; }
+      settle $OUT/f.mlirbc
       /usr/bin/time -f "%M" -o $OUT/time.txt \
         python3 bench/quantize_speed_py.py $IN $OUT/f.mlirbc $bits $group $sym file > $OUT/py.txt
       read -r psecs pcall before after < $OUT/py.txt
