@@ -2,8 +2,10 @@
 """CPU speed of qembed.gather (the numerics library's fused gather) for the
 float formats FP8 / NVFP4 / MXFP4 against INT4 g64 and INT8 channel, in one
 process, on one thread: a 32000x4096 bf16 table, 4096 random ids, bf16
-output; best of 5. The float formats use per-row / per-group tables of
-output values (no SIMD); the INT path has AVX2/AVX-512 code.
+output; best of 5. FP8 decodes each code with integer operations in a
+loop compiled for AVX-512 / AVX2 + F16C (picked at run time); NVFP4 / MXFP4
+use per-group tables of the 16 output values (scalar lookups); the INT path
+has AVX2/AVX-512 code.
 Usage: PYTHONPATH=<qembed install> python3 bench/cpu_float_formats.py"""
 import time, numpy as np, qembed
 rng = np.random.default_rng(0)

@@ -178,9 +178,12 @@ def test_mxfp4_bit_exact(dtype, seed):
 # ---------------------------------------------------------------- gather ---
 
 @pytest.mark.parametrize("fmt", ["fp8", "nvfp4", "mxfp4"])
-@pytest.mark.parametrize("dtype", ["f32", "bf16"])
+@pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
 @pytest.mark.parametrize("out_dtype", ["f32", "f16", "bf16"])
 def test_gather_equals_dequantize(fmt, dtype, out_dtype):
+    """The fused gather (per-row / per-group value tables, vectorized on
+    AVX2 + F16C CPUs) returns the reference dequantization's bits for every
+    table and output dtype."""
     w = make_table(dtype, seed=7)
     q = qembed.quantize(to_numpy(w), format=fmt, dtype=dtype)
     ids = np.array([[0, 39, 7], [3, -5, 1000]], dtype=np.int64)
