@@ -542,8 +542,8 @@ template <FloatKind K, typename OutT> static inline OutT outOf(float v) {
 
 /// gatherFloatRows of an fp8 table of kind TK into an output of kind OK for
 /// tokens [b, e). Each code is decoded with integer operations (the byte's
-/// magnitude bits shifted into an f32's exponent and mantissa are E4M3's
-/// value times 2^-120, subnormal codes included; 0x7f / 0xff are NaN),
+/// magnitude bits shifted into an f32's exponent and mantissa, rebiased;
+/// subnormal codes as m * 2^-9; 0x7f / 0xff are NaN, signed),
 /// times the row's scale, rounded to the table's kind and then the
 /// output's (dequantizeRow's operations, so the same bits), in a loop
 /// without calls or branches that the compiler vectorizes.
@@ -560,9 +560,14 @@ gatherRangeFP8(const FloatPackedView &t, const void *ids, IndexKind idKind,
     float scale = loadElement(TK, t.scales, id);
     for (int64_t c = 0; c < t.cols; ++c) {
       uint32_t byte = codes[c], mag = byte & 0x7fu;
-      float v = fromBits(mag << 20) * 0x1p120f;
-      v = fromBits(bitsOf(v) | (byte & 0x80u) << 24);
+      // Normal codes: the magnitude bits in an f32's exponent and mantissa,
+      // exponent rebiased (7 -> 127); subnormal codes (exponent 0): m * 2^-9.
+      // No f32 subnormal is formed, so a flush-to-zero / denormals-are-zero
+      // FPU mode (torch.set_flush_denormal) does not change the result.
+      float normal = fromBits((mag << 20) + (120u << 23));
+      float v = mag < 8 ? float(mag) * 0x1p-9f : normal;
       v = mag == 0x7fu ? std::numeric_limits<float>::quiet_NaN() : v;
+      v = fromBits(bitsOf(v) | (byte & 0x80u) << 24); // -NaN for 0xff too
       // Rounding to the table's kind first changes nothing when the output
       // has that kind (rounding twice to one format is rounding once).
       if constexpr (TK == OK)

@@ -477,10 +477,11 @@ def bags_kernel(params):
         "QuantizedEmbeddingBag.compile_kernels and copy the cache folder")
 
 
-def _launch_bags(module, ids, offsets, bags, count):
+def _launch_bags(module, ids, offsets, bags, count, last_offset):
     """(bags, embedding_dim) output of qembed's EmbeddingBag kernel on the
-    GPU: `ids` (1-D), `offsets` (1-D, `bags` entries, or bags + 1 with the
-    module's include_last_offset), `count` ids in use."""
+    GPU: `ids` (1-D), `offsets` (1-D, `bags` entries, or bags + 1 when
+    `last_offset`: then the last one ends the last bag), `count` ids in
+    use."""
     index = ids.device.index if ids.device.index is not None else \
         torch.cuda.current_device()
     out = torch.empty((bags, module.embedding_dim), dtype=module.dtype,
@@ -488,6 +489,9 @@ def _launch_bags(module, ids, offsets, bags, count):
     if bags == 0:
         return out
     packed, scales, zps = module.packed, module.scales, module.zero_points
+    if packed.data_ptr() % 16 or out.data_ptr() % 16:
+        raise ValueError("qembed's GPU bag kernel needs the packed table and "
+                         "the output 16-byte aligned")
     rows = packed.shape[0]
     if count >= 2 ** 31 or bags >= 2 ** 31 or rows >= 2 ** 31 or \
             bags * module.embedding_dim >= 2 ** 62:
@@ -498,7 +502,7 @@ def _launch_bags(module, ids, offsets, bags, count):
                           _KIND[scales.dtype], _KIND[module.dtype],
                           module.embedding_dim, _ID_KIND[ids.dtype],
                           _ID_KIND[offsets.dtype], module.mode,
-                          module.include_last_offset, chip, BLOCK_SIZE)
+                          last_offset, chip, BLOCK_SIZE)
     function, entry = _function(index, params, bags_kernel)
     block = entry["block_size"]
     # One thread per unit of output columns; the kernel strides over more.
@@ -944,10 +948,12 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
 
     Runs on the CPU (the numerics library's fused gather_bags) and on CUDA
     tensors (qembed's generated bag kernel, the one IREE CUDA programs run:
-    one thread per output element, the same arithmetic bit for bit; the
+    one thread per 16-byte output slice, the same arithmetic bit for bit; the
     kernels come from the cache or the JIT like QuantizedEmbedding's, see
-    compile_kernels). mode="max", per_sample_weights and padding_idx are not
-    supported (ValueError)."""
+    compile_kernels). Offsets must be non-decreasing, as PyTorch requires
+    (others are clamped, and with include_last_offset the CPU and CUDA paths
+    may cut such bags differently). mode="max", per_sample_weights and
+    padding_idx are not supported (ValueError)."""
 
     def __init__(self, packed, scales, zero_points=None, *, embedding_dim,
                  bits, group_size, mode="mean", include_last_offset=False,
@@ -995,16 +1001,20 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
         Returns the cache file paths (copy them to a machine without the
         compiler extension)."""
         paths = []
+        # 2-D inputs (fixed bags) take the plain kernel even with
+        # include_last_offset.
+        lasts = (False, True) if self.include_last_offset else (False,)
         for id_dtype in id_dtypes:
             for offset_dtype in offset_dtypes:
-                params = _bags_params(
-                    self.bits, self.group_size, self.symmetric,
-                    _KIND[self.scales.dtype], _KIND[self.dtype],
-                    self.embedding_dim, _ID_KIND[id_dtype],
-                    _ID_KIND[offset_dtype], self.mode,
-                    self.include_last_offset, chip, BLOCK_SIZE)
-                bags_kernel(params)
-                paths.append(_cache_file(params))
+                for last in lasts:
+                    params = _bags_params(
+                        self.bits, self.group_size, self.symmetric,
+                        _KIND[self.scales.dtype], _KIND[self.dtype],
+                        self.embedding_dim, _ID_KIND[id_dtype],
+                        _ID_KIND[offset_dtype], self.mode, last, chip,
+                        BLOCK_SIZE)
+                    bags_kernel(params)
+                    paths.append(_cache_file(params))
         return paths
 
     def forward(self, input, offsets=None, per_sample_weights=None):
@@ -1047,7 +1057,7 @@ class QuantizedEmbeddingBag(QuantizedEmbedding):
             # include_last_offset the last one ends the last bag).
             ids, offs = ids.contiguous(), offs.contiguous()
             bags = offs.shape[0] - 1 if last else offs.shape[0]
-            return _launch_bags(self, ids, offs, bags, ids.shape[0])
+            return _launch_bags(self, ids, offs, bags, ids.shape[0], last)
         if device.type != "cpu":
             raise ValueError("QuantizedEmbeddingBag runs on CPU or CUDA "
                              "tensors, not %s" % device)

@@ -195,6 +195,30 @@ def test_gather_equals_dequantize(fmt, dtype, out_dtype):
                      qembed.dequantize(q, out_dtype=out_dtype)[big])
 
 
+def test_gather_fp8_every_code_and_flush_denormal():
+    """Every E4M3 byte (subnormal codes, 0x7f / 0xff NaN with their signs)
+    through the vectorized FP8 gather equals the reference dequantization,
+    also with the FPU flushing denormals (torch.set_flush_denormal)."""
+    w = make_table("f16", rows=16, cols=256, seed=3)
+    q = qembed.quantize(to_numpy(w), format="fp8", dtype="f16")
+    codes = q.packed.view(np.uint8)
+    codes[:] = np.arange(256, dtype=np.uint8)[None, :]  # every byte, each row
+    ids = np.arange(16, dtype=np.int64)
+    for out in ("f32", "f16", "bf16"):
+        want = qembed.dequantize(q, out_dtype=out)
+        assert same_bits(qembed.gather(q, ids, out_dtype=out, threads=1), want)
+        # Both under flush-to-zero / denormals-are-zero: the decoding must
+        # not go through f32 subnormals (codes 0x01-0x07 would become 0).
+        if not torch.set_flush_denormal(True):
+            continue  # the CPU cannot flush denormals
+        try:
+            got = qembed.gather(q, ids, out_dtype=out, threads=1)
+            want = qembed.dequantize(q, out_dtype=out)
+        finally:
+            torch.set_flush_denormal(False)
+        assert same_bits(got, want)
+
+
 # ----------------------------------------------------------------- errors ---
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -63,6 +63,8 @@ def test_iree_cpu_vq_bit_exact(setting):
 
 CUDA_SETTINGS = [  # packed path in shared memory; straddling codes; global
     dict(dim=4, entries=256, stages=1, groups=1),
+    # 16 KiB of codebooks: the generator picks 1024-thread blocks
+    dict(dim=4, entries=256, stages=1, groups=8),
     dict(dim=8, entries=32, stages=3, groups=4),
     dict(dim=8, entries=4096, stages=1, groups=1, iterations=2)]
 
@@ -89,11 +91,15 @@ def test_iree_cuda_vq_custom_dispatch(setting, tmp_path):
     assert len(ptx) == 1 and ".target sm_90" in ptx[0]
     name = re.search(r"\.entry (qembed_vq_gather_\w+)\(", ptx[0]).group(1)
     # The same kernel as qembed.torch's JIT (run on the device by
-    # python/tests/gpu/test_vq_cuda.py), f32 rows of 2-D i64 ids.
+    # python/tests/gpu/test_vq_cuda.py): the generator's block size and
+    # unroll (both 0, as qembed.torch asks), f32 rows of 2-D i64 ids.
     k = qembed._qembed.gpu_codebook_kernel(
         setting["dim"], setting["entries"], setting["stages"],
-        setting["groups"], "f16", "f16", "f32", D, "i64", "sm_90", 256, 2)
+        setting["groups"], "f16", "f16", "f32", D, "i64", "sm_90",
+        block_size=0, unroll=0)
     assert k["name"] == name and k["ptx"] == ptx[0]
+    if setting["groups"] == 8:
+        assert k["block_size"] == 1024 and name.endswith("_b1024")
     assert k["shared_memory"] == (setting["entries"] <= 2048)
     vmfb = iree_compiler.compile_str(
         ir, target_backends=[], extra_args=["--compile-from=input"] + CUDA)

@@ -138,7 +138,8 @@ QEMBED_CUDA_EXPORT void qembedUseOwnStreams(void);
 // Besides mgpuModuleLoad/LoadJIT/Unload/GetFunction, mgpuStreamCreate/
 // Synchronize/Destroy, mgpuLaunchKernel, mgpuSetDefaultDevice and
 // mgpuMemAlloc/MemFree/Memcpy, the library defines
-// `_mlir_ciface_qembedDeviceConstant_{i32,f32,f16,bf16,i8,f8}`: the device copy
+// `_mlir_ciface_qembedDeviceConstant_{i32,f32,f16,bf16,i8,f8E4M3FN,f8E8M0FNU}`:
+// the device copy
 // of a constant rank-2 host buffer, uploaded at the first call and reused
 // (what --qembed-gpu-pipeline's tensor-level functions call for their
 // tables; see lib/Conversion/QEmbedToGPU/StageBuffers.cpp).

@@ -57,6 +57,9 @@ struct IREECUDADispatchOptions {
   /// Threads per block of the codebook kernel; 0: the generator's choice
   /// (codebookKernelBlockSize).
   int64_t codebookBlockSize = 0;
+  /// Chunks per thread and iteration of the codebook kernel; 0: the
+  /// generator's choice (codebookKernelUnroll).
+  int64_t codebookUnroll = 0;
   /// Upper bound of a codebook gather dispatch's workgroup count (each
   /// workgroup stages the codebooks once); 0: one wave of resident
   /// workgroups on a 132-SM H100 / H200 (132 * 2048 / block size).

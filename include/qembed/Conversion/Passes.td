@@ -261,8 +261,11 @@ def ConvertQEmbedToIREE : Pass<"qembed-to-iree", "::mlir::ModuleOp"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block of the kernel (target=cuda)">,
     Option<"unroll", "unroll", "int64_t", /*default=*/"2",
-           "Slices per thread and loop iteration (target=cuda); chunks of "
-           "the codebook kernel's packed path">,
+           "Slices per thread and loop iteration of the gather kernel "
+           "(target=cuda)">,
+    Option<"vqUnroll", "vq-unroll", "int64_t", /*default=*/"0",
+           "Chunks per thread and loop iteration of the codebook kernel's "
+           "packed path (target=cuda; 0: the generator's choice, 0..8)">,
     Option<"vqBlockSize", "vq-block-size", "int64_t", /*default=*/"0",
            "Threads per block of the codebook VQ kernel (target=cuda; 0: "
            "the generator's choice, larger blocks for larger codebooks)">,
@@ -293,8 +296,9 @@ def QEmbedGPUStageBuffers : Pass<"qembed-gpu-stage-buffers", "::mlir::ModuleOp">
       of `arith.constant`) goes through `qembedDeviceConstant_<type>`, a
       runtime function (runtime/cuda) that uploads it at the first call and
       returns the same device copy on every later call (`<type>`: i32, f32,
-      f16, bf16, i8, or f8 for FP8 E4M3FN / E8M0 scales, uploaded as bytes;
-      constants of other ranks or types are copied like other inputs);
+      f16, bf16, i8, f8E4M3FN or f8E8M0FNU, the last two NVFP4 / MXFP4
+      scales uploaded as bytes; constants of other ranks or types are copied
+      like other inputs);
     * any other input (the ids, a table passed in) is copied to a
       `gpu.alloc` buffer on each call;
     * the output is written to a `gpu.alloc` buffer and copied back into the

@@ -36,12 +36,15 @@ static bool isConstantGlobal(Value v, SymbolTableCollection &symbols) {
   return global && global.getConstant();
 }
 
-/// The runtime's name for constants of `element`: its type name, "f8" for
-/// the one-byte float scales (FP8 E4M3FN, E8M0: uploaded as bytes), "" if
-/// the runtime has no upload for it.
+/// The runtime's name for constants of `element`: its type name (the
+/// one-byte float scales, FP8 E4M3FN and E8M0, are uploaded as bytes; each
+/// has its own function because a declaration carries the element type),
+/// "" if the runtime has no upload for it.
 static std::string uploadTypeName(Type element) {
-  if (isa<Float8E4M3FNType, Float8E8M0FNUType>(element))
-    return "f8";
+  if (isa<Float8E4M3FNType>(element))
+    return "f8E4M3FN";
+  if (isa<Float8E8M0FNUType>(element))
+    return "f8E8M0FNU";
   return elementTypeName(element);
 }
 

@@ -493,7 +493,7 @@ static std::string codebookSpecOf(CodebookGatherOp op,
   spec.idBits = idType.getWidth();
   spec.cols = cols;
   spec.blockSize = options.codebookBlockSize;
-  spec.unroll = options.unroll;
+  spec.unroll = options.codebookUnroll;
   if (std::string why = checkCodebookKernelSpec(spec); !why.empty())
     return why;
   spec.blockSize = codebookKernelBlockSize(spec);
@@ -584,10 +584,14 @@ struct ConvertQEmbedToIREEPass
       IREECUDADispatchOptions options{chip, blockSize, unroll};
       options.maxCodebookWorkgroups = vqMaxWorkgroups;
       options.codebookBlockSize = vqBlockSize;
+      options.codebookUnroll = vqUnroll;
       std::string bad = checkNVVMChip(chip);
       if (bad.empty() && vqMaxWorkgroups < 0)
         bad = "vq-max-workgroups must be >= 0, got " +
               std::to_string(vqMaxWorkgroups);
+      if (bad.empty() && (vqUnroll < 0 || vqUnroll > 8))
+        bad = "vq-unroll must be in 0..8 (0: the generator's choice), got " +
+              std::to_string(vqUnroll);
       if (bad.empty() && vqBlockSize != 0 &&
           (vqBlockSize < 32 || vqBlockSize > 1024 || vqBlockSize % 32 != 0))
         bad = "vq-block-size must be 0 (the generator's choice) or a "

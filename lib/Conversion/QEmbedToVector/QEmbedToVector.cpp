@@ -4,7 +4,9 @@
 // columns handled as vectors: one read of the chunk's packed words, a
 // shuffle giving each column its word, shift and mask by column, and the
 // dequantization arithmetic of DequantUtils on whole vectors. The CPU
-// pipeline's lowering; --qembed-to-linalg stays element by element. With
+// pipeline's lowering (--qembed-to-linalg, for other backends, emits
+// linalg.generic forms; what this pass does not take it lowers element by
+// element). With
 // parallel=true the loop over the ids becomes an scf.forall over blocks of
 // ids (--qembed-cpu-pipeline parallel=true runs it with OpenMP).
 //

@@ -5,11 +5,13 @@
 // flow.dispatch of qembed's bag kernel (PTX inline in a
 // hal.executable.source; bindings packed, scales, [zero points], ids,
 // offsets, output; push constants ids count, bags, rows; one thread per
-// output element). target=cpu: the --qembed-to-linalg loop.
+// 16-byte output slice: 2 per bag of 16 f16 columns). target=cpu: the
+// --qembed-to-linalg loop.
 
+// CHECK: #[[GRID:.*]] = affine_map<()[s0] -> ((s0 * 2) ceildiv 256, 1)>
 // CHECK: "hal.executable.source"
 // CHECK: ^bb0(%{{.*}}: !hal.device, %[[N:[a-z0-9]+]]: index):
-// CHECK: affine.max #{{.*}}()[%[[N]]]
+// CHECK: affine.max #[[GRID]]()[%[[N]]]
 // CHECK: layout = #hal.pipeline.layout<constants = 3, bindings = [#hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer>]>
 // CHECK-SAME: sym_name = "qembed_gather_bags_sum_w4_g0_sym_f16_f16_i64_o64_d16_b256"
 // CHECK-SAME: workgroup_size = [256 : index, 1 : index, 1 : index]

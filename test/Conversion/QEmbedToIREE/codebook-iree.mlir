@@ -3,12 +3,14 @@
 // the codebooks as a third read-only binding; what the kernel cannot serve
 // is an error. target=cpu still lowers it to linalg.
 // RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --qembed-to-iree="target=cuda chip=sm_90" | FileCheck %s
-// RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --qembed-to-iree="target=cuda chip=sm_90 vq-max-workgroups=5000 vq-block-size=128 unroll=1" | FileCheck %s --check-prefix=EXPL
+// RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --qembed-to-iree="target=cuda chip=sm_90 vq-max-workgroups=5000 vq-block-size=128 vq-unroll=1 unroll=9" | FileCheck %s --check-prefix=EXPL
 // RUN: qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-to-iree="target=cpu" | FileCheck %s --check-prefix=CPU
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-to-iree="target=cuda vq-max-workgroups=-1" 2>&1 | FileCheck %s --check-prefix=BADCAP
 // RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-to-iree="target=cuda vq-block-size=100" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// RUN: not qembed-opt %s --allow-unregistered-dialect --split-input-file --qembed-to-iree="target=cuda vq-unroll=9" 2>&1 | FileCheck %s --check-prefix=BADUNROLL
 
 // BADCAP: error: --qembed-to-iree: vq-max-workgroups must be >= 0, got -1
+// BADUNROLL: error: --qembed-to-iree: vq-unroll must be in 0..8 (0: the generator's choice), got 9
 // BADBLOCK: error: --qembed-to-iree: vq-block-size must be 0 (the generator's choice) or a multiple of 32 in 32..1024, got 100
 
 // d8 K256, 2 stages, 2 groups, f16 codebooks and rows, dynamic 1-D i64 ids:
@@ -24,7 +26,7 @@
 // CHECK:     %[[N:.*]] = affine.max #[[ATLEAST1]]()[%[[M]]]
 // CHECK:     %[[ONE:.*]] = arith.constant 1 : index
 // CHECK:     "hal.return"(%[[N]], %[[ONE]], %[[ONE]])
-// CHECK:   }) {layout = #hal.pipeline.layout<constants = 2, bindings = [#hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer>]>, ordinal = 0 : index, sym_name = "[[K:qembed_vq_gather_d8_k256_s2_g2_f16_f16_f16_i64_c96_b1024_u2]]", workgroup_size = [1024 : index, 1 : index, 1 : index]}
+// CHECK:   }) {layout = #hal.pipeline.layout<constants = 2, bindings = [#hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer, ReadOnly>, #hal.pipeline.binding<storage_buffer>]>, ordinal = 0 : index, sym_name = "[[K:qembed_vq_gather_d8_k256_s2_g2_f16_f16_f16_i64_c96_b1024]]", workgroup_size = [1024 : index, 1 : index, 1 : index]}
 // CHECK: }) {objects = #hal.executable.objects<{#hal.executable.target<"cuda", "cuda-nvptx-fb"> = [#hal.executable.object<{data = dense<"0x{{[0-9A-F]+}}00"> : vector<{{[0-9]+}}xi8>}>]}>, sym_name = "[[K]]", sym_visibility = "private"}
 // CHECK-NOT: "hal.executable.source"
 // CHECK-LABEL: func.func @vq
@@ -59,7 +61,7 @@ func.func @vq(%c: tensor<100x6xi32>, %s: tensor<100x1xf16>, %b: tensor<2x2x256x8
 // the codes, and the codebooks (2048 x 6 x 4 = 48 KiB) still fit in shared
 // memory. 16 vectors per row.
 // CHECK: #[[CAP2:.*]] = affine_map<()[s0] -> ((s0 * 16) ceildiv 256, 1056)>
-// CHECK: sym_name = "[[K2:qembed_vq_gather_d6_k2048_s1_g1_f16_f32_bf16_i32_c96_b256_u2]]"
+// CHECK: sym_name = "[[K2:qembed_vq_gather_d6_k2048_s1_g1_f16_f32_bf16_i32_c96_b256]]"
 // CHECK-LABEL: func.func @vq_2d
 // CHECK-SAME: (%[[C:.*]]: tensor<?x6xi32>, %[[S:.*]]: tensor<?x1xf16>, %[[B:.*]]: tensor<1x1x2048x6xf32>, %[[IDS:.*]]: tensor<2x3xi32>)
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[IDS]] {{\[\[}}0, 1]] : tensor<2x3xi32> into tensor<6xi32>

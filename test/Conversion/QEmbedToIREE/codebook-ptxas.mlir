@@ -17,7 +17,7 @@
 // CHECK: .target sm_90
 // d4 K256 f16 (2 KiB of codebooks): shared memory, read-only code loads,
 // 16-byte stores.
-// CHECK-LABEL: .entry qembed_vq_gather_d4_k256_s1_g1_f16_f16_f16_i64_c4096_b256_u2(
+// CHECK-LABEL: .entry qembed_vq_gather_d4_k256_s1_g1_f16_f16_f16_i64_c4096_b256(
 // CHECK-NEXT: .param .u64 {{.*}}_param_0,
 // CHECK-NEXT: .param .u64 {{.*}}_param_1,
 // CHECK-NEXT: .param .u64 {{.*}}_param_2,
@@ -29,11 +29,11 @@
 // CHECK: ld.global.nc
 // CHECK: st.global.v4.b32
 // d12 K2048 f16 (exactly 48 KiB): still shared memory.
-// CHECK-LABEL: .entry qembed_vq_gather_d12_k2048_s1_g1_f16_f16_bf16_i32_c768_b256_u2(
+// CHECK-LABEL: .entry qembed_vq_gather_d12_k2048_s1_g1_f16_f16_bf16_i32_c768_b256(
 // CHECK: .param .u32 {{.*}}_param_6
 // CHECK: .shared .align 16 .b8 {{.*}}[49152]
 // d8 K4096 f16 (64 KiB): read from global memory, no shared array.
-// CHECK-LABEL: .entry qembed_vq_gather_d8_k4096_s1_g1_f16_f16_f32_i64_c512_b256_u2(
+// CHECK-LABEL: .entry qembed_vq_gather_d8_k4096_s1_g1_f16_f16_f32_i64_c512_b256(
 // CHECK-NOT: .shared
 // CHECK: ret;
 "util.func"() <{function_type = (tensor<?xi64>, tensor<?xi32>, tensor<?xi64>) -> (tensor<?x4096xf16>, tensor<?x768xbf16>, tensor<?x512xf32>), sym_name = "three"}> ({

@@ -20,7 +20,7 @@
 // CHECK: %[[B:.*]] = "util.global.load"() <{global = @embed.qembed_codebooks}> : () -> tensor<2x1x4x4xf16>
 // CHECK: %[[R:.*]] = qembed.codebook_gather %[[C]][%{{.*}}] scales(%[[S]]) codebooks(%[[B]]) codebook <dim = 4, entries = 4, stages = 1, groups = 2> : tensor<4x1xi32>, tensor<4x1xf16>, tensor<2x1x4x4xf16>, tensor<3xi64> -> tensor<3x32xf32>
 // CHECK: return %[[R]]
-// CUDA: sym_name = "[[K:qembed_vq_gather_d4_k4_s1_g2_f16_f16_f32_i64_c32_b256_u2]]"
+// CUDA: sym_name = "[[K:qembed_vq_gather_d4_k4_s1_g2_f16_f16_f32_i64_c32_b256]]"
 // CUDA-LABEL: func.func @vq
 // CUDA: %[[C:.*]] = "util.global.load"() <{global = @embed.qembed_codes}>
 // CUDA: %[[S:.*]] = "util.global.load"() <{global = @embed.qembed_scales}>
