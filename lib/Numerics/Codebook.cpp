@@ -14,6 +14,7 @@
 
 #include "qembed/Numerics/Codebook.h"
 #include "FloatBits.h"
+#include "Parallel.h"
 
 #include <algorithm>
 #if defined(__x86_64__) || defined(__i386__)
@@ -47,30 +48,6 @@ struct SplitMix {
   /// Uniform in [0, n).
   uint64_t below(uint64_t n) { return n ? next() % n : 0; }
 };
-
-unsigned resolveThreads(unsigned threads) {
-  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-}
-
-/// Runs `fn(begin, end)` over [0, n) split into contiguous ranges on up to
-/// `threads` threads. Each index is handled exactly once; callers keep
-/// results independent of the split.
-template <typename Fn>
-void parallelFor(int64_t n, unsigned threads, int64_t minPerThread, Fn fn) {
-  threads = resolveThreads(threads);
-  int64_t parts = std::min<int64_t>(
-      threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
-  if (parts <= 1) {
-    fn(int64_t(0), n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  int64_t chunk = (n + parts - 1) / parts;
-  for (int64_t b = 0; b < n; b += chunk)
-    pool.emplace_back(fn, b, std::min(n, b + chunk));
-  for (auto &t : pool)
-    t.join();
-}
 
 /// One codebook prepared for nearest-entry search: entries transposed
 /// (dim x entries) and their squared norms.
@@ -164,7 +141,7 @@ void trainKMeans(const float *x, int64_t n, unsigned d, int64_t k,
   std::copy(x + first * d, x + (first + 1) * d, book);
   for (int64_t c = 1; c <= k; ++c) {
     const float *center = book + (c - 1) * d;
-    parallelFor(n, threads, 4096, [&](int64_t b, int64_t e) {
+    detail::parallelFor(n, threads, 4096, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i)
         minD[i] = std::min(minD[i], dist2(x + i * d, center, d));
     });
@@ -199,7 +176,7 @@ void trainKMeans(const float *x, int64_t n, unsigned d, int64_t k,
     SearchBook sb(book, k, d);
     std::fill(sums.begin(), sums.end(), 0.0);
     std::fill(counts.begin(), counts.end(), 0);
-    parallelFor(chunks, threads, 1, [&](int64_t cb, int64_t ce) {
+    detail::parallelFor(chunks, threads, 1, [&](int64_t cb, int64_t ce) {
       for (int64_t ch = cb; ch < ce; ++ch) {
         double *s = sums.data() + size_t(ch) * k * d;
         int64_t *cnt = counts.data() + size_t(ch) * k;
@@ -309,7 +286,7 @@ CodebookTable quantizeCodebook(const TableView &t, const CodebookScheme &s,
   out.scales.resize(t.rows);
   out.codebooks.assign(s.codebookElements(), 0.0f);
 
-  parallelFor(t.rows, threads, 256, [&](int64_t b, int64_t e) {
+  detail::parallelFor(t.rows, threads, 256, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)
       out.scales[r] = rmsScale(t, r, s.scaleKind);
   });
@@ -358,7 +335,7 @@ CodebookTable quantizeCodebook(const TableView &t, const CodebookScheme &s,
       for (int64_t e = 0; e < k * d; ++e)
         book[e] = roundTo(s.codebookKind, book[e]);
       SearchBook sb(book, k, d);
-      parallelFor(n, threads, 4096, [&](int64_t b, int64_t e) {
+      detail::parallelFor(n, threads, 4096, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           float *x = residual.data() + i * d;
           const float *c = book + size_t(sb.nearest(x)) * d;
@@ -374,7 +351,7 @@ CodebookTable quantizeCodebook(const TableView &t, const CodebookScheme &s,
   books.reserve(size_t(s.groups) * s.stages);
   for (int64_t b = 0; b < s.groups * int64_t(s.stages); ++b)
     books.emplace_back(out.codebooks.data() + size_t(b) * k * d, k, d);
-  parallelFor(t.rows, threads, 64, [&](int64_t b, int64_t e) {
+  detail::parallelFor(t.rows, threads, 64, [&](int64_t b, int64_t e) {
     std::vector<float> x(t.cols), y(t.cols);
     for (int64_t r = b; r < e; ++r) {
       float div = divisor(r);
@@ -413,7 +390,7 @@ CodebookTable quantizeCodebook(const TableView &t, const CodebookScheme &s,
 
   // Error statistics against the f32 reference dequantization.
   std::vector<double> sig(t.rows), noise(t.rows);
-  parallelFor(t.rows, threads, 64, [&](int64_t b, int64_t e) {
+  detail::parallelFor(t.rows, threads, 64, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       double ss = 0, nn = 0;
       for (int64_t c = 0; c < t.cols; ++c) {
@@ -457,7 +434,7 @@ void dequantizeCodebookTable(const uint32_t *words, const float *scales,
                              const float *codebooks, int64_t rows, int64_t cols,
                              const CodebookScheme &s, FloatKind outKind,
                              float *out, unsigned threads) {
-  parallelFor(rows, threads, 64, [&](int64_t b, int64_t e) {
+  detail::parallelFor(rows, threads, 64, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)
       for (int64_t c = 0; c < cols; ++c)
         out[r * cols + c] = dequantizeCodebookElement(words, scales, codebooks,
@@ -503,7 +480,7 @@ void gatherCodebookRows(const uint32_t *words, const float *scales,
   const int64_t k = s.entries(), vpg = s.vectorsPerGroup(cols),
                 vpr = s.vectorsPerRow(cols), wpr = s.wordsPerRow(cols);
   const unsigned d = s.dim;
-  parallelFor(tokens, threads, 16, [&](int64_t b, int64_t e) {
+  detail::parallelFor(tokens, threads, 16, [&](int64_t b, int64_t e) {
     std::vector<float> line(cols);
     for (int64_t t = b; t < e; ++t) {
       int64_t r = std::min(std::max<int64_t>(ids[t], 0), rows - 1);

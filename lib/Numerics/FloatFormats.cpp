@@ -10,6 +10,7 @@
 
 #include "qembed/Numerics/FloatFormats.h"
 #include "FloatBits.h"
+#include "Parallel.h"
 
 #include <algorithm>
 #include <array>
@@ -251,24 +252,6 @@ static std::pair<uint8_t, float> mxfp4Scale(FloatKind kind, float gamax) {
 // Quantization
 //===----------------------------------------------------------------------===//
 
-/// Runs `fn(rowBegin, rowEnd)` over `rows` split across threads.
-template <typename Fn>
-static void forRowRanges(int64_t rows, unsigned threads, Fn fn) {
-  if (threads == 0)
-    threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t n = std::min<int64_t>(threads, std::max<int64_t>(1, rows / 64));
-  if (n <= 1) {
-    fn(int64_t(0), rows);
-    return;
-  }
-  std::vector<std::thread> pool;
-  int64_t chunk = (rows + n - 1) / n;
-  for (int64_t b = 0; b < rows; b += chunk)
-    pool.emplace_back(fn, b, std::min(rows, b + chunk));
-  for (auto &th : pool)
-    th.join();
-}
-
 static inline void putCode(uint32_t *rowWords, int64_t col, unsigned bits,
                            uint32_t code) {
   int64_t per = 32 / bits;
@@ -311,7 +294,7 @@ FloatPackedTable quantizeFloatTable(const TableView &t,
   float global = out.globalScale;
 
   std::vector<double> maxErr(t.rows, 0), sig(t.rows, 0), noise(t.rows, 0);
-  forRowRanges(t.rows, threads, [&](int64_t r0, int64_t r1) {
+  parallelFor(t.rows, threads, 64, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       uint32_t *rw = out.words.data() + r * words;
       for (int64_t g = 0; g < groups; ++g) {
@@ -607,8 +590,8 @@ gatherFP8AVX512(const FloatPackedView &t, const void *ids, IndexKind idKind,
 /// has.
 template <FloatKind TK>
 static void gatherFP8(const FloatPackedView &t, const void *ids,
-                      IndexKind idKind, int64_t b, int64_t e,
-                      FloatKind outKind, void *out) {
+                      IndexKind idKind, int64_t b, int64_t e, FloatKind outKind,
+                      void *out) {
 #ifdef QEMBED_FP8_X86
   static const bool avx2 =
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
@@ -662,20 +645,11 @@ void gatherFloatRows(const FloatPackedView &t, const void *ids,
       return gatherFP8<FloatKind::BF16>(t, ids, idKind, b, e, outKind, out);
     }
   };
-  if (threads == 0)
-    threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t n =
-      std::min<int64_t>({int64_t(threads), tokens, (tokens * t.cols) >> 16});
-  if (n <= 1) {
-    run(0, tokens);
-    return;
-  }
-  std::vector<std::thread> pool;
-  int64_t chunk = (tokens + n - 1) / n;
-  for (int64_t b = 0; b < tokens; b += chunk)
-    pool.emplace_back(run, b, std::min(tokens, b + chunk));
-  for (auto &th : pool)
-    th.join();
+  // A thread per 2^16 output values at least.
+  parallelRanges(tokens,
+                 std::min<int64_t>({int64_t(resolveThreads(threads)), tokens,
+                                    (tokens * t.cols) >> 16}),
+                 run);
 }
 
 } // namespace qembed

@@ -19,6 +19,7 @@
 
 #include "qembed/Numerics/Gather.h"
 #include "FloatBits.h"
+#include "Parallel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -582,28 +583,16 @@ void gatherRows(const PackedTableView &t, const void *ids, IndexKind idKind,
                                           end, o);
     }
   };
-  if (threads == 0)
-    threads = std::max(1u, std::thread::hardware_concurrency());
   // A thread per 2^16 output values at least (2^20 for AVX2/512, which write
   // them ~30x faster): below that, starting a thread (tens of microseconds)
   // costs more than it saves.
   int64_t work = tokens * t.cols;
   int perThreadLog2 = impl == GatherImpl::Portable ? 16 : 20;
-  int64_t n =
-      std::min<int64_t>({int64_t(threads), tokens, work >> perThreadLog2});
-  if (n <= 1) {
-    run(0, tokens);
-    return;
-  }
-  std::vector<std::thread> pool;
-  int64_t chunk = (tokens + n - 1) / n;
-  // The calling thread takes the last chunk.
-  int64_t b = 0;
-  for (; b + chunk < tokens; b += chunk)
-    pool.emplace_back(run, b, b + chunk);
-  run(b, tokens);
-  for (auto &th : pool)
-    th.join();
+  detail::parallelRanges(
+      tokens,
+      std::min<int64_t>({int64_t(detail::resolveThreads(threads)), tokens,
+                         work >> perThreadLog2}),
+      run);
 }
 
 } // namespace qembed

@@ -9,6 +9,7 @@
 
 #include "qembed/Numerics/Quantizer.h"
 #include "FloatBits.h"
+#include "Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -186,24 +187,6 @@ static float dequantizeValue(int32_t q, float scale, float zp,
   return roundTo(scaleKind, (float(q) - zp) * scale);
 }
 
-/// Runs `fn(rowBegin, rowEnd)` over `rows` split across threads.
-template <typename Fn>
-static void parallelRows(int64_t rows, unsigned threads, Fn fn) {
-  if (threads == 0)
-    threads = std::max(1u, std::thread::hardware_concurrency());
-  int64_t n = std::min<int64_t>(threads, std::max<int64_t>(1, rows / 64));
-  if (n <= 1) {
-    fn(int64_t(0), rows);
-    return;
-  }
-  std::vector<std::thread> pool;
-  int64_t chunk = (rows + n - 1) / n;
-  for (int64_t b = 0; b < rows; b += chunk)
-    pool.emplace_back(fn, b, std::min(rows, b + chunk));
-  for (auto &th : pool)
-    th.join();
-}
-
 //===----------------------------------------------------------------------===//
 // Table checks
 //===----------------------------------------------------------------------===//
@@ -240,7 +223,7 @@ std::optional<TableProblem> checkTable(const TableView &t, const Scheme &s,
   };
   std::mutex mu;
   std::vector<std::pair<int64_t, Found>> byChunk;
-  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+  parallelFor(t.rows, threads, 64, [&](int64_t r0, int64_t r1) {
     Found f;
     for (int64_t r = r0; r < r1 && !f.nonFinite; ++r)
       for (int64_t g = 0; g < groups && !f.nonFinite; ++g) {
@@ -286,7 +269,7 @@ std::optional<TableProblem> checkTable(const TableView &t, const Scheme &s,
 void quantizeCodes(const TableView &t, const Scheme &s, int8_t *codes,
                    float *scales, int8_t *zeroPoints, unsigned threads) {
   int64_t groups = s.groupsPerRow(t.cols), gs = s.columnsPerGroup(t.cols);
-  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+  parallelFor(t.rows, threads, 64, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
       for (int64_t g = 0; g < groups; ++g) {
         int64_t base = r * t.cols + g * gs;
@@ -501,7 +484,7 @@ PackedTable quantizeTable(const TableView &t, const Scheme &s, unsigned threads,
   // torch's promotion: the division runs in the table's type when the scale
   // has it, else in f32 (paramsFromRange).
   bool sameKind = s.scaleKind == t.kind;
-  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+  parallelFor(t.rows, threads, 64, [&](int64_t r0, int64_t r1) {
     switch (t.kind) {
     case FloatKind::F32:
       return quantizeRows<FloatKind::F32, FloatKind::F32>(t, s, r0, r1, out,
@@ -649,7 +632,7 @@ quantizeTableInto(const TableView &t, const Scheme &s,
   bool sameKind = s.scaleKind == t.kind;
   std::mutex mu;
   std::vector<ShareResult> shares;
-  parallelRows(t.rows, threads, [&](int64_t r0, int64_t r1) {
+  parallelFor(t.rows, threads, 64, [&](int64_t r0, int64_t r1) {
     ShareResult found;
     found.rowBegin = r0;
     auto run = [&](auto fn) {

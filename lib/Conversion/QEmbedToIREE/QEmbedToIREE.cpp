@@ -33,20 +33,36 @@ namespace mlir::qembed {
 using namespace mlir;
 using namespace mlir::qembed;
 
-/// The kernel spec of a gather, or a reason it has none.
-static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
-                          GatherKernelSpec &spec) {
-  auto ids = cast<RankedTensorType>(op.getIds().getType());
-  auto result = cast<RankedTensorType>(op.getResult().getType());
+/// What every row-gather dispatch needs of a lookup's ids and result: ids
+/// of rank >= 1 and type i32 / i64 (their width in `idBits`) and a static
+/// row length (`cols`); "" or why not.
+static std::string checkRowGatherTypes(Value idsValue, Value resultValue,
+                                       unsigned &idBits, int64_t &cols) {
+  auto ids = cast<RankedTensorType>(idsValue.getType());
+  auto result = cast<RankedTensorType>(resultValue.getType());
   if (ids.getRank() == 0)
     return "the CUDA dispatch needs ids of rank >= 1";
   auto idType = dyn_cast<IntegerType>(ids.getElementType());
   if (!idType || (idType.getWidth() != 32 && idType.getWidth() != 64))
     return "the CUDA dispatch needs i32 or i64 ids, got " +
            llvm::formatv("{0}", ids.getElementType()).str();
-  int64_t cols = result.getShape().back();
+  cols = result.getShape().back();
   if (ShapedType::isDynamic(cols))
     return "the CUDA dispatch needs a static row length";
+  idBits = idType.getWidth();
+  return "";
+}
+
+/// The kernel spec of a gather, or a reason it has none.
+static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
+                          GatherKernelSpec &spec) {
+  unsigned idBits = 0;
+  int64_t cols = 0;
+  if (std::string why =
+          checkRowGatherTypes(op.getIds(), op.getResult(), idBits, cols);
+      !why.empty())
+    return why;
+  auto result = cast<RankedTensorType>(op.getResult().getType());
   SchemeAttr scheme = op.getScheme();
   spec.bits = scheme.getBits();
   spec.groupSize = scheme.getGroupSize();
@@ -62,7 +78,7 @@ static std::string specOf(GatherOp op, const IREECUDADispatchOptions &options,
   if (FloatAttr g = scheme.getGlobalScale())
     spec.globalScale = g.getValue().convertToFloat();
   spec.outType = elementTypeName(result.getElementType());
-  spec.idBits = idType.getWidth();
+  spec.idBits = idBits;
   spec.cols = cols;
   spec.blockSize = options.blockSize;
   spec.unroll = options.unroll;
@@ -102,13 +118,13 @@ namespace {
 /// What one of qembed's CUDA kernels needs to become an IREE executable: the
 /// part shared by the gather, bag and codebook dispatches.
 struct CUDAExecutableSpec {
-  std::string name;          ///< Kernel, export and executable symbol.
-  StringRef what;            ///< "gather", "bag", ... (for errors).
+  std::string name;              ///< Kernel, export and executable symbol.
+  StringRef what;                ///< "gather", "bag", ... (for errors).
   unsigned readOnlyBindings = 0; ///< Input bindings; the output is one more.
   unsigned constants = 0;        ///< i32 push constants (after the bindings).
   int64_t blockSize = 256;       ///< Threads per workgroup.
-  AffineExpr workgroups;     ///< Workgroup count over s0, the workload.
-  int64_t maxWorkgroups = 0; ///< Upper bound of the count (0: none).
+  AffineExpr workgroups;         ///< Workgroup count over s0, the workload.
+  int64_t maxWorkgroups = 0;     ///< Upper bound of the count (0: none).
   /// Lowers the kernel to PTX; false with `error` set on failure.
   llvm::function_ref<bool(std::string &ptx, std::string &error)> compile;
 };
@@ -420,10 +436,9 @@ struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
     exeSpec.readOnlyBindings = spec.symmetric ? 4 : 5;
     exeSpec.constants = 3;
     exeSpec.blockSize = spec.blockSize;
-    exeSpec.workgroups =
-        (rewriter.getAffineSymbolExpr(0) *
-         (spec.cols / gatherBagsKernelUnitElements(spec)))
-            .ceilDiv(spec.blockSize);
+    exeSpec.workgroups = (rewriter.getAffineSymbolExpr(0) *
+                          (spec.cols / gatherBagsKernelUnitElements(spec)))
+                             .ceilDiv(spec.blockSize);
     auto compile = [&](std::string &ptx, std::string &error) {
       return compileGatherBagsKernel(spec, options.chip, ptx, error);
     };
@@ -470,17 +485,13 @@ struct GatherBagsToCUDADispatch : OpRewritePattern<GatherBagsOp> {
 static std::string codebookSpecOf(CodebookGatherOp op,
                                   const IREECUDADispatchOptions &options,
                                   CodebookKernelSpec &spec) {
-  auto ids = cast<RankedTensorType>(op.getIds().getType());
+  unsigned idBits = 0;
+  int64_t cols = 0;
+  if (std::string why =
+          checkRowGatherTypes(op.getIds(), op.getResult(), idBits, cols);
+      !why.empty())
+    return why;
   auto result = cast<RankedTensorType>(op.getResult().getType());
-  if (ids.getRank() == 0)
-    return "the CUDA dispatch needs ids of rank >= 1";
-  auto idType = dyn_cast<IntegerType>(ids.getElementType());
-  if (!idType || (idType.getWidth() != 32 && idType.getWidth() != 64))
-    return "the CUDA dispatch needs i32 or i64 ids, got " +
-           llvm::formatv("{0}", ids.getElementType()).str();
-  int64_t cols = result.getShape().back();
-  if (ShapedType::isDynamic(cols))
-    return "the CUDA dispatch needs a static row length";
   CodebookAttr codebook = op.getCodebook();
   spec.dim = codebook.getDim();
   spec.entries = codebook.getEntries();
@@ -490,7 +501,7 @@ static std::string codebookSpecOf(CodebookGatherOp op,
   spec.codebookType =
       elementTypeName(op.getCodebooks().getType().getElementType());
   spec.outType = elementTypeName(result.getElementType());
-  spec.idBits = idType.getWidth();
+  spec.idBits = idBits;
   spec.cols = cols;
   spec.blockSize = options.codebookBlockSize;
   spec.unroll = options.codebookUnroll;
@@ -548,9 +559,10 @@ struct CodebookGatherToCUDADispatch : OpRewritePattern<CodebookGatherOp> {
                              .ceilDiv(spec.blockSize * unitsPerThread);
     // One wave of resident workgroups (2048 threads per SM, 132 SMs)
     // unless the option bounds it.
-    exeSpec.maxWorkgroups = options.maxCodebookWorkgroups
-                                ? options.maxCodebookWorkgroups
-                                : 132 * std::max<int64_t>(1, 2048 / spec.blockSize);
+    exeSpec.maxWorkgroups =
+        options.maxCodebookWorkgroups
+            ? options.maxCodebookWorkgroups
+            : 132 * std::max<int64_t>(1, 2048 / spec.blockSize);
     auto compile = [&](std::string &ptx, std::string &error) {
       CompiledGatherKernel kernel;
       if (!compileCodebookKernel(spec, options.chip, kernel, error))
