@@ -334,26 +334,21 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   bool shared = codebookKernelUsesSharedMemory(s);
   // Bare pointers need static shapes: leading extents are the i32 bound.
   constexpr int64_t kMax = INT32_MAX;
-  SmallVector<Type> argTypes = {
+  SmallVector<Type> buffers = {
       MemRefType::get({kMax, words}, i32),
       MemRefType::get({kMax, 1}, scaleType),
       MemRefType::get({entriesAll, int64_t(s.dim)}, bookType),
       MemRefType::get({kMax}, b.getIntegerType(s.idBits)),
-      MemRefType::get({kMax, s.cols}, outType),
-      i32,
-      i32};
+      MemRefType::get({kMax, s.cols}, outType)};
   SmallVector<Type> workgroup;
   if (shared)
     workgroup.push_back(MemRefType::get(
         {entriesAll * s.dim}, bookType, AffineMap(),
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
 
+  auto func = createBarePointerKernel(b, loc, kernels, name, buffers,
+                                      /*numScalars=*/2, s.blockSize, workgroup);
   OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-  auto func = gpu::GPUFuncOp::create(
-      kb, loc, name, kb.getFunctionType(argTypes, {}), workgroup);
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      kb.getDenseI32ArrayAttr({int32_t(s.blockSize), 1, 1}));
   // A full SM (2048 threads) of resident blocks: launches of one wave of
   // blocks then have no tail (ptxas keeps the registers to fit).
   // (The packed path only: the per-vector path needs more registers.)
@@ -364,13 +359,6 @@ static void buildCodebookKernel(OpBuilder &b, Location loc,
   if (shared)
     func.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
                                      kb.getI64IntegerAttr(16));
-  for (unsigned i = 0; i < 5; ++i) {
-    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
-                    kb.getUnitAttr());
-    if (i < 4)
-      func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
-                      kb.getUnitAttr());
-  }
 
   Block &body = func.getBody().front();
   OpBuilder fb = OpBuilder::atBlockBegin(&body);

@@ -90,8 +90,8 @@ static Value load(OpBuilder &b, Location loc, Value memref,
 /// The dequantized element (row, col) of the packed table, converted to
 /// `outType` (the arithmetic of qembed.gather).
 static Value dequantElement(OpBuilder &b, Location loc, SchemeAttr scheme,
-                            int64_t cols, Value packed, Value scales,
-                            Value zps, Value row, Value col, Type outType) {
+                            int64_t cols, Value packed, Value scales, Value zps,
+                            Value row, Value col, Type outType) {
   unsigned bits = scheme.getBits();
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   Value code;
@@ -103,8 +103,8 @@ static Value dequantElement(OpBuilder &b, Location loc, SchemeAttr scheme,
     Value shift = arith::MulIOp::create(
         b, loc, arith::IndexCastUIOp::create(b, loc, i32, slot),
         constI32(b, loc, bits));
-    code = arith::ShRUIOp::create(b, loc, load(b, loc, packed, {row, w}),
-                                  shift);
+    code =
+        arith::ShRUIOp::create(b, loc, load(b, loc, packed, {row, w}), shift);
   } else {
     // A code may straddle two words: read both as one i64.
     Value bit = arith::MulIOp::create(b, loc, col, constIndex(b, loc, bits));
@@ -115,10 +115,10 @@ static Value dequantElement(OpBuilder &b, Location loc, SchemeAttr scheme,
     Value w1 = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, w, constIndex(b, loc, 1)),
         constIndex(b, loc, scheme.getWordsPerRow(cols) - 1));
-    Value lo = arith::ExtUIOp::create(b, loc, i64,
-                                      load(b, loc, packed, {row, w}));
-    Value hi = arith::ExtUIOp::create(b, loc, i64,
-                                      load(b, loc, packed, {row, w1}));
+    Value lo =
+        arith::ExtUIOp::create(b, loc, i64, load(b, loc, packed, {row, w}));
+    Value hi =
+        arith::ExtUIOp::create(b, loc, i64, load(b, loc, packed, {row, w1}));
     Value both = arith::OrIOp::create(
         b, loc, lo,
         arith::ShLIOp::create(b, loc, hi,
@@ -143,38 +143,17 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
   MLIRContext *ctx = b.getContext();
   Type scaleType = floatTypeNamed(ctx, spec.scaleType);
   Type outType = floatTypeNamed(ctx, spec.outType);
-  auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize,
-                                spec.symmetric, scaleType);
+  auto scheme = SchemeAttr::get(ctx, spec.bits, spec.groupSize, spec.symmetric,
+                                scaleType);
   // Bare pointers need static shapes: leading extents are the largest i32
   // (the bound of the sizes passed); only trailing extents address.
   constexpr int64_t kMax = INT32_MAX;
-  int64_t words = scheme.getWordsPerRow(spec.cols);
-  int64_t groups = scheme.getNumGroups(spec.cols);
-  SmallVector<Type> argTypes = {
-      MemRefType::get({kMax, words}, b.getI32Type()),
-      MemRefType::get({kMax, groups}, scaleType)};
-  if (!spec.symmetric)
-    argTypes.push_back(MemRefType::get({kMax, groups}, b.getI8Type()));
-  argTypes.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.idBits)));
-  argTypes.push_back(
-      MemRefType::get({kMax}, b.getIntegerType(spec.offsetBits)));
-  argTypes.push_back(MemRefType::get({kMax, spec.cols}, outType));
-  unsigned numBuffers = argTypes.size();
-  argTypes.append({b.getI32Type(), b.getI32Type(), b.getI32Type()});
-
-  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-  auto func =
-      gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(argTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      kb.getDenseI32ArrayAttr({int32_t(spec.blockSize), 1, 1}));
-  for (unsigned i = 0; i < numBuffers; ++i) {
-    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
-                    kb.getUnitAttr());
-    if (i + 1 < numBuffers)
-      func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
-                      kb.getUnitAttr());
-  }
+  SmallVector<Type> buffers = packedTableArgTypes(b, scheme, spec.cols);
+  buffers.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.idBits)));
+  buffers.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.offsetBits)));
+  buffers.push_back(MemRefType::get({kMax, spec.cols}, outType));
+  auto func = createBarePointerKernel(b, loc, kernels, name, buffers,
+                                      /*numScalars=*/3, spec.blockSize);
 
   Block &body = func.getBody().front();
   OpBuilder fb = OpBuilder::atBlockBegin(&body);
@@ -219,15 +198,15 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
         if (spec.includeLastOffset) {
           end = clampPos(load(b, l, offsets, {next}));
         } else {
-          Value isLast = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, next, numBags);
+          Value isLast = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               next, numBags);
           Value nextIndex = arith::SelectOp::create(b, l, isLast, bag, next);
           Value nextOffset = clampPos(load(b, l, offsets, {nextIndex}));
           end = arith::SelectOp::create(b, l, isLast, numIds, nextOffset);
         }
         end = arith::MaxSIOp::create(b, l, end, begin);
-        Value acc0 = arith::ConstantFloatOp::create(
-            b, l, cast<FloatType>(f32), APFloat(0.0f));
+        Value acc0 = arith::ConstantFloatOp::create(b, l, cast<FloatType>(f32),
+                                                    APFloat(0.0f));
         // The unit's values of each id, rounded to the output type, added
         // in bag order in f32.
         auto loop = scf::ForOp::create(
@@ -236,9 +215,8 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
               Value row = clampRowIndex(ib, il, load(ib, il, ids, {i}), rows);
               SmallVector<Value> values;
               if (perUnit > 1)
-                values = emitDequantRowSlice(ib, il, scheme, spec.cols,
-                                             outType, packed, scales, zps,
-                                             row, unit);
+                values = emitDequantRowSlice(ib, il, scheme, spec.cols, outType,
+                                             packed, scales, zps, row, unit);
               else
                 values.push_back(dequantElement(ib, il, scheme, spec.cols,
                                                 packed, scales, zps, row, unit,
@@ -261,14 +239,13 @@ static void buildKernel(OpBuilder &b, Location loc, gpu::GPUModuleOp kernels,
           if (spec.mean) {
             Value mean = arith::DivFOp::create(
                 b, l, convertFloat(b, l, sum, f32), countF);
-            sum = arith::SelectOp::create(b, l, nonEmpty,
-                                          convertFloat(b, l, mean, outType),
-                                          sum);
+            sum = arith::SelectOp::create(
+                b, l, nonEmpty, convertFloat(b, l, mean, outType), sum);
           }
           results.push_back(sum);
         }
-        Value col0 = arith::MulIOp::create(b, l, unit,
-                                           constIndex(b, l, perUnit));
+        Value col0 =
+            arith::MulIOp::create(b, l, unit, constIndex(b, l, perUnit));
         if (perUnit == 1) {
           memref::StoreOp::create(b, l, results[0], out, ValueRange{bag, col0});
         } else {

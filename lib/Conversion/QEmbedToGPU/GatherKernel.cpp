@@ -628,6 +628,42 @@ static Type floatType(MLIRContext *ctx, StringRef name) {
   return Float16Type::get(ctx);
 }
 
+gpu::GPUFuncOp mlir::qembed::createBarePointerKernel(
+    OpBuilder &b, Location loc, gpu::GPUModuleOp kernels, StringRef name,
+    ArrayRef<Type> buffers, unsigned numScalars, int64_t blockSize,
+    ArrayRef<Type> workgroup) {
+  SmallVector<Type> argTypes(buffers);
+  argTypes.append(numScalars, b.getI32Type());
+  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
+  auto func = gpu::GPUFuncOp::create(
+      kb, loc, name, kb.getFunctionType(argTypes, {}), workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      kb.getDenseI32ArrayAttr({int32_t(blockSize), 1, 1}));
+  for (unsigned i = 0; i < buffers.size(); ++i) {
+    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    kb.getUnitAttr());
+    if (i + 1 < buffers.size())
+      func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
+                      kb.getUnitAttr());
+  }
+  return func;
+}
+
+SmallVector<Type> mlir::qembed::packedTableArgTypes(OpBuilder &b,
+                                                    SchemeAttr scheme,
+                                                    int64_t cols) {
+  constexpr int64_t kMax = INT32_MAX;
+  int64_t words = scheme.getWordsPerRow(cols);
+  int64_t groups = scheme.getNumGroups(cols);
+  SmallVector<Type> types = {
+      MemRefType::get({kMax, words}, b.getI32Type()),
+      MemRefType::get({kMax, groups}, scheme.getScaleType())};
+  if (!scheme.getSymmetric())
+    types.push_back(MemRefType::get({kMax, groups}, b.getI8Type()));
+  return types;
+}
+
 gpu::GPUFuncOp mlir::qembed::buildBarePointerGatherKernel(
     OpBuilder &b, Location loc, gpu::GPUModuleOp kernels, StringRef name,
     const GatherKernelSpec &spec) {
@@ -646,34 +682,11 @@ gpu::GPUFuncOp mlir::qembed::buildBarePointerGatherKernel(
   // kernel is passed; only the trailing extents (the row layout) take part
   // in addressing.
   constexpr int64_t kMax = INT32_MAX;
-  int64_t words = scheme.getWordsPerRow(spec.cols);
-  int64_t groups = scheme.getNumGroups(spec.cols);
-  SmallVector<Type> argTypes = {
-      MemRefType::get({kMax, words}, b.getI32Type()),
-      MemRefType::get({kMax, groups}, scaleType)};
-  if (!spec.symmetric)
-    argTypes.push_back(MemRefType::get({kMax, groups}, b.getI8Type()));
-  argTypes.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.idBits)));
-  argTypes.push_back(MemRefType::get({kMax, spec.cols}, outType));
-  unsigned numBuffers = argTypes.size();
-  argTypes.append({b.getI32Type(), b.getI32Type()});
-
-  OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-  auto func =
-      gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(argTypes, {}));
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      kb.getDenseI32ArrayAttr({int32_t(spec.blockSize), 1, 1}));
-  // The buffers never alias (IREE guarantees it for bindings; qembed.torch
-  // allocates the output) and all but the output are read-only, so loads
-  // may take the read-only path (ld.global.nc).
-  for (unsigned i = 0; i < numBuffers; ++i) {
-    func.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
-                    kb.getUnitAttr());
-    if (i + 1 < numBuffers)
-      func.setArgAttr(i, LLVM::LLVMDialect::getReadonlyAttrName(),
-                      kb.getUnitAttr());
-  }
+  SmallVector<Type> buffers = packedTableArgTypes(b, scheme, spec.cols);
+  buffers.push_back(MemRefType::get({kMax}, b.getIntegerType(spec.idBits)));
+  buffers.push_back(MemRefType::get({kMax, spec.cols}, outType));
+  auto func = createBarePointerKernel(b, loc, kernels, name, buffers,
+                                      /*numScalars=*/2, spec.blockSize);
 
   Block &body = func.getBody().front();
   OpBuilder fb = OpBuilder::atBlockBegin(&body);

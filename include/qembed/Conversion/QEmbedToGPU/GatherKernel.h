@@ -88,6 +88,26 @@ bool compileKernelToPTX(
     llvm::function_ref<void(OpBuilder &, Location, gpu::GPUModuleOp)> build,
     std::string &ptx, std::string &error);
 
+/// Creates the bare-pointer kernel `name` at the end of `kernels`: the
+/// buffers (`numBuffers` memrefs; the last one is the output) come first,
+/// then `numScalars` i32 sizes; `workgroup` memrefs are its workgroup
+/// attributions. The buffers never alias (IREE guarantees it for bindings;
+/// qembed.torch allocates the output) and all but the output are
+/// read-only, so loads may take the read-only path (ld.global.nc).
+gpu::GPUFuncOp createBarePointerKernel(OpBuilder &b, Location loc,
+                                       gpu::GPUModuleOp kernels,
+                                       llvm::StringRef name,
+                                       ArrayRef<Type> buffers,
+                                       unsigned numScalars, int64_t blockSize,
+                                       ArrayRef<Type> workgroup = {});
+
+/// The memref types of a packed table's buffers as the bare-pointer kernels
+/// take them: packed words [rows x words] i32, scales [rows x groups], and
+/// for asymmetric schemes i8 zero points [rows x groups]. The row extent is
+/// the largest i32 (static shapes; only the row layout addresses).
+SmallVector<Type> packedTableArgTypes(OpBuilder &b, SchemeAttr scheme,
+                                      int64_t cols);
+
 /// Builds the bare-pointer kernel for `spec` and lowers it to PTX for
 /// `chip` (e.g. "sm_90"). On failure returns false with `error` set.
 bool compileGatherKernel(const GatherKernelSpec &spec, llvm::StringRef chip,
